@@ -1,0 +1,60 @@
+# DinnerParty: `make run` to try it, `make test` to check it.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PORT    ?= 8000
+MANAGE  := $(PY) manage.py
+
+.PHONY: run test lint format migrations superuser clean
+
+# Find a Python >= 3.12: the .python-version one first, then the newest found.
+$(PY):
+	@py=""; \
+	for cand in python$$(cat .python-version 2>/dev/null) python3.13 python3.12 python3 python; do \
+	  path=$$(command -v $$cand 2>/dev/null) || continue; \
+	  if $$path -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then py=$$path; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+	  echo "DinnerParty needs Python 3.12 or newer (3.13 preferred) and found none."; \
+	  echo "Install one, e.g. 'pyenv install 3.13' or 'apt-get install python3.13 python3.13-venv', then run make again."; \
+	  exit 1; \
+	fi; \
+	echo "Using $$py ($$($$py --version))"; \
+	$$py -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations: $(VENV)/.dev
+	$(MANAGE) makemigrations
+	$(VENV)/bin/ruff check --fix --quiet */migrations
+	$(VENV)/bin/ruff format */migrations
+
+superuser: $(VENV)/.runtime
+	$(MANAGE) createsuperuser
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,38 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+
+
+class EmailOrUsernameBackend(ModelBackend):
+    """Log in with a username or an email address, in any letter case."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs,
+    ):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if not username or password is None:
+            return None
+        identifier = username.strip().lower()
+        user_model = get_user_model()
+        user = (
+            user_model._default_manager.alias(
+                username_ci=Lower("username"), email_ci=Lower("email")
+            )
+            .filter(Q(username_ci=identifier) | Q(email_ci=identifier))
+            .first()
+        )
+        if user is None:
+            # Run the hasher anyway so response time does not reveal whether
+            # the account exists (as ModelBackend does).
+            user_model().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,130 @@
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
+
+from accounts import throttle
+from accounts.models import User
+from accounts.validators import MAX_PASSWORD_LENGTH
+from dinnerparty.timezones import timezone_choices
+
+EMAIL_TAKEN = "An account with this email already exists."
+INVALID_LOGIN = "That username or email and password don't match. Please try again."
+
+
+def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
+    return User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+class RegisterForm(UserCreationForm):
+    email = forms.EmailField(
+        max_length=254,
+        help_text="We'll only use it for party updates and password resets.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if email_taken(email):
+            raise ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email
+
+
+class ThrottledLoginMixin:
+    """Refuse a login attempt, without checking the password, while the username
+    or the client's IP has too many recent failures; count each failure."""
+
+    request = None
+
+    def clean(self):
+        identifier = (self.cleaned_data.get("username") or "").strip().lower()
+        ip = throttle.client_ip(self.request) if self.request else ""
+        wait = max(
+            throttle.LOGIN_PER_USERNAME.retry_after(identifier) if identifier else 0,
+            throttle.LOGIN_PER_IP.retry_after(ip),
+        )
+        if wait:
+            raise ValidationError(throttle.too_many_attempts_message(wait), code=throttle.THROTTLED)
+        try:
+            cleaned_data = super().clean()
+        except ValidationError:
+            if identifier:
+                throttle.LOGIN_PER_USERNAME.hit(identifier)
+            throttle.LOGIN_PER_IP.hit(ip)
+            raise
+        if identifier and self.get_user() is not None:
+            throttle.LOGIN_PER_USERNAME.reset(identifier)
+        return cleaned_data
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    username = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    remember_me = forms.BooleanField(
+        label="Keep me logged in for 30 days",
+        required=False,
+    )
+    error_messages = {
+        "invalid_login": INVALID_LOGIN,
+        "inactive": INVALID_LOGIN,
+    }
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
+    current_password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed only when you change your email address.",
+    )
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email", "dietary_notes", "timezone")
+        widgets = {"dietary_notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.original_email = self.instance.email
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if email_taken(email, exclude_pk=self.instance.pk):
+            raise ValidationError(EMAIL_TAKEN, code="email_taken")
+        return email
+
+    def clean(self):
+        cleaned_data = super().clean()
+        email = cleaned_data.get("email")
+        if email and email.lower() != self.original_email.lower():
+            password = cleaned_data.get("current_password") or ""
+            # The instance may already carry the new email; check_password does not care.
+            if not self.instance.check_password(password):
+                self.add_error(
+                    "current_password",
+                    ValidationError(
+                        "Enter your current password to change your email address.",
+                        code="password_required",
+                    ),
+                )
+        return cleaned_data

@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+
+from dinnerparty.timezones import validate_timezone
+
+
+def default_timezone() -> str:
+    return settings.TIME_ZONE
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address", max_length=254)
+    dietary_notes = models.TextField(
+        blank=True,
+        max_length=500,
+        help_text="Anything a host should know, e.g. “vegetarian, no nuts”.",
+    )
+    timezone = models.CharField(
+        "time zone",
+        max_length=64,
+        default=default_timezone,
+        validators=[validate_timezone],
+        help_text="Your parties default to this zone; other times are shown in it.",
+    )
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="That username is taken.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="An account with this email already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,85 @@
+"""Fixed-window rate limits on Django's cache (shared by every worker when the
+cache is Redis). Used for login failures, sign-ups and password-reset requests.
+
+Keys are hashed, so neither the cache nor its logs hold usernames or addresses.
+"""
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import HttpRequest, HttpResponse
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    name: str
+    limit_setting: str
+    window_seconds: int
+
+    @property
+    def limit(self) -> int:
+        return getattr(settings, self.limit_setting)
+
+    def _keys(self, identifier: str) -> tuple[str, str]:
+        digest = hashlib.sha256(identifier.strip().lower().encode()).hexdigest()
+        base = f"ratelimit:{self.name}:{digest}"
+        return f"{base}:count", f"{base}:started"
+
+    def retry_after(self, identifier: str) -> int:
+        """Seconds until `identifier` may try again; 0 when it is not limited."""
+        count_key, started_key = self._keys(identifier)
+        values = cache.get_many([count_key, started_key])
+        if values.get(count_key, 0) < self.limit:
+            return 0
+        started = values.get(started_key, time.time())
+        return max(1, math.ceil(self.window_seconds - (time.time() - started)))
+
+    def hit(self, identifier: str) -> None:
+        count_key, started_key = self._keys(identifier)
+        cache.add(started_key, time.time(), self.window_seconds)
+        if cache.add(count_key, 1, self.window_seconds):
+            return
+        try:
+            cache.incr(count_key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(count_key, 1, self.window_seconds)
+
+    def reset(self, identifier: str) -> None:
+        cache.delete_many(self._keys(identifier))
+
+
+LOGIN_PER_USERNAME = RateLimit("login-username", "LOGIN_FAILURES_PER_USERNAME", 15 * 60)
+LOGIN_PER_IP = RateLimit("login-ip", "LOGIN_FAILURES_PER_IP", 15 * 60)
+SIGNUP_PER_IP = RateLimit("signup-ip", "SIGNUPS_PER_IP_PER_HOUR", 60 * 60)
+RESET_PER_ADDRESS = RateLimit("reset-address", "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 60 * 60)
+RESET_PER_IP = RateLimit("reset-ip", "PASSWORD_RESETS_PER_IP_PER_HOUR", 60 * 60)
+
+THROTTLED = "throttled"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address; behind the trusted HTTPS proxy, the one it saw."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def too_many_attempts_message(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many attempts. Please try again in {minutes} {unit}."
+
+
+def mark_throttled_response(response: HttpResponse) -> HttpResponse:
+    """Answer 429 when the login form on `response` was refused by the throttle."""
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if form is not None and form.is_bound and form.has_error(NON_FIELD_ERRORS, THROTTLED):
+        response.status_code = 429
+    return response

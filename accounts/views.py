@@ -1,0 +1,159 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse_lazy
+from django.views.generic import CreateView, UpdateView
+
+from accounts import throttle
+from accounts.forms import EMAIL_TAKEN, LoginForm, ProfileForm, RegisterForm
+from accounts.models import User
+
+FORM_ERRORS = "Please fix the errors below."
+RESET_SENT = (
+    "If an account exists for that address, we've sent a link to reset your "
+    "password. It may take a minute to arrive."
+)
+
+
+class RegisterView(CreateView):
+    form_class = RegisterForm
+    template_name = "registration/register.html"
+    success_url = reverse_lazy("parties:list")
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            messages.info(request, "You're already signed up and logged in.")
+            return redirect(self.success_url)
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        wait = throttle.SIGNUP_PER_IP.retry_after(throttle.client_ip(request))
+        if wait:
+            self.object = None
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(None, throttle.too_many_attempts_message(wait))
+            messages.error(request, throttle.too_many_attempts_message(wait))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: RegisterForm) -> HttpResponse:
+        try:
+            with transaction.atomic():
+                self.object = form.save()
+        except IntegrityError:
+            # Someone took the name or address between validation and insert.
+            form.add_error("email", EMAIL_TAKEN)
+            return self.form_invalid(form)
+        throttle.SIGNUP_PER_IP.hit(throttle.client_ip(self.request))
+        login(self.request, self.object, backend=settings.AUTHENTICATION_BACKENDS[0])
+        messages.success(
+            self.request,
+            f"Welcome to DinnerParty, {self.object.username}! Find a table or host your own.",
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form: RegisterForm) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        if form.cleaned_data.get("remember_me"):
+            self.request.session.set_expiry(settings.SESSION_COOKIE_AGE)
+        else:
+            self.request.session.set_expiry(0)  # ends when the browser closes
+        messages.success(self.request, f"Welcome back, {form.get_user().display_name}!")
+        return response
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        errors = form.non_field_errors()
+        messages.error(self.request, errors[0] if errors else FORM_ERRORS)
+        return throttle.mark_throttled_response(super().form_invalid(form))
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("home")
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You've been logged out. See you at the table!")
+        return response
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    success_url = reverse_lazy("profile")
+    success_message = "Your password has been changed. Other sessions have been logged out."
+
+    def form_invalid(self, form) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        ip = throttle.client_ip(request)
+        wait = throttle.RESET_PER_IP.retry_after(ip)
+        if wait:
+            form = self.get_form()
+            form.add_error(None, throttle.too_many_attempts_message(wait))
+            messages.error(request, throttle.too_many_attempts_message(wait))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        throttle.RESET_PER_IP.hit(throttle.client_ip(self.request))
+        # Past the per-address limit nothing is sent, but the answer is the same,
+        # so the page says nothing about which addresses have accounts.
+        if not throttle.RESET_PER_ADDRESS.retry_after(email):
+            throttle.RESET_PER_ADDRESS.hit(email)
+            super().form_valid(form)
+        messages.info(self.request, RESET_SENT)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)
+
+
+class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    success_message = "Your password has been set. You can log in with it now."
+
+    def form_invalid(self, form) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)
+
+
+class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
+    model = User
+    form_class = ProfileForm
+    template_name = "accounts/profile.html"
+    success_url = reverse_lazy("profile")
+    success_message = "Your profile has been saved."
+
+    def get_object(self, queryset=None) -> User:
+        return self.request.user
+
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
+        try:
+            with transaction.atomic():
+                return super().form_valid(form)
+        except IntegrityError:
+            form.add_error("email", EMAIL_TAKEN)
+            return self.form_invalid(form)
+
+    def form_invalid(self, form: ProfileForm) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)

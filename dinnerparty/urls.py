@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from dinnerparty.views import HomeView, healthz
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("parties/", include("parties.urls")),
+    path("admin/", admin.site.urls),
+]
