@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.models import User
+from parties import services
 
 
 @admin.register(User)
@@ -21,3 +24,11 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
+
+    # Deleting an account frees the seats its replies held (and promotes the waitlist).
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for user in queryset:
+            services.user_delete(user=user)

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "parties.middleware.NoticeMiddleware",
 ]
 
 ROOT_URLCONF = "dinnerparty.urls"

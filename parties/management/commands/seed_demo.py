@@ -1,34 +1,212 @@
-from django.core.management.base import BaseCommand
+"""Demo data for `make run`, and large data sets for the benchmark.
+
+Without options it is idempotent: running it twice changes nothing. With
+``--parties N`` it tops the generated set up to N parties (batched
+``bulk_create``, so memory stays flat as N grows).
+"""
+
+import random
+from datetime import datetime, time, timedelta
+from itertools import islice
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
+from parties import services
+from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility, new_invite_token
 
-DEMO_PASSWORD = "dinner-party-demo-2026"
+DEMO_PASSWORD = "dinner-party-demo-2026"  # noqa: S105 -- printed for demo logins, by design
 DEMO_USERS = [
-    ("ana", "ana@example.com", "Ana", "García", "vegetarian"),
-    ("ben", "ben@example.com", "Ben", "Okafor", ""),
-    ("chloe", "chloe@example.com", "Chloé", "Martin", "no nuts"),
-    ("dev", "dev@example.com", "Dev", "Patel", "gluten-free"),
+    # username, first, last, dietary notes, time zone
+    ("ana", "Ana", "García", "vegetarian", "Europe/Madrid"),
+    ("ben", "Ben", "Okafor", "", "Europe/London"),
+    ("chloe", "Chloé", "Martin", "no nuts, please", "Europe/Paris"),
+    ("dev", "Dev", "Patel", "gluten-free", "Europe/London"),
+    ("eva", "Eva", "Schmidt", "", "Europe/Berlin"),
+    ("felix", "Felix", "Novak", "vegan", "Europe/Berlin"),
 ]
+BATCH = 2000
+BULK_PREFIX = "guest"
 
 
 class Command(BaseCommand):
-    help = "Load a small demo data set (idempotent) and print the demo logins."
+    help = "Load demo users and parties (idempotent); with --parties, a large set for benchmarks."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--users", type=int, default=0, help="generated guests to have")
+        parser.add_argument("--parties", type=int, default=0, help="generated parties to have")
+        parser.add_argument("--rsvps-per-party", type=int, default=10)
 
     def handle(self, *args, **options) -> None:
-        for username, email, first, last, diet in DEMO_USERS:
+        users = self.demo_users()
+        self.demo_parties(users)
+        if options["parties"] or options["users"]:
+            self.bulk(options["users"], options["parties"], options["rsvps_per_party"])
+        names = ", ".join(username for username, *_rest in DEMO_USERS)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Log in as any of: {names}")
+        self.stdout.write(f"  Password for each: {DEMO_PASSWORD}")
+        self.stdout.write("  'ana' is staff in the Hosts group: /admin/ shows only her parties.")
+
+    def demo_users(self) -> dict[str, User]:
+        users = {}
+        for username, first, last, diet, zone in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
-                    "email": email,
+                    "email": f"{username}@example.com",
                     "first_name": first,
                     "last_name": last,
                     "dietary_notes": diet,
+                    "timezone": zone,
                 },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
-        names = ", ".join(u[0] for u in DEMO_USERS)
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo users: {names} — password for each: {DEMO_PASSWORD}")
+            users[username] = user
+        ana = users["ana"]
+        if not ana.is_staff:
+            ana.is_staff = True
+            ana.save(update_fields=["is_staff"])
+        ana.groups.add(Group.objects.get(name="Hosts"))
+        return users
+
+    def demo_parties(self, users: dict[str, User]) -> None:
+        today = timezone.localdate()
+        plans = [
+            # host, title, days ahead, venue, dish, seats, visibility, replies
+            (
+                "ana",
+                "Paella on the roof",
+                3,
+                "Calle Mayor 12, Madrid",
+                "Seafood paella",
+                4,
+                Visibility.PUBLIC,
+                [("ben", 1), ("chloe", 0), ("dev", 1), ("eva", 0)],
+            ),
+            (
+                "chloe",
+                "Cassoulet night",
+                10,
+                "Rue des Martyrs 8, Paris",
+                "Cassoulet",
+                8,
+                Visibility.PUBLIC,
+                [("ana", 0), ("felix", 1)],
+            ),
+            (
+                "eva",
+                "Secret supper club",
+                6,
+                "Oranienstraße 25, Berlin",
+                "Käsespätzle",
+                6,
+                Visibility.PRIVATE,
+                [("ben", 0), ("felix", 0)],
+            ),
+            (
+                "ben",
+                "Sunday roast",
+                17,
+                "14 Elm Row, London",
+                "Roast chicken",
+                10,
+                Visibility.PUBLIC,
+                [],
+            ),
+        ]
+        for host, title, days, venue, dish, seats, visibility, replies in plans:
+            host_user = users[host]
+            zone = DinnerParty(timezone=host_user.timezone).zone
+            starts = timezone.make_aware(
+                datetime.combine(today + timedelta(days=days), time(19, 30)), zone
+            )
+            party, created = DinnerParty.objects.get_or_create(
+                host=host_user,
+                title=title,
+                defaults={
+                    "starts_at": starts,
+                    "timezone": host_user.timezone,
+                    "venue": venue,
+                    "main_dish": dish,
+                    "seats": seats,
+                    "visibility": visibility,
+                    "description": "Bring good company; the host brings the food.",
+                },
+            )
+            if not created:
+                continue
+            for guest, plus_ones in replies:
+                services.rsvp_submit(
+                    party=party,
+                    guest=users[guest],
+                    status=RSVPStatus.GOING,
+                    plus_ones=plus_ones,
+                    note="I'll bring wine" if plus_ones else "",
+                )
+
+    def bulk(self, n_users: int, n_parties: int, rsvps_per_party: int) -> None:
+        """Generated users and parties, for benchmarks. Rows are built in batches
+        and never all held in memory at once."""
+        n_users = max(n_users, rsvps_per_party + 1, 1)
+        password = make_password(DEMO_PASSWORD)  # hash once, share it
+        existing = User.objects.filter(username__startswith=f"{BULK_PREFIX}-").count()
+        self.insert(
+            User,
+            (
+                User(
+                    username=f"{BULK_PREFIX}-{i}",
+                    email=f"{BULK_PREFIX}-{i}@example.com",
+                    password=password,
+                )
+                for i in range(existing, n_users)
+            ),
         )
+        guest_ids = list(
+            User.objects.filter(username__startswith=f"{BULK_PREFIX}-")
+            .order_by("pk")
+            .values_list("pk", flat=True)[:n_users]
+        )
+        have = DinnerParty.objects.filter(title__startswith="Generated dinner").count()
+        rng = random.Random(have)  # noqa: S311 -- demo data, not security
+        now = timezone.now()
+        seats = rsvps_per_party + 2
+        for start in range(have, n_parties, BATCH):
+            stop = min(start + BATCH, n_parties)
+            with transaction.atomic():
+                parties = DinnerParty.objects.bulk_create(
+                    DinnerParty(
+                        host_id=guest_ids[i % len(guest_ids)],
+                        title=f"Generated dinner #{i}",
+                        starts_at=now + timedelta(days=1 + i % 365, minutes=i % 1440),
+                        timezone="UTC",
+                        venue=f"{i} Long Table Street",
+                        main_dish=rng.choice(["Lasagne", "Curry", "Tagine", "Risotto", "Ramen"]),
+                        seats=seats,
+                        seats_taken=rsvps_per_party,
+                        visibility=Visibility.PUBLIC if i % 5 else Visibility.PRIVATE,
+                        invite_token=new_invite_token(),
+                    )
+                    for i in range(start, stop)
+                )
+                rsvps = (
+                    RSVP(party=party, guest_id=guest_id, status=RSVPStatus.GOING)
+                    for party in parties
+                    for guest_id in rng.sample(
+                        [g for g in guest_ids[: rsvps_per_party + 1] if g != party.host_id],
+                        rsvps_per_party,
+                    )
+                )
+                self.insert(RSVP, rsvps)
+            self.stdout.write(f"  {stop}/{n_parties} generated parties")
+
+    def insert(self, model, rows) -> None:
+        rows = iter(rows)
+        while batch := list(islice(rows, BATCH)):
+            model.objects.bulk_create(batch)

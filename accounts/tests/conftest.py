@@ -1,0 +1,22 @@
+import pytest
+
+from accounts.tests.factories import UserFactory
+from dinnerparty import settings as project_settings
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="ana", email="ana@example.com", first_name="Ana", last_name="Lima")
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def production_hashers(settings):
+    """The hashers of dinnerparty/settings.py (the root conftest swaps in MD5)."""
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    return project_settings.PASSWORD_HASHERS

@@ -1,0 +1,211 @@
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from parties import services
+from parties.models import RSVP, DinnerParty, RSVPStatus
+
+
+def scoped_to_host(request: HttpRequest) -> bool:
+    """Staff who aren't superusers manage only their own parties."""
+    return not request.user.is_superuser
+
+
+class RSVPInline(admin.TabularInline):
+    model = RSVP
+    extra = 0
+    fields = ("guest", "status", "plus_ones", "note", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("guest",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
+        fields = super().get_readonly_fields(request, obj)
+        # Hosts can't browse the user directory: they manage the replies they got.
+        return (*fields, "guest") if scoped_to_host(request) else fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return not scoped_to_host(request) and super().has_add_permission(request, obj)
+
+
+class DinnerPartyAdminForm(forms.ModelForm):
+    class Meta:
+        model = DinnerParty
+        fields = (
+            "host",
+            "title",
+            "starts_at",
+            "timezone",
+            "venue",
+            "main_dish",
+            "seats",
+            "description",
+            "visibility",
+        )
+
+    def clean_seats(self) -> int:
+        seats = self.cleaned_data["seats"]
+        if self.instance.pk and seats < self.instance.seats_taken:
+            raise forms.ValidationError(str(services.SeatsBelowTaken(self.instance.seats_taken)))
+        return seats
+
+
+@admin.register(DinnerParty)
+class DinnerPartyAdmin(admin.ModelAdmin):
+    form = DinnerPartyAdminForm
+    list_display = ("title", "host", "starts_at", "seats", "seats_taken", "waitlisted")
+    list_filter = ("starts_at", "visibility")
+    search_fields = ("title", "venue", "main_dish", "host__username")
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ("host",)
+    readonly_fields = ("seats_taken", "invite_token", "created_at", "updated_at")
+    inlines = [RSVPInline]
+    actions = ["export_guest_lists"]
+    list_select_related = ("host",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(
+                waitlisted_count=Count("rsvps", filter=Q(rsvps__status=RSVPStatus.WAITLISTED))
+            )
+        )
+        if scoped_to_host(request):
+            queryset = queryset.filter(host=request.user)
+        return queryset
+
+    @admin.display(description="waitlisted", ordering="waitlisted_count")
+    def waitlisted(self, party: DinnerParty) -> int:
+        return party.waitlisted_count
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "host") if scoped_to_host(request) else fields
+
+    def save_model(self, request: HttpRequest, obj: DinnerParty, form, change: bool) -> None:
+        if scoped_to_host(request):
+            obj.host = request.user
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            try:
+                services.party_update(party=obj, changes=changes)
+            except services.SeatsBelowTaken as error:
+                messages.error(request, str(error))
+        else:
+            super().save_model(request, obj, form, change)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not RSVP:
+            return super().save_formset(request, form, formset, change)
+        # Every RSVP change goes through the same rules as the site's.
+        formset.save(commit=False)
+        services.rsvp_delete(rsvps=formset.deleted_objects)
+        for rsvp_form in formset.forms:
+            if rsvp_form in formset.deleted_forms or not rsvp_form.has_changed():
+                continue
+            data = rsvp_form.cleaned_data
+            status = data["status"]
+            if status == RSVPStatus.WAITLISTED:
+                status = RSVPStatus.GOING
+            try:
+                outcome = services.rsvp_submit(
+                    party=form.instance,
+                    guest=data["guest"],
+                    status=status,
+                    plus_ones=data["plus_ones"],
+                    note=data["note"],
+                )
+            except services.RsvpError as error:
+                messages.error(request, f"{data['guest']}: {error}")
+                continue
+            if outcome.status == RSVPStatus.WAITLISTED:
+                messages.warning(
+                    request,
+                    f"{data['guest']} is waitlisted (#{outcome.waitlist_position}): "
+                    "the table is full.",
+                )
+        return None
+
+    @admin.action(description="Download guest lists as CSV")
+    def export_guest_lists(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="guest-lists.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["party", "starts_at", "guest", "email", "status", "plus_ones", "note"])
+        rsvps = (
+            RSVP.objects.filter(party__in=queryset)
+            .select_related("party", "guest")
+            .order_by("party__starts_at", "party_id", "status", "created_at")
+        )
+        for rsvp in rsvps:
+            writer.writerow(
+                [
+                    csv_safe(rsvp.party.title),
+                    rsvp.party.local_starts_at.isoformat(),
+                    csv_safe(rsvp.guest.username),
+                    csv_safe(rsvp.guest.email),
+                    rsvp.status,
+                    rsvp.plus_ones,
+                    csv_safe(rsvp.note),
+                ]
+            )
+        return response
+
+
+def csv_safe(value: str) -> str:
+    """Stop spreadsheet formula injection from user text."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@admin.register(RSVP)
+class RSVPAdmin(admin.ModelAdmin):
+    list_display = ("party", "guest", "status", "plus_ones", "created_at")
+    list_filter = ("status",)
+    search_fields = ("party__title", "guest__username", "guest__email")
+    autocomplete_fields = ("party", "guest")
+    list_select_related = ("party", "guest")
+    readonly_fields = ("waitlisted_at", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> tuple:
+        fields = super().get_readonly_fields(request, obj)
+        # A reply belongs to one guest and one party; change its answer, not its owner.
+        return (*fields, "party", "guest") if obj is not None else fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if scoped_to_host(request):
+            queryset = queryset.filter(party__host=request.user)
+        return queryset
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "party" and scoped_to_host(request):
+            kwargs["queryset"] = DinnerParty.objects.filter(host=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: RSVP, form, change: bool) -> None:
+        status = RSVPStatus.GOING if obj.status == RSVPStatus.WAITLISTED else obj.status
+        try:
+            outcome = services.rsvp_submit(
+                party=obj.party,
+                guest=obj.guest,
+                status=status,
+                plus_ones=obj.plus_ones,
+                note=obj.note,
+            )
+        except services.RsvpError as error:
+            messages.error(request, str(error))
+            return
+        obj.pk = outcome.rsvp.pk
+        if outcome.status == RSVPStatus.WAITLISTED:
+            messages.warning(
+                request, f"The table is full: waitlisted at #{outcome.waitlist_position}."
+            )
+
+    def delete_model(self, request: HttpRequest, obj: RSVP) -> None:
+        services.rsvp_delete(rsvps=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.rsvp_delete(rsvps=list(queryset))

@@ -1,0 +1,198 @@
+"""The only code that changes RSVP state and seat counts.
+
+Every function runs in one transaction with the party's row locked
+(``select_for_update``; on SQLite the IMMEDIATE transaction mode serialises
+writers), so ``seats_taken`` never exceeds ``seats`` even when many guests
+reply at the same instant. Views, the admin and commands all call these.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from parties.models import RSVP, DinnerParty, Notice, RSVPStatus, new_invite_token
+
+
+class RsvpError(Exception):
+    """A reply the rules refuse; its message is meant for the guest."""
+
+
+class SeatsBelowTaken(Exception):
+    def __init__(self, seats_taken: int):
+        self.seats_taken = seats_taken
+        super().__init__(
+            f"{seats_taken} seats are already taken, so the table needs at least {seats_taken}."
+        )
+
+
+@dataclass(frozen=True)
+class RsvpOutcome:
+    rsvp: RSVP
+    waitlist_position: int | None = None
+    promoted: list[RSVP] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.rsvp.status
+
+
+def _locked(party: DinnerParty) -> DinnerParty:
+    return DinnerParty.objects.select_for_update().select_related("host").get(pk=party.pk)
+
+
+def waitlist_position(rsvp: RSVP) -> int | None:
+    if rsvp.status != RSVPStatus.WAITLISTED:
+        return None
+    ahead = RSVP.objects.filter(
+        Q(waitlisted_at__lt=rsvp.waitlisted_at)
+        | Q(waitlisted_at=rsvp.waitlisted_at, pk__lt=rsvp.pk),
+        party_id=rsvp.party_id,
+        status=RSVPStatus.WAITLISTED,
+    ).count()
+    return ahead + 1
+
+
+def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
+    """Seat waitlisted guests in arrival order while they fit (a single guest may
+    pass a group that doesn't fit yet). The caller holds the party's lock."""
+    free = party.seats - party.seats_taken
+    promoted: list[RSVP] = []
+    if free <= 0:
+        return promoted
+    waiting = RSVP.objects.filter(party=party, status=RSVPStatus.WAITLISTED).select_related("guest")
+    for rsvp in waiting.order_by("waitlisted_at", "pk"):
+        if rsvp.seats_needed <= free:
+            free -= rsvp.seats_needed
+            rsvp.status = RSVPStatus.GOING
+            rsvp.waitlisted_at = None
+            promoted.append(rsvp)
+        if free == 0:
+            break
+    if promoted:
+        now = timezone.now()
+        for rsvp in promoted:
+            rsvp.updated_at = now
+        RSVP.objects.bulk_update(promoted, ["status", "waitlisted_at", "updated_at"])
+        party.seats_taken = party.seats - free
+        DinnerParty.objects.filter(pk=party.pk).update(seats_taken=party.seats_taken)
+        Notice.objects.bulk_create(
+            Notice(
+                user=rsvp.guest,
+                text=f"You've been moved from the waitlist to the table at {party.describe()}!",
+            )
+            for rsvp in promoted
+        )
+    return promoted
+
+
+def _change_seats_taken(party: DinnerParty, delta: int) -> None:
+    if delta:
+        DinnerParty.objects.filter(pk=party.pk).update(seats_taken=F("seats_taken") + delta)
+        party.seats_taken += delta
+
+
+def rsvp_submit(
+    *,
+    party: DinnerParty,
+    guest,
+    status: str,
+    plus_ones: int = 0,
+    note: str = "",
+) -> RsvpOutcome:
+    """Record a guest's reply. "going" that doesn't fit becomes "waitlisted"."""
+    if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
+        raise RsvpError("Choose going, maybe or can't go.")
+    with transaction.atomic():
+        party = _locked(party)
+        if party.host_id == guest.pk:
+            raise RsvpError("You're the host — your seat at the table is already saved.")
+        if party.has_started:
+            raise RsvpError("This party has already started, so replies are closed.")
+        rsvp = RSVP.objects.filter(party=party, guest=guest).first()
+        if rsvp is None:
+            rsvp = RSVP(party=party, guest=guest)
+        held = rsvp.seats_needed if rsvp.status == RSVPStatus.GOING else 0
+        needed = 1 + plus_ones
+        free = party.seats - party.seats_taken + held
+
+        if status == RSVPStatus.GOING:
+            if needed <= free:
+                new_status = RSVPStatus.GOING
+            elif held:
+                # Already at the table: keep the seat rather than lose it to the waitlist.
+                raise RsvpError(
+                    f"Only {free} seat{'s' if free != 1 else ''} free for you, so you can bring "
+                    f"at most {free - 1} plus-one{'s' if free - 1 != 1 else ''}."
+                )
+            else:
+                new_status = RSVPStatus.WAITLISTED
+        else:
+            new_status = status
+
+        if new_status == RSVPStatus.WAITLISTED:
+            if rsvp.status != RSVPStatus.WAITLISTED or rsvp.waitlisted_at is None:
+                rsvp.waitlisted_at = timezone.now()
+        else:
+            rsvp.waitlisted_at = None
+        rsvp.status = new_status
+        rsvp.plus_ones = plus_ones
+        rsvp.note = note
+        rsvp.party = party
+        rsvp.save()
+
+        now_held = needed if new_status == RSVPStatus.GOING else 0
+        _change_seats_taken(party, now_held - held)
+        promoted = promote_waitlist(party=party) if now_held < held else []
+        return RsvpOutcome(rsvp=rsvp, waitlist_position=waitlist_position(rsvp), promoted=promoted)
+
+
+def rsvp_delete(*, rsvps: Iterable[RSVP]) -> list[RSVP]:
+    """Delete RSVPs (admin, account deletion), freeing their seats for the waitlist."""
+    promoted: list[RSVP] = []
+    by_party: dict[int, list[int]] = {}
+    for rsvp in rsvps:
+        by_party.setdefault(rsvp.party_id, []).append(rsvp.pk)
+    for party_id, pks in sorted(by_party.items()):
+        with transaction.atomic():
+            party = _locked(DinnerParty(pk=party_id))
+            doomed = RSVP.objects.filter(party=party, pk__in=pks)
+            freed = sum(r.seats_needed for r in doomed if r.status == RSVPStatus.GOING)
+            doomed.delete()
+            _change_seats_taken(party, -freed)
+            if freed:
+                promoted += promote_waitlist(party=party)
+    return promoted
+
+
+def user_delete(*, user) -> None:
+    """Delete an account: its replies free their seats first, then the rest cascades."""
+    rsvp_delete(rsvps=RSVP.objects.filter(guest=user))
+    user.delete()
+
+
+def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP]:
+    """Apply a host's edits. Seats can't drop below those taken; more seats
+    promote from the waitlist. Returns the guests promoted."""
+    with transaction.atomic():
+        locked = _locked(party)
+        seats = changes.get("seats", locked.seats)
+        if seats < locked.seats_taken:
+            raise SeatsBelowTaken(locked.seats_taken)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save()
+        promoted = promote_waitlist(party=locked)
+    for name in ("seats_taken", "updated_at", *changes):
+        setattr(party, name, getattr(locked, name))
+    return promoted
+
+
+def regenerate_invite(*, party: DinnerParty) -> str:
+    """A new invite link; the old one stops working at once."""
+    party.invite_token = new_invite_token()
+    party.save(update_fields=["invite_token", "updated_at"])
+    return party.invite_token
