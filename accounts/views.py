@@ -8,11 +8,13 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.generic import CreateView, UpdateView
 
 from accounts import throttle
 from accounts.forms import EMAIL_TAKEN, LoginForm, ProfileForm, RegisterForm
 from accounts.models import User
+from parties.models import RSVP, DinnerParty
 
 FORM_ERRORS = "Please fix the errors below."
 RESET_SENT = (
@@ -145,6 +147,16 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
 
     def get_object(self, queryset=None) -> User:
         return self.request.user
+
+    def get_context_data(self, **kwargs) -> dict:
+        user = self.request.user
+        hosting = DinnerParty.objects.upcoming().filter(host=user).order_by("starts_at", "pk")
+        attending = (
+            RSVP.objects.filter(guest=user, party__starts_at__gte=timezone.now())
+            .select_related("party__host")
+            .order_by("party__starts_at", "party_id")
+        )
+        return super().get_context_data(hosting=hosting, attending=attending, **kwargs)
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:
         try:

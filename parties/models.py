@@ -141,7 +141,8 @@ class DinnerParty(models.Model):
 
     @property
     def host_name(self) -> str:
-        return self.host.display_name
+        """How guests call the host: "Ana" (first name), else the username."""
+        return self.host.first_name or self.host.username
 
     def describe(self) -> str:
         """How messages name a party: “Ana's dinner party on Sat 12 Dec, 19:00 CET”."""
