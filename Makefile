@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PORT    ?= 8000
 MANAGE  := $(PY) manage.py
 
-.PHONY: run test lint format migrations superuser clean
+.PHONY: run serve test lint format migrations superuser clean
 
 # Find a Python >= 3.12: the .python-version one first, then the newest found.
 $(PY):
@@ -33,6 +33,14 @@ run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production-style: gunicorn + WhiteNoise. Needs SECRET_KEY and ALLOWED_HOSTS
+# (see README, *Production*); DJANGO_ENV defaults to production here.
+serve: export DJANGO_ENV ?= production
+serve: $(VENV)/.runtime
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py dinnerparty.wsgi
 
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

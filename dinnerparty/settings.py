@@ -68,7 +68,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dinnerparty.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dinnerparty.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,6 +141,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions live in the database; with Redis they are also cached there, so every
+# worker on every machine reads them quickly.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+
 # --- Accounts -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
@@ -196,6 +207,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Production serves collected, hashed, compressed files through WhiteNoise.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Background tasks (django.tasks) and links in emails -------------------------
+# The immediate backend runs a task as soon as it is enqueued (after the commit);
+# see the README's *Production* section for a worker backend at scale.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Forms and messages -------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -240,14 +266,26 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "dinnerparty.logging.RequestIdFilter"}},
     "formatters": {
-        "line": {"format": "level=%(levelname)s logger=%(name)s msg=%(message)s"},
+        "line": {
+            "format": "time=%(asctime)s level=%(levelname)s logger=%(name)s "
+            "request_id=%(request_id)s msg=%(message)s"
+        },
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "line"}
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": sys.stdout,
+            "formatter": "line",
+            "filters": ["request_id"],
+        }
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "INFO"}},
+    "loggers": {
+        # Django's own console handler would print each line twice in DEBUG.
+        "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
 }
 
 TEST_RUNNER = "dinnerparty.test_runner.PytestTestRunner"

@@ -1,0 +1,23 @@
+"""Gunicorn settings for `make serve` (and the benchmark). Read from the environment."""
+
+import multiprocessing
+import os
+
+_cores = multiprocessing.cpu_count()
+_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# Measured best here: one worker per core on SQLite (one writer at a time anyway),
+# two per core on PostgreSQL. WEB_CONCURRENCY overrides.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(_cores * (2 if _postgres else 1))))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then so slow leaks cannot build up.
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus request_id=%({x-request-id}o)s'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
