@@ -129,6 +129,13 @@ class DinnerPartyAdmin(admin.ModelAdmin):
                 )
         return None
 
+    def delete_model(self, request: HttpRequest, obj: DinnerParty) -> None:
+        services.party_delete(party=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for party in queryset.select_related("host"):
+            services.party_delete(party=party)
+
     @admin.action(description="Download guest lists as CSV")
     def export_guest_lists(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")

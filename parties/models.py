@@ -172,6 +172,8 @@ class RSVP(models.Model):
     )
     # Arrival order on the waitlist: set when the guest joins it.
     waitlisted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by send_reminders when the reminder goes out, so it goes out once.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from parties import notifications
 from parties.models import RSVP, DinnerParty, Notice, RSVPStatus, new_invite_token
 
 
@@ -86,6 +87,8 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
             )
             for rsvp in promoted
         )
+        for rsvp in promoted:
+            notifications.enqueue_after_commit(notifications.send_promotion_email, rsvp.pk)
     return promoted
 
 
@@ -115,6 +118,7 @@ def rsvp_submit(
         rsvp = RSVP.objects.filter(party=party, guest=guest).first()
         if rsvp is None:
             rsvp = RSVP(party=party, guest=guest)
+        previous_status = rsvp.status
         held = rsvp.seats_needed if rsvp.status == RSVPStatus.GOING else 0
         needed = 1 + plus_ones
         free = party.seats - party.seats_taken + held
@@ -147,6 +151,9 @@ def rsvp_submit(
         now_held = needed if new_status == RSVPStatus.GOING else 0
         _change_seats_taken(party, now_held - held)
         promoted = promote_waitlist(party=party) if now_held < held else []
+        notifications.enqueue_after_commit(
+            notifications.send_rsvp_emails, rsvp.pk, notify_host=new_status != previous_status
+        )
         return RsvpOutcome(rsvp=rsvp, waitlist_position=waitlist_position(rsvp), promoted=promoted)
 
 
@@ -169,9 +176,28 @@ def rsvp_delete(*, rsvps: Iterable[RSVP]) -> list[RSVP]:
 
 
 def user_delete(*, user) -> None:
-    """Delete an account: its replies free their seats first, then the rest cascades."""
+    """Delete an account: its replies free their seats first, the parties it hosts
+    are cancelled (guests told), then the rest cascades."""
     rsvp_delete(rsvps=RSVP.objects.filter(guest=user))
+    for party in DinnerParty.objects.filter(host=user).select_related("host"):
+        party_delete(party=party)
     user.delete()
+
+
+def party_delete(*, party: DinnerParty) -> None:
+    """Cancel a party; everyone who was coming, might come or was waiting is told."""
+    with transaction.atomic():
+        party = _locked(party)
+        recipients = list(
+            party.rsvps.filter(status__in=notifications.INTERESTED).values_list(
+                "guest__email", flat=True
+            )
+        )
+        title, when, host = party.title, party.when, party.host_name
+        party.delete()
+        notifications.enqueue_after_commit(
+            notifications.send_party_cancelled_email, recipients, title, when, host
+        )
 
 
 def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP]:
@@ -179,6 +205,7 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
     promote from the waitlist. Returns the guests promoted."""
     with transaction.atomic():
         locked = _locked(party)
+        changes = {name: value for name, value in changes.items() if getattr(locked, name) != value}
         seats = changes.get("seats", locked.seats)
         if seats < locked.seats_taken:
             raise SeatsBelowTaken(locked.seats_taken)
@@ -186,6 +213,15 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
             setattr(locked, name, value)
         locked.save()
         promoted = promote_waitlist(party=locked)
+        changed = [
+            label
+            for label, fields in (("time", ("starts_at",)), ("place", ("venue",)))
+            if any(name in changes for name in fields)
+        ]
+        if changed and not locked.has_started:
+            notifications.enqueue_after_commit(
+                notifications.send_party_changed_email, locked.pk, changed
+            )
     for name in ("seats_taken", "updated_at", *changes):
         setattr(party, name, getattr(locked, name))
     return promoted

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.messages.views import SuccessMessageMixin
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
@@ -156,12 +155,17 @@ class PartyUpdateView(HostOnlyMixin, UpdateView):
         return super().form_invalid(form)
 
 
-class PartyDeleteView(HostOnlyMixin, SuccessMessageMixin, DeleteView):
+class PartyDeleteView(HostOnlyMixin, DeleteView):
     template_name = "parties/dinnerparty_confirm_delete.html"
     success_url = reverse_lazy("parties:list")
 
-    def get_success_message(self, cleaned_data: dict) -> str:
-        return f"“{self.object.title}” has been cancelled and deleted."
+    def form_valid(self, form) -> HttpResponse:
+        services.party_delete(party=self.object)
+        messages.success(
+            self.request,
+            f"“{self.object.title}” has been cancelled and deleted. Your guests will be told.",
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class RegenerateInviteView(HostOnlyMixin, View):

@@ -1,0 +1,141 @@
+"""Emails to guests and hosts, sent through Django's tasks framework.
+
+Services call ``enqueue_after_commit``: the task is enqueued only once the
+change is committed, so a failing mail server can never roll back or lose an
+RSVP; failures are logged (by django.tasks, and here for enqueueing).
+Tasks take ids and plain strings, so any worker backend can run them.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.tasks import Task, task
+from django.template.loader import render_to_string
+
+from parties.models import RSVP, DinnerParty, RSVPStatus
+
+logger = logging.getLogger(__name__)
+
+# Who hears about a change of time or place, or a cancellation.
+INTERESTED = (RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.WAITLISTED)
+
+
+def enqueue_after_commit(task_: Task, *args, **kwargs) -> None:
+    def enqueue() -> None:
+        try:
+            task_.enqueue(*args, **kwargs)
+        except Exception:
+            logger.exception("Could not enqueue %s", task_.name)
+
+    transaction.on_commit(enqueue)
+
+
+def site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> int:
+    """One email with a plain-text and an HTML body, from templates/emails/."""
+    recipients = [address for address in to if address]
+    if not recipients:
+        return 0
+    context = {**context, "site_url": settings.SITE_URL}
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),  # user text: no line breaks in a header
+        body=render_to_string(f"emails/{template}.txt", context),
+        to=recipients,
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    return message.send()
+
+
+def _rsvp(rsvp_id: int) -> RSVP | None:
+    return RSVP.objects.select_related("party__host", "guest").filter(pk=rsvp_id).first()
+
+
+@task
+def send_rsvp_emails(rsvp_id: int, *, notify_host: bool) -> None:
+    """Confirm a reply to the guest; tell the host about a new or changed reply."""
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None:
+        return
+    party = rsvp.party
+    context = {"rsvp": rsvp, "party": party, "party_url": site_url(party.get_absolute_url())}
+    send(
+        to=[rsvp.guest.email],
+        subject=f"Your reply to “{party.title}”: {rsvp.get_status_display()}",
+        template="rsvp_confirmation",
+        context=context,
+    )
+    if notify_host:
+        send(
+            to=[party.host.email],
+            subject=f"{rsvp.guest.display_name} replied to “{party.title}”",
+            template="rsvp_host_note",
+            context=context,
+        )
+
+
+@task
+def send_promotion_email(rsvp_id: int) -> None:
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None or rsvp.status != RSVPStatus.GOING:
+        return
+    party = rsvp.party
+    send(
+        to=[rsvp.guest.email],
+        subject=f"You're off the waitlist for “{party.title}”!",
+        template="promoted",
+        context={"rsvp": rsvp, "party": party, "party_url": site_url(party.get_absolute_url())},
+    )
+
+
+@task
+def send_party_changed_email(party_id: int, changed: list[str]) -> None:
+    party = DinnerParty.objects.select_related("host").filter(pk=party_id).first()
+    if party is None:
+        return
+    guests = party.rsvps.filter(status__in=INTERESTED).select_related("guest")
+    send_each(
+        [rsvp.guest.email for rsvp in guests],
+        subject=f"“{party.title}” has changed: new {' and '.join(changed)}",
+        template="party_changed",
+        context={
+            "party": party,
+            "changed": changed,
+            "party_url": site_url(party.get_absolute_url()),
+        },
+    )
+
+
+@task
+def send_party_cancelled_email(recipients: list[str], title: str, when: str, host: str) -> None:
+    send_each(
+        recipients,
+        subject=f"“{title}” has been cancelled",
+        template="party_cancelled",
+        context={"title": title, "when": when, "host": host},
+    )
+
+
+@task
+def send_reminder_email(rsvp_id: int) -> None:
+    rsvp = _rsvp(rsvp_id)
+    if rsvp is None or rsvp.status != RSVPStatus.GOING:
+        return
+    party = rsvp.party
+    send(
+        to=[rsvp.guest.email],
+        subject=f"Reminder: “{party.title}” is on {party.when}",
+        template="reminder",
+        context={"rsvp": rsvp, "party": party, "party_url": site_url(party.get_absolute_url())},
+    )
+
+
+def send_each(recipients: Iterable[str], **message) -> None:
+    """One email per guest, so guests never see each other's addresses."""
+    for address in recipients:
+        send(to=[address], **message)
