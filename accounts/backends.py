@@ -21,18 +21,21 @@ class EmailOrUsernameBackend(ModelBackend):
             return None
         identifier = username.strip().lower()
         user_model = get_user_model()
-        user = (
+        # Usernames may contain "@" and ".", so one account's username can be
+        # another's email address: at most two candidates, each with its own password.
+        candidates = list(
             user_model._default_manager.alias(
                 username_ci=Lower("username"), email_ci=Lower("email")
             )
             .filter(Q(username_ci=identifier) | Q(email_ci=identifier))
-            .first()
+            .order_by("pk")[:2]
         )
-        if user is None:
+        if not candidates:
             # Run the hasher anyway so response time does not reveal whether
             # the account exists (as ModelBackend does).
             user_model().set_password(password)
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
+        for user in candidates:
+            if user.check_password(password) and self.user_can_authenticate(user):
+                return user
         return None

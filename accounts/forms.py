@@ -55,8 +55,11 @@ class ThrottledLoginMixin:
                 throttle.LOGIN_PER_USERNAME.hit(identifier)
             throttle.LOGIN_PER_IP.hit(ip)
             raise
-        if identifier and self.get_user() is not None:
-            throttle.LOGIN_PER_USERNAME.reset(identifier)
+        user = self.get_user()
+        if user is not None:
+            # A success clears the account's counters, whichever name it was tried under.
+            for name in {identifier, user.get_username(), user.email}:
+                throttle.LOGIN_PER_USERNAME.reset(name)
         return cleaned_data
 
 
@@ -80,6 +83,13 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
         "invalid_login": INVALID_LOGIN,
         "inactive": INVALID_LOGIN,
     }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        # AuthenticationForm sizes the field for a username (150 characters), but
+        # it takes an email address too, which may be up to 254.
+        username = self.fields["username"]
+        username.max_length = username.widget.attrs["maxlength"] = 254
 
 
 class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):

@@ -25,8 +25,10 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_required(name: str) -> str:
-    value = os.environ.get(name, "").strip()
+def env_required(name: str, value: str | list[str] | None = None) -> str | list[str]:
+    """The variable's value (or `value`, already parsed from it); stop when empty."""
+    if value is None:
+        value = os.environ.get(name, "").strip()
     if not value:
         # One clear line, not a traceback: this is an operator's mistake, not a bug.
         raise SystemExit(
@@ -41,9 +43,7 @@ PRODUCTION = DJANGO_ENV == "production" or not DEBUG
 
 if PRODUCTION:
     SECRET_KEY = env_required("SECRET_KEY")
-    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
-    if not ALLOWED_HOSTS:
-        env_required("ALLOWED_HOSTS")
+    ALLOWED_HOSTS = env_required("ALLOWED_HOSTS", env_list("ALLOWED_HOSTS"))
 else:
     # A development-only key: never used when DJANGO_ENV=production.
     SECRET_KEY = (
@@ -187,12 +187,25 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- Email --------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Django 6.1 mailers, configured from the classic EMAIL_* variables.
+# Development prints mail to the console; production sends it by SMTP.
+_email_backend = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+_mailer: dict = {"BACKEND": _email_backend}
+if _email_backend.endswith("smtp.EmailBackend"):
+    _mailer["OPTIONS"] = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "10")),
+    }
+MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "DinnerParty <noreply@dinnerparty.localhost>"
 )

@@ -1,0 +1,106 @@
+"""Production refuses to start half-configured; `manage.py test` runs this suite.
+
+These run manage.py in a fresh interpreter, as an operator would.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Variables of the outer environment that would change what the settings read.
+SETTINGS_VARIABLES = (
+    "DJANGO_ENV",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_PRELOAD",
+    "BEHIND_HTTPS_PROXY",
+    "DJANGO_SETTINGS_MODULE",
+)
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean_env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    return subprocess.run(  # noqa: S603 - fixed arguments, our own manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_ROOT,
+        env={**clean_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def production_env() -> dict[str, str]:
+    return {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),  # 67 characters
+        "ALLOWED_HOSTS": "example.com",
+    }
+
+
+@pytest.mark.slow
+def test_deploy_checks_pass_in_production(production_env):
+    result = manage("check", "--deploy", **production_env)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNING" not in output
+    assert "?:" not in output  # how Django prefixes each finding
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without(production_env, missing):
+    del production_env[missing]
+
+    result = manage("check", "--deploy", **production_env)
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert missing in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_allowed_hosts_of_only_commas_counts_as_missing(production_env):
+    production_env["ALLOWED_HOSTS"] = " , "
+
+    result = manage("check", "--deploy", **production_env)
+
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+@pytest.mark.slow
+def test_manage_py_test_help_works():
+    result = manage("test", "--help")
+
+    assert result.returncode == 0, result.stderr
+    assert "--keepdb" in result.stdout
+
+
+@pytest.mark.slow
+def test_manage_py_test_runs_pytest():
+    # A file with no database tests, so the run leaves this session's test database alone.
+    result = manage("test", "dinnerparty/tests/test_timezones.py")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "test session starts" in result.stdout
+    assert re.search(r"=+ \d+ passed in [\d.]+s", result.stdout), result.stdout
