@@ -138,3 +138,23 @@ class ProfileForm(forms.ModelForm):
                     ),
                 )
         return cleaned_data
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To be sure it's you.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("That's not your current password.", code="password_incorrect")
+        return password

@@ -10,6 +10,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("profile/delete/", views.AccountDeleteView.as_view(), name="account_delete"),
+    path("profile/export.json", views.DataExportView.as_view(), name="account_export"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -1,19 +1,27 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.views.generic import CreateView, UpdateView
+from django.views import View
+from django.views.generic import CreateView, FormView, UpdateView
 
 from accounts import throttle
-from accounts.forms import EMAIL_TAKEN, LoginForm, ProfileForm, RegisterForm
+from accounts.forms import (
+    EMAIL_TAKEN,
+    AccountDeleteForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+)
 from accounts.models import User
+from parties import services
 from parties.models import RSVP, DinnerParty
 
 FORM_ERRORS = "Please fix the errors below."
@@ -169,3 +177,78 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
     def form_invalid(self, form: ProfileForm) -> HttpResponse:
         messages.error(self.request, FORM_ERRORS)
         return super().form_invalid(form)
+
+
+class AccountDeleteView(LoginRequiredMixin, FormView):
+    """Delete the account after the password is re-entered: replies go (their
+    seats are freed for the waitlist), hosted parties are cancelled with guests
+    told, and nothing else of the user's is kept."""
+
+    form_class = AccountDeleteForm
+    template_name = "accounts/account_confirm_delete.html"
+    success_url = reverse_lazy("home")
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form: AccountDeleteForm) -> HttpResponse:
+        user = self.request.user
+        logout(self.request)
+        services.user_delete(user=user)
+        messages.info(self.request, "Your account and everything in it has been deleted. Goodbye!")
+        return super().form_valid(form)
+
+    def form_invalid(self, form: AccountDeleteForm) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)
+
+
+class DataExportView(LoginRequiredMixin, View):
+    """Everything DinnerParty holds about the user, as a JSON download."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        user = request.user
+        hosted = DinnerParty.objects.filter(host=user).order_by("starts_at", "pk")
+        rsvps = RSVP.objects.filter(guest=user).select_related("party").order_by("created_at")
+        data = {
+            "profile": {
+                "username": user.username,
+                "email": user.email,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "dietary_notes": user.dietary_notes,
+                "timezone": user.timezone,
+                "date_joined": user.date_joined.isoformat(),
+                "last_login": user.last_login.isoformat() if user.last_login else None,
+            },
+            "parties_hosted": [
+                {
+                    "title": party.title,
+                    "starts_at": party.starts_at.isoformat(),
+                    "timezone": party.timezone,
+                    "venue": party.venue,
+                    "main_dish": party.main_dish,
+                    "seats": party.seats,
+                    "seats_taken": party.seats_taken,
+                    "description": party.description,
+                    "visibility": party.visibility,
+                    "created_at": party.created_at.isoformat(),
+                }
+                for party in hosted
+            ],
+            "rsvps": [
+                {
+                    "party": rsvp.party.title,
+                    "party_starts_at": rsvp.party.starts_at.isoformat(),
+                    "status": rsvp.status,
+                    "plus_ones": rsvp.plus_ones,
+                    "note": rsvp.note,
+                    "created_at": rsvp.created_at.isoformat(),
+                    "updated_at": rsvp.updated_at.isoformat(),
+                }
+                for rsvp in rsvps
+            ],
+        }
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = 'attachment; filename="dinnerparty-my-data.json"'
+        return response
