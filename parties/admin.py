@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from parties import services
+from parties.forms import PartyForm
 from parties.models import RSVP, DinnerParty, RSVPStatus
 
 
@@ -33,17 +34,7 @@ class RSVPInline(admin.TabularInline):
 class DinnerPartyAdminForm(forms.ModelForm):
     class Meta:
         model = DinnerParty
-        fields = (
-            "host",
-            "title",
-            "starts_at",
-            "timezone",
-            "venue",
-            "main_dish",
-            "seats",
-            "description",
-            "visibility",
-        )
+        fields = ("host", *PartyForm.Meta.fields)
 
     def clean_seats(self) -> int:
         seats = self.cleaned_data["seats"]
@@ -167,8 +158,22 @@ def csv_safe(value: str) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+class RSVPAdminForm(forms.ModelForm):
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        party = cleaned_data.get("party") or getattr(self.instance, "party", None)
+        guest = cleaned_data.get("guest") or getattr(self.instance, "guest", None)
+        # Refuse here, so the admin never reports a reply as saved when it wasn't.
+        if party is not None and guest is not None:
+            refusal = services.rsvp_refusal(party=party, guest=guest)
+            if refusal:
+                raise forms.ValidationError(refusal)
+        return cleaned_data
+
+
 @admin.register(RSVP)
 class RSVPAdmin(admin.ModelAdmin):
+    form = RSVPAdminForm
     list_display = ("party", "guest", "status", "plus_ones", "created_at")
     list_filter = ("status",)
     search_fields = ("party__title", "guest__username", "guest__email")

@@ -81,15 +81,8 @@ def send_rsvp_emails(rsvp_id: int, *, notify_host: bool) -> None:
 
 @task
 def send_promotion_email(rsvp_id: int) -> None:
-    rsvp = _rsvp(rsvp_id)
-    if rsvp is None or rsvp.status != RSVPStatus.GOING:
-        return
-    party = rsvp.party
-    send(
-        to=[rsvp.guest.email],
-        subject=f"You're off the waitlist for “{party.title}”!",
-        template="promoted",
-        context={"rsvp": rsvp, "party": party, "party_url": site_url(party.get_absolute_url())},
+    send_to_going_guest(
+        rsvp_id, template="promoted", subject="You're off the waitlist for “{party.title}”!"
     )
 
 
@@ -123,14 +116,21 @@ def send_party_cancelled_email(recipients: list[str], title: str, when: str, hos
 
 @task
 def send_reminder_email(rsvp_id: int) -> None:
+    send_to_going_guest(
+        rsvp_id, template="reminder", subject="Reminder: “{party.title}” is on {party.when}"
+    )
+
+
+def send_to_going_guest(rsvp_id: int, *, template: str, subject: str) -> None:
+    """Email a guest who is (still) at the table; `subject` is formatted with `party`."""
     rsvp = _rsvp(rsvp_id)
     if rsvp is None or rsvp.status != RSVPStatus.GOING:
         return
     party = rsvp.party
     send(
         to=[rsvp.guest.email],
-        subject=f"Reminder: “{party.title}” is on {party.when}",
-        template="reminder",
+        subject=subject.format(party=party),
+        template=template,
         context={"rsvp": rsvp, "party": party, "party_url": site_url(party.get_absolute_url())},
     )
 

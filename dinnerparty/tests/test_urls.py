@@ -168,6 +168,8 @@ SITE_URLS = [
     ("login", {}, "/accounts/login/"),
     ("logout", {}, "/accounts/logout/"),
     ("profile", {}, "/accounts/profile/"),
+    ("account_delete", {}, "/accounts/profile/delete/"),
+    ("account_export", {}, "/accounts/profile/export.json"),
     ("password_change", {}, "/accounts/password_change/"),
     ("password_change_done", {}, "/accounts/password_change/done/"),
     ("password_reset", {}, "/accounts/password_reset/"),
