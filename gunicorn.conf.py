@@ -18,6 +18,8 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
+# Same access log, but invite tokens are cut out of request lines.
+logger_class = "dinnerparty.logging.RedactingGunicornLogger"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus request_id=%({x-request-id}o)s'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

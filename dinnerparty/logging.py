@@ -1,6 +1,18 @@
+"""Log plumbing: request ids on every line, and no invite tokens in any line."""
+
 import logging
+import re
+
+from gunicorn.glogging import Logger as GunicornLogger
 
 from dinnerparty.middleware import request_id_var
+
+# An invite link is a key to a private party: logs keep only its first characters.
+INVITE_TOKEN = re.compile(r"(/parties/invite/|[?&]invite=)([^/&\s\"']{4})[^/&\s\"']*")
+
+
+def redact(text: str) -> str:
+    return INVITE_TOKEN.sub(r"\1\2…", text)
 
 
 class RequestIdFilter(logging.Filter):
@@ -9,3 +21,25 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
+
+
+class RedactFilter(logging.Filter):
+    """Cuts invite tokens out of log messages (e.g. Django's "Not Found: <path>")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class RedactingGunicornLogger(GunicornLogger):
+    """Gunicorn's access log, with invite tokens cut out of the request line."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms

@@ -279,7 +279,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "dinnerparty.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "dinnerparty.logging.RequestIdFilter"},
+        "redact": {"()": "dinnerparty.logging.RedactFilter"},
+    },
     "formatters": {
         "line": {
             "format": "time=%(asctime)s level=%(levelname)s logger=%(name)s "
@@ -291,7 +294,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": sys.stdout,
             "formatter": "line",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         }
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
