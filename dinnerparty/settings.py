@@ -236,6 +236,9 @@ STORAGES = {
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The benchmark (bench/) mounts a hello-world view at /bench/hello as its ceiling.
+BENCHMARK = env_bool("BENCHMARK", False)
+
 # --- Forms and messages -------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

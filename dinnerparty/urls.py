@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,3 +11,8 @@ urlpatterns = [
     path("parties/", include("parties.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCHMARK:
+    from dinnerparty.views import hello_world
+
+    urlpatterns.append(path("bench/hello", hello_world, name="bench_hello"))
