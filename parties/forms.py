@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from django import forms
 from django.utils import timezone
 
@@ -7,11 +9,20 @@ from parties.models import RSVP, DinnerParty, RSVPStatus
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
+class WallClockDateTimeField(forms.DateTimeField):
+    """Reads the typed time without the active (host's) zone, which may skip or
+    repeat that hour; the form then places it in the party's zone."""
+
+    def to_python(self, value):
+        with timezone.override(UTC):  # no gaps or repeats in UTC
+            return super().to_python(value)
+
+
 class PartyForm(forms.ModelForm):
     """Create or edit a party. `starts_at` is typed as a wall-clock time in the
     party's own time zone, whatever zone the host's browser is in."""
 
-    starts_at = forms.DateTimeField(
+    starts_at = WallClockDateTimeField(
         label="Starts at",
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
@@ -50,11 +61,18 @@ class PartyForm(forms.ModelForm):
         starts_at = cleaned_data.get("starts_at")
         zone_name = cleaned_data.get("timezone")
         if starts_at and zone_name:
-            # Django read the value in the active zone; re-read the same wall
-            # clock time in the party's zone.
-            naive = timezone.make_naive(starts_at)
-            starts_at = timezone.make_aware(naive, DinnerParty(timezone=zone_name).zone)
+            # The field read the wall-clock time as UTC; place it in the party's zone.
+            naive = starts_at.replace(tzinfo=None)
+            zone = DinnerParty(timezone=zone_name).zone
+            starts_at = timezone.make_aware(naive, zone)
             cleaned_data["starts_at"] = starts_at
+            # A time the clocks skip comes back from the round trip an hour off.
+            if starts_at.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+                self.add_error(
+                    "starts_at",
+                    f"{naive:%H:%M} doesn't exist on that day in {zone_name}: "
+                    "the clocks go forward. Pick another time.",
+                )
             changed = not self.instance.pk or starts_at != self.instance.starts_at
             if changed and starts_at <= timezone.now():
                 self.add_error("starts_at", "Pick a time in the future.")

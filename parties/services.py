@@ -98,6 +98,15 @@ def _change_seats_taken(party: DinnerParty, delta: int) -> None:
         party.seats_taken += delta
 
 
+def rsvp_refusal(*, party: DinnerParty, guest) -> str | None:
+    """Why this guest may not reply to this party at all, if they may not."""
+    if party.host_id == guest.pk:
+        return "You're the host — your seat at the table is already saved."
+    if party.has_started:
+        return "This party has already started, so replies are closed."
+    return None
+
+
 def rsvp_submit(
     *,
     party: DinnerParty,
@@ -111,10 +120,9 @@ def rsvp_submit(
         raise RsvpError("Choose going, maybe or can't go.")
     with transaction.atomic():
         party = _locked(party)
-        if party.host_id == guest.pk:
-            raise RsvpError("You're the host — your seat at the table is already saved.")
-        if party.has_started:
-            raise RsvpError("This party has already started, so replies are closed.")
+        refusal = rsvp_refusal(party=party, guest=guest)
+        if refusal:
+            raise RsvpError(refusal)
         rsvp = RSVP.objects.filter(party=party, guest=guest).first()
         if rsvp is None:
             rsvp = RSVP(party=party, guest=guest)

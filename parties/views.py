@@ -246,12 +246,17 @@ class RSVPView(LoginRequiredMixin, View):
 
 class CalendarView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        # A private party's invite page links here with its token.
+        token = request.GET.get("invite", "")[:64]
         party = get_object_or_404(
-            DinnerParty.objects.visible_to(request.user).select_related("host"), pk=pk
+            DinnerParty.objects.visible_to(request.user, invite_token=token).select_related("host"),
+            pk=pk,
         )
-        body = calendar.party_to_ics(
-            party, url=request.build_absolute_uri(party.get_absolute_url())
-        )
+        if token and token == party.invite_token:
+            path = reverse("parties:invite", args=[token])
+        else:
+            path = party.get_absolute_url()
+        body = calendar.party_to_ics(party, url=request.build_absolute_uri(path))
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="dinnerparty-{party.pk}.ics"'
         return response

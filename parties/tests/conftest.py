@@ -1,0 +1,30 @@
+import pytest
+
+from accounts.tests.factories import UserFactory
+from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import client_for
+
+
+@pytest.fixture
+def host(db):
+    return UserFactory(username="ana", first_name="Ana", timezone="Europe/Paris")
+
+
+@pytest.fixture
+def guest(db):
+    return UserFactory(username="ben", first_name="Ben")
+
+
+@pytest.fixture
+def party(host):
+    return DinnerPartyFactory(host=host, title="Paella night", seats=4)
+
+
+@pytest.fixture
+def host_client(host):
+    return client_for(host)
+
+
+@pytest.fixture
+def guest_client(guest):
+    return client_for(guest)

@@ -1,0 +1,89 @@
+"""Helpers shared by the parties tests."""
+
+import html
+import zoneinfo
+from datetime import datetime
+from typing import Any
+
+from django.contrib.messages import get_messages
+from django.db.models import Sum
+from django.http import HttpResponse
+from django.test import Client
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from parties import services
+from parties.models import RSVP, DinnerParty, RSVPStatus
+
+
+def assert_seats_consistent() -> None:
+    """Every party's `seats_taken` is Σ(1 + plus_ones) over its going replies,
+    never above its seats; waitlisted replies (and only those) carry an arrival time."""
+    for party in DinnerParty.objects.all():
+        going = RSVP.objects.filter(party=party, status=RSVPStatus.GOING)
+        counted = going.count() + (going.aggregate(extra=Sum("plus_ones"))["extra"] or 0)
+        assert party.seats_taken == counted, (
+            f"{party.title!r}: seats_taken={party.seats_taken}, going replies hold {counted}"
+        )
+        assert party.seats_taken <= party.seats, f"{party.title!r} is overbooked"
+    assert not RSVP.objects.filter(
+        status=RSVPStatus.WAITLISTED, waitlisted_at__isnull=True
+    ).exists()
+    assert (
+        not RSVP.objects.exclude(status=RSVPStatus.WAITLISTED)
+        .filter(waitlisted_at__isnull=False)
+        .exists()
+    )
+
+
+def going(party: DinnerParty, guest, plus_ones: int = 0) -> RSVP:
+    """Reply "going" through the service, as the site does."""
+    return services.rsvp_submit(
+        party=party, guest=guest, status=RSVPStatus.GOING, plus_ones=plus_ones
+    ).rsvp
+
+
+def flash_messages(response: HttpResponse) -> list[str]:
+    """The flash messages queued by a request (read once, as the next page would)."""
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def page_text(response: HttpResponse) -> str:
+    """The page as a user reads it: no tags, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(strip_tags(response.content.decode())).split())
+
+
+def client_for(user) -> Client:
+    """A test client logged in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def admin_form_data(response: HttpResponse) -> dict[str, Any]:
+    """What a browser would post back, unchanged, from an admin add/change page:
+    the main form's fields and every inline formset (management form included)."""
+    zone = zoneinfo.ZoneInfo(response.wsgi_request.user.timezone)
+    data: dict[str, Any] = {}
+
+    def put(form, name: str) -> None:
+        value = form[name].value()
+        key = form.add_prefix(name)
+        if isinstance(value, datetime):
+            local = timezone.localtime(value, zone) if timezone.is_aware(value) else value
+            data[f"{key}_0"] = local.date().isoformat()
+            data[f"{key}_1"] = local.time().isoformat(timespec="seconds")
+        elif value is not None:
+            data[key] = value
+
+    form = response.context["adminform"].form
+    for name in form.fields:
+        put(form, name)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name in formset.management_form.fields:
+            put(formset.management_form, name)
+        for inline_form in formset.initial_forms:
+            for name in inline_form.fields:
+                put(inline_form, name)
+    return data

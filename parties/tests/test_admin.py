@@ -1,0 +1,352 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from parties import services
+from parties.models import RSVP, DinnerParty
+from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import (
+    admin_form_data,
+    assert_seats_consistent,
+    client_for,
+    flash_messages,
+    going,
+)
+
+pytestmark = pytest.mark.django_db
+
+HOST_PERMISSIONS = {
+    f"{action}_{model}"
+    for model in ("dinnerparty", "rsvp")
+    for action in ("add", "change", "delete", "view")
+}
+
+
+def changelist(model: str = "dinnerparty") -> str:
+    return reverse(f"admin:parties_{model}_changelist")
+
+
+def change(obj) -> str:
+    return reverse(f"admin:parties_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def delete(obj) -> str:
+    return reverse(f"admin:parties_{obj._meta.model_name}_delete", args=[obj.pk])
+
+
+@pytest.fixture
+def staff_host(db):
+    user = UserFactory(username="hostess", is_staff=True)
+    user.groups.add(Group.objects.get(name="Hosts"))
+    return user
+
+
+@pytest.fixture
+def staff_client(staff_host):
+    return client_for(staff_host)
+
+
+@pytest.fixture
+def superuser_client(db):
+    return client_for(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+
+@pytest.fixture
+def own_party(staff_host):
+    return DinnerPartyFactory(host=staff_host, title="My table", seats=3)
+
+
+@pytest.fixture
+def other_party(db):
+    return DinnerPartyFactory(title="Not yours", seats=5)
+
+
+def test_the_hosts_group_exists_with_the_parties_permissions():
+    group = Group.objects.get(name="Hosts")
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert codenames == HOST_PERMISSIONS
+    assert set(group.permissions.values_list("content_type__app_label", flat=True)) == {"parties"}
+
+
+def test_a_staff_user_outside_the_hosts_group_has_no_parties_admin(db, other_party):
+    client = client_for(UserFactory(is_staff=True))
+    assert client.get(changelist()).status_code == 403
+
+
+def test_a_host_sees_only_their_own_parties(staff_client, own_party, other_party):
+    response = staff_client.get(changelist())
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [own_party]
+    assert "Not yours" not in response.content.decode()
+
+
+def test_a_host_sees_only_replies_to_their_own_parties(staff_client, own_party, other_party):
+    mine = going(own_party, UserFactory())
+    going(other_party, UserFactory())
+
+    response = staff_client.get(changelist("rsvp"))
+
+    assert list(response.context["cl"].result_list) == [mine]
+    assert staff_client.get(change(RSVP.objects.exclude(pk=mine.pk).get())).status_code == 302
+
+
+def test_a_host_cannot_open_or_change_another_hosts_party(staff_client, other_party):
+    before = DinnerParty.objects.values().get(pk=other_party.pk)
+
+    response = staff_client.get(change(other_party))
+    assert response.status_code in (302, 404)
+    if response.status_code == 302:
+        assert response["Location"] == reverse("admin:index")
+        assert "doesn’t exist" in " ".join(flash_messages(response))
+
+    posted = staff_client.post(change(other_party), {"title": "Hijacked", "seats": 500, "host": 1})
+    assert posted.status_code in (302, 404)
+    assert DinnerParty.objects.values().get(pk=other_party.pk) == before
+
+
+def test_a_host_cannot_delete_another_hosts_party(staff_client, other_party):
+    assert staff_client.get(delete(other_party)).status_code in (302, 404)
+    assert staff_client.post(delete(other_party), {"post": "yes"}).status_code in (302, 404)
+    bulk = staff_client.post(
+        changelist(),
+        {"action": "delete_selected", "_selected_action": [other_party.pk], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302)
+    assert DinnerParty.objects.filter(pk=other_party.pk).exists()
+
+
+def test_a_host_deletes_their_own_party(staff_client, own_party):
+    going(own_party, UserFactory())
+    response = staff_client.post(delete(own_party), {"post": "yes"})
+    assert response.status_code == 302
+    assert not DinnerParty.objects.filter(pk=own_party.pk).exists()
+    assert not RSVP.objects.exists()
+
+
+def test_host_is_read_only_for_a_host(staff_client, own_party):
+    response = staff_client.get(change(own_party))
+
+    assert response.status_code == 200
+    assert "host" not in response.context["adminform"].form.fields
+    assert "host" in response.context["adminform"].readonly_fields
+
+
+def test_a_host_edits_their_own_party_but_cannot_give_it_away(staff_client, staff_host, own_party):
+    someone = UserFactory()
+    data = admin_form_data(staff_client.get(change(own_party)))
+
+    response = staff_client.post(
+        change(own_party), data | {"title": "My bigger table", "host": someone.pk}
+    )
+
+    assert response.status_code == 302
+    own_party.refresh_from_db()
+    assert (own_party.title, own_party.host) == ("My bigger table", staff_host)
+
+
+def test_a_party_added_by_a_host_is_theirs(staff_client, staff_host):
+    someone = UserFactory()
+    data = admin_form_data(staff_client.get(reverse("admin:parties_dinnerparty_add")))
+    data |= {
+        "host": someone.pk,  # not a field for hosts: ignored
+        "title": "Admin-made dinner",
+        "starts_at_0": "2030-12-12",
+        "starts_at_1": "19:00:00",
+        "timezone": "Europe/Paris",
+        "venue": "Here",
+        "main_dish": "Soup",
+        "seats": 6,
+        "visibility": "public",
+    }
+
+    response = staff_client.post(reverse("admin:parties_dinnerparty_add"), data)
+
+    assert response.status_code == 302
+    party = DinnerParty.objects.get(title="Admin-made dinner")
+    assert party.host == staff_host
+    assert party.seats_taken == 0
+
+
+def test_a_superuser_sees_every_party_and_may_set_the_host(
+    superuser_client, own_party, other_party
+):
+    response = superuser_client.get(changelist())
+    assert set(response.context["cl"].result_list) == {own_party, other_party}
+
+    form = superuser_client.get(change(other_party)).context["adminform"].form
+    assert "host" in form.fields
+
+
+def test_the_changelist_shows_seats_taken_and_the_waitlist(superuser_client, own_party):
+    going(own_party, UserFactory(), plus_ones=1)
+    going(own_party, UserFactory())
+    for _ in range(2):
+        services.rsvp_submit(party=own_party, guest=UserFactory(), status="going")
+
+    response = superuser_client.get(changelist())
+
+    markup = response.content.decode()
+    assert {"seats_taken", "waitlisted"} <= set(response.context["cl"].list_display)
+    assert "column-seats_taken" in markup
+    assert "column-waitlisted" in markup
+    assert '<td class="field-seats_taken">3</td>' in markup
+    assert '<td class="field-waitlisted">2</td>' in markup
+
+
+def test_the_csv_export_lists_the_selected_parties_guests(superuser_client, own_party):
+    skipped = DinnerPartyFactory(title="Not selected")
+    ben = UserFactory(username="ben", email="ben@example.com")
+    cleo = UserFactory(username="cleo", email="cleo@example.com")
+    going(own_party, ben, plus_ones=1)
+    services.rsvp_submit(party=own_party, guest=cleo, status="maybe", note="=SUM(A1:A9)")
+    going(skipped, UserFactory(username="zed"))
+
+    response = superuser_client.post(
+        changelist(), {"action": "export_guest_lists", "_selected_action": [own_party.pk]}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["party", "starts_at", "guest", "email", "status", "plus_ones", "note"]
+    body = sorted(rows[1:], key=lambda row: row[2])
+    assert [(r[0], r[2], r[3], r[4], r[5]) for r in body] == [
+        ("My table", "ben", "ben@example.com", "going", "1"),
+        ("My table", "cleo", "cleo@example.com", "maybe", "0"),
+    ]
+    assert body[1][6] == "'=SUM(A1:A9)"  # no spreadsheet formulas from user text
+    assert body[0][1] == own_party.local_starts_at.isoformat()
+
+
+def test_a_host_exports_only_their_own_guests(staff_client, own_party, other_party):
+    going(own_party, UserFactory(username="mine"))
+    going(other_party, UserFactory(username="theirs"))
+
+    response = staff_client.post(
+        changelist(),
+        {"action": "export_guest_lists", "_selected_action": [own_party.pk, other_party.pk]},
+    )
+
+    text = response.content.decode()
+    assert "mine" in text
+    assert "theirs" not in text
+
+
+def test_an_admin_rsvp_on_a_full_party_is_waitlisted(superuser_client):
+    party = DinnerPartyFactory(seats=1)
+    going(party, UserFactory())
+    latecomer = UserFactory()
+
+    response = superuser_client.post(
+        reverse("admin:parties_rsvp_add"),
+        {"party": party.pk, "guest": latecomer.pk, "status": "going", "plus_ones": 0, "note": ""},
+    )
+
+    assert response.status_code == 302
+    assert RSVP.objects.get(guest=latecomer).status == "waitlisted"
+    assert "waitlisted at #1" in " ".join(flash_messages(response))
+    party.refresh_from_db()
+    assert party.seats_taken == 1
+    assert_seats_consistent()
+
+
+def test_an_admin_rsvp_change_to_going_on_a_full_party_is_waitlisted(superuser_client):
+    party = DinnerPartyFactory(seats=1)
+    going(party, UserFactory())
+    maybe = services.rsvp_submit(party=party, guest=UserFactory(), status="maybe").rsvp
+    data = admin_form_data(superuser_client.get(change(maybe)))
+
+    response = superuser_client.post(change(maybe), data | {"status": "going"})
+
+    assert response.status_code == 302
+    maybe.refresh_from_db()
+    assert maybe.status == "waitlisted"
+    assert_seats_consistent()
+
+
+def test_an_admin_inline_rsvp_on_a_full_party_is_waitlisted(superuser_client):
+    party = DinnerPartyFactory(seats=2)
+    going(party, UserFactory(), plus_ones=1)
+    maybe = services.rsvp_submit(party=party, guest=UserFactory(), status="maybe").rsvp
+    data = admin_form_data(superuser_client.get(change(party)))
+    index = next(i for i in range(2) if data[f"rsvps-{i}-id"] == maybe.pk)
+
+    response = superuser_client.post(change(party), data | {f"rsvps-{index}-status": "going"})
+
+    assert response.status_code == 302
+    maybe.refresh_from_db()
+    assert maybe.status == "waitlisted"
+    party.refresh_from_db()
+    assert party.seats_taken == 2
+    assert_seats_consistent()
+
+
+@pytest.mark.parametrize(
+    ("started", "who", "reason"),
+    [
+        (False, "host", "You're the host — your seat at the table is already saved."),
+        (True, "guest", "This party has already started, so replies are closed."),
+    ],
+)
+def test_an_admin_rsvp_the_rules_refuse_is_a_form_error(superuser_client, started, who, reason):
+    starts_at = timezone.now() + timedelta(days=-1 if started else 1)
+    party = DinnerPartyFactory(starts_at=starts_at)
+    guest = party.host if who == "host" else UserFactory()
+
+    response = superuser_client.post(
+        reverse("admin:parties_rsvp_add"),
+        {"party": party.pk, "guest": guest.pk, "status": "going", "plus_ones": 0},
+    )
+
+    # Not "added successfully" with a link to an RSVP that was never saved.
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [reason]
+    assert not RSVP.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
+def test_a_host_cannot_add_an_rsvp_to_another_hosts_party(staff_client, other_party):
+    response = staff_client.post(
+        reverse("admin:parties_rsvp_add"),
+        {"party": other_party.pk, "guest": UserFactory().pk, "status": "going", "plus_ones": 0},
+    )
+    assert response.status_code == 200
+    assert "party" in response.context["adminform"].form.errors
+    assert not RSVP.objects.exists()
+
+
+def test_admin_seats_below_those_taken_is_a_form_error(superuser_client, own_party):
+    going(own_party, UserFactory(), plus_ones=2)
+    data = admin_form_data(superuser_client.get(change(own_party)))
+
+    response = superuser_client.post(change(own_party), data | {"seats": 2})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["seats"] == [
+        "3 seats are already taken, so the table needs at least 3."
+    ]
+    own_party.refresh_from_db()
+    assert own_party.seats == 3
+
+
+def test_admin_adding_seats_promotes_the_waitlist(superuser_client, own_party):
+    for _ in range(4):
+        going(own_party, UserFactory())
+    waiting = RSVP.objects.get(status="waitlisted")
+    data = admin_form_data(superuser_client.get(change(own_party)))
+
+    response = superuser_client.post(change(own_party), data | {"seats": 4})
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.status == "going"
+    assert_seats_consistent()

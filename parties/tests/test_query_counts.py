@@ -1,0 +1,157 @@
+"""Query counts pinned at two sizes: the same number for 1 row as for many,
+so a page that starts querying per row (an N+1) fails here."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from parties import services
+from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+# session, user, notices, then the page's own queries
+LIST_QUERIES = 5  # + paginator count, parties with their hosts
+DETAIL_QUERIES = 5  # + the party with its host, the replies with their guests
+PROFILE_QUERIES = 5  # + hosted parties, replies with their parties and hosts
+ADMIN_CHANGELIST_QUERIES = 8
+ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = 10  # + the Hosts group's permissions
+ICS_QUERIES = 4  # + the party with its host
+HOME_QUERIES = 4  # + public parties with their hosts
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(dietary_notes="vegan")
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return client_for(viewer)
+
+
+def parties_with_replies(size: int, *, host, viewer, **kwargs) -> list:
+    """`size` parties by `host`, each with a reply and a note from `viewer`."""
+    parties = [DinnerPartyFactory(host=host, seats=10, **kwargs) for _ in range(size)]
+    for party in parties:
+        services.rsvp_submit(party=party, guest=viewer, status="going", plus_ones=1, note="wine")
+    return parties
+
+
+def party_with_guests(size: int, *, host=None, viewer=None):
+    """One party with `size` replies of every kind, some with diets and notes."""
+    party = DinnerPartyFactory(host=host or UserFactory(), seats=size)
+    guests = [UserFactory(dietary_notes="no nuts" if i % 2 else "") for i in range(size)]
+    if viewer is not None:
+        guests[0] = viewer
+    for i, guest in enumerate(guests):
+        status = ("going", "maybe", "declined")[i % 3]
+        services.rsvp_submit(party=party, guest=guest, status=status, note=f"brings {i}")
+    for _ in range(size):  # then more than fit, so there is a waitlist too
+        services.rsvp_submit(party=party, guest=UserFactory(), status="going", plus_ones=1)
+    return party
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_party_list(django_assert_max_num_queries, viewer, viewer_client, size):
+    parties_with_replies(size, host=UserFactory(), viewer=viewer)
+
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = viewer_client.get(reverse("parties:list"))
+
+    assert len(response.context["parties"]) == min(size, 20)
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_party_detail_as_guest(django_assert_max_num_queries, viewer, viewer_client, size):
+    party = party_with_guests(size, viewer=viewer)
+
+    with django_assert_max_num_queries(DETAIL_QUERIES):
+        response = viewer_client.get(party.get_absolute_url())
+
+    assert "rsvp_form" in response.context
+    assert len(response.context["going"]) >= 1
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_party_detail_as_host(django_assert_max_num_queries, size):
+    host = UserFactory()
+    party = party_with_guests(size, host=host)
+    client = client_for(host)
+
+    with django_assert_max_num_queries(DETAIL_QUERIES):
+        response = client.get(party.get_absolute_url())
+
+    assert response.context["is_host"]
+    assert response.context["summary"]["head_count"] >= 2
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_party_invite_page(django_assert_max_num_queries, viewer_client, size):
+    party = party_with_guests(size)
+    party.visibility = "private"
+    party.save()
+
+    with django_assert_max_num_queries(DETAIL_QUERIES):
+        response = viewer_client.get(reverse("parties:invite", args=[party.invite_token]))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_profile_page(django_assert_max_num_queries, viewer, viewer_client, size):
+    parties_with_replies(size, host=UserFactory(), viewer=viewer)
+    for _ in range(size):
+        DinnerPartyFactory(host=viewer)
+
+    with django_assert_max_num_queries(PROFILE_QUERIES):
+        response = viewer_client.get(reverse("profile"))
+
+    assert len(response.context["attending"]) == size
+    assert len(response.context["hosting"]) == size
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_admin_changelist_as_superuser(django_assert_max_num_queries, viewer, size):
+    parties_with_replies(size, host=UserFactory(), viewer=viewer)
+    client = client_for(UserFactory(is_staff=True, is_superuser=True))
+
+    with django_assert_max_num_queries(ADMIN_CHANGELIST_QUERIES):
+        response = client.get(reverse("admin:parties_dinnerparty_changelist"))
+
+    assert len(response.context["cl"].result_list) == size
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_admin_changelist_as_host(django_assert_max_num_queries, viewer, size):
+    host = UserFactory(is_staff=True)
+    host.groups.add(Group.objects.get(name="Hosts"))
+    parties_with_replies(size, host=host, viewer=viewer)
+    client = client_for(host)
+
+    with django_assert_max_num_queries(ADMIN_CHANGELIST_QUERIES_FOR_A_HOST):
+        response = client.get(reverse("admin:parties_dinnerparty_changelist"))
+
+    assert len(response.context["cl"].result_list) == size
+
+
+@pytest.mark.parametrize("size", [1, 50])
+def test_ics(django_assert_max_num_queries, viewer_client, size):
+    party = party_with_guests(size)
+
+    with django_assert_max_num_queries(ICS_QUERIES):
+        response = viewer_client.get(reverse("parties:calendar", args=[party.pk]))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_home_page(django_assert_max_num_queries, viewer, viewer_client, size):
+    parties_with_replies(size, host=UserFactory(), viewer=viewer)
+
+    with django_assert_max_num_queries(HOME_QUERIES):
+        response = viewer_client.get(reverse("home"))
+
+    assert len(response.context["parties"]) == min(size, 6)

@@ -1,0 +1,80 @@
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db.models import F
+
+from accounts.models import User
+from parties.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+from parties.models import RSVP, DinnerParty, Notice, RSVPStatus
+from parties.tests.helpers import assert_seats_consistent
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "parties": DinnerParty.objects.count(),
+        "rsvps": RSVP.objects.count(),
+        "going": RSVP.objects.filter(status=RSVPStatus.GOING).count(),
+        "waitlisted": RSVP.objects.filter(status=RSVPStatus.WAITLISTED).count(),
+        "notices": Notice.objects.count(),
+    }
+
+
+def test_seed_demo_is_idempotent():
+    first_output = seed()
+    first = counts()
+    seed()
+
+    assert counts() == first
+    assert first["users"] == len(DEMO_USERS)
+    assert first["parties"] >= 3
+    assert "Password for each: " + DEMO_PASSWORD in first_output
+    assert_seats_consistent()
+
+
+def test_seed_demo_has_a_full_party_with_a_waitlist():
+    seed()
+
+    full = [party for party in DinnerParty.objects.upcoming() if party.is_full]
+    assert full
+    assert RSVP.objects.filter(party__in=full, status=RSVPStatus.WAITLISTED).exists()
+    assert DinnerParty.objects.upcoming().filter(visibility="private").exists()
+    assert DinnerParty.objects.upcoming().filter(visibility="public").count() >= 2
+
+
+def test_seed_demo_users_log_in_with_the_printed_password():
+    seed()
+    for username, *_rest in DEMO_USERS:
+        assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
+    ana = User.objects.get(username="ana")
+    assert ana.is_staff
+    assert not ana.is_superuser
+    assert ana.groups.filter(name="Hosts").exists()
+    assert Group.objects.get(name="Hosts").user_set.count() == 1
+
+
+def test_seed_demo_large_set_has_consistent_seat_counts():
+    seed("--parties", "50", "--rsvps-per-party", "10", "--users", "20")
+
+    generated = DinnerParty.objects.filter(title__startswith="Generated dinner")
+    assert generated.count() == 50
+    assert User.objects.filter(username__startswith="guest-").count() == 20
+    assert RSVP.objects.filter(party__in=generated).count() == 500
+    assert all(party.seats_taken == 10 <= party.seats for party in generated)
+    assert not RSVP.objects.filter(guest_id=F("party__host_id")).exists()  # no host replies
+    assert generated.filter(visibility="private").count() == 10
+    assert_seats_consistent()
+
+    before = counts()
+    seed("--parties", "50", "--rsvps-per-party", "10", "--users", "20")
+    assert counts() == before

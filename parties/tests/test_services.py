@@ -1,0 +1,454 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from parties import services
+from parties.models import RSVP, DinnerParty, Notice
+from parties.services import RsvpError, SeatsBelowTaken
+from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import (
+    admin_form_data,
+    assert_seats_consistent,
+    client_for,
+    going,
+)
+
+pytestmark = pytest.mark.django_db
+
+GOING, MAYBE, DECLINED, WAITLISTED = "going", "maybe", "declined", "waitlisted"
+
+
+def reply(party, guest, status, plus_ones=0, note=""):
+    return services.rsvp_submit(
+        party=party, guest=guest, status=status, plus_ones=plus_ones, note=note
+    )
+
+
+def seats_taken(party) -> int:
+    party.refresh_from_db()
+    return party.seats_taken
+
+
+def status_of(rsvp) -> str:
+    rsvp.refresh_from_db()
+    return rsvp.status
+
+
+def full_party(seats=2):
+    """A party whose `seats` are all taken by single guests."""
+    party = DinnerPartyFactory(seats=seats)
+    for _ in range(seats):
+        going(party, UserFactory())
+    return party
+
+
+# --- replies ----------------------------------------------------------------
+
+
+def test_going_takes_one_seat_plus_one_per_plus_one(party, guest):
+    outcome = reply(party, guest, GOING, plus_ones=2, note="I'll bring wine")
+
+    assert outcome.status == GOING
+    assert outcome.waitlist_position is None
+    assert (outcome.rsvp.plus_ones, outcome.rsvp.note) == (2, "I'll bring wine")
+    assert seats_taken(party) == 3
+    assert_seats_consistent()
+
+
+@pytest.mark.parametrize("status", [MAYBE, DECLINED])
+def test_maybe_and_declined_hold_no_seat(party, guest, status):
+    outcome = reply(party, guest, status, plus_ones=1)
+
+    assert outcome.status == status
+    assert seats_taken(party) == 0
+    assert_seats_consistent()
+
+
+def test_going_that_does_not_fit_is_waitlisted_in_arrival_order():
+    party = full_party(seats=2)
+    first, second = UserFactory(), UserFactory()
+
+    one = reply(party, first, GOING)
+    two = reply(party, second, GOING)
+
+    assert (one.status, one.waitlist_position) == (WAITLISTED, 1)
+    assert (two.status, two.waitlist_position) == (WAITLISTED, 2)
+    assert seats_taken(party) == 2
+    assert_seats_consistent()
+
+
+def test_a_group_that_does_not_fit_is_waitlisted_while_seats_remain(party, guest):
+    going(party, UserFactory(), plus_ones=1)
+
+    outcome = reply(party, guest, GOING, plus_ones=2)
+
+    assert outcome.status == WAITLISTED
+    assert seats_taken(party) == 2
+    assert_seats_consistent()
+
+
+def test_a_waitlisted_guest_who_replies_going_again_keeps_their_place():
+    party = full_party(seats=1)
+    first, second = UserFactory(), UserFactory()
+    reply(party, first, GOING)
+    reply(party, second, GOING)
+
+    again = reply(party, first, GOING, note="still keen")
+
+    assert (again.status, again.waitlist_position) == (WAITLISTED, 1)
+    assert_seats_consistent()
+
+
+def test_a_waitlisted_guest_who_says_maybe_leaves_the_waitlist():
+    party = full_party(seats=1)
+    first, second = UserFactory(), UserFactory()
+    reply(party, first, GOING)
+    reply(party, second, GOING)
+
+    reply(party, first, MAYBE)
+
+    assert RSVP.objects.get(guest=second).status == WAITLISTED
+    assert services.waitlist_position(RSVP.objects.get(guest=second)) == 1
+    assert_seats_consistent()
+
+
+@pytest.mark.parametrize("status", [WAITLISTED, "bogus", ""])
+def test_only_going_maybe_or_declined_can_be_asked_for(party, guest, status):
+    with pytest.raises(RsvpError):
+        reply(party, guest, status)
+    assert not RSVP.objects.exists()
+
+
+def test_the_host_cannot_reply_to_their_own_party(party, host):
+    with pytest.raises(RsvpError, match="host"):
+        reply(party, host, GOING)
+    assert not RSVP.objects.exists()
+    assert seats_taken(party) == 0
+
+
+def test_nobody_replies_to_a_party_that_has_started(guest):
+    party = DinnerPartyFactory(starts_at=timezone.now() - timedelta(minutes=1))
+    with pytest.raises(RsvpError, match="started"):
+        reply(party, guest, GOING)
+    assert not RSVP.objects.exists()
+
+
+def test_a_going_guest_who_asks_for_too_many_plus_ones_keeps_their_seat(party, guest):
+    going(party, guest, plus_ones=1)
+    going(party, UserFactory())  # 3 of 4 seats taken: one more is free
+
+    with pytest.raises(RsvpError, match="at most 2 plus-ones"):
+        reply(party, guest, GOING, plus_ones=3)
+
+    rsvp = RSVP.objects.get(guest=guest)
+    assert (rsvp.status, rsvp.plus_ones) == (GOING, 1)
+    assert seats_taken(party) == 3
+    assert_seats_consistent()
+
+
+def test_a_going_guest_may_raise_plus_ones_into_free_seats(party, guest):
+    going(party, guest)
+    outcome = reply(party, guest, GOING, plus_ones=3)
+    assert (outcome.status, seats_taken(party)) == (GOING, 4)
+    assert_seats_consistent()
+
+
+def test_changing_a_reply_updates_it_in_place(party, guest):
+    reply(party, guest, GOING, note="wine")
+    reply(party, guest, MAYBE, note="maybe cheese")
+
+    rsvp = RSVP.objects.get()
+    assert (rsvp.status, rsvp.note) == (MAYBE, "maybe cheese")
+    assert seats_taken(party) == 0
+    assert_seats_consistent()
+
+
+# --- the waitlist moves up ------------------------------------------------------
+
+
+def test_declining_promotes_the_waitlist_in_arrival_order():
+    party = DinnerPartyFactory(seats=2)
+    seated = UserFactory()
+    going(party, seated)
+    going(party, UserFactory())
+    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    for user in (first, second, third):
+        reply(party, user, GOING)
+
+    outcome = reply(party, seated, DECLINED)
+
+    assert [r.guest for r in outcome.promoted] == [first]
+    assert RSVP.objects.get(guest=first).status == GOING
+    assert services.waitlist_position(RSVP.objects.get(guest=second)) == 1
+    assert services.waitlist_position(RSVP.objects.get(guest=third)) == 2
+    assert seats_taken(party) == 2
+    assert_seats_consistent()
+
+
+def test_a_single_guest_passes_a_group_of_four_that_does_not_fit():
+    party = DinnerPartyFactory(seats=4)
+    leaving = UserFactory()
+    going(party, leaving, plus_ones=2)
+    going(party, UserFactory())
+    group, single, another = UserFactory(), UserFactory(), UserFactory()
+    reply(party, group, GOING, plus_ones=3)  # needs 4 seats
+    reply(party, single, GOING)
+    reply(party, another, GOING)
+
+    outcome = reply(party, leaving, DECLINED)  # frees 3 seats
+
+    assert {r.guest for r in outcome.promoted} == {single, another}
+    group_rsvp = RSVP.objects.get(guest=group)
+    assert group_rsvp.status == WAITLISTED
+    assert services.waitlist_position(group_rsvp) == 1
+    assert seats_taken(party) == 3
+    assert_seats_consistent()
+
+
+def test_lowering_plus_ones_promotes_the_waitlist(party, guest):
+    going(party, guest, plus_ones=3)
+    waiting = UserFactory()
+    reply(party, waiting, GOING)
+
+    outcome = reply(party, guest, GOING, plus_ones=2)
+
+    assert [r.guest for r in outcome.promoted] == [waiting]
+    assert seats_taken(party) == 4
+    assert_seats_consistent()
+
+
+def test_going_to_maybe_promotes_the_waitlist():
+    party = full_party(seats=1)
+    seated = RSVP.objects.get(party=party).guest
+    waiting = UserFactory()
+    reply(party, waiting, GOING)
+
+    reply(party, seated, MAYBE)
+
+    assert RSVP.objects.get(guest=waiting).status == GOING
+    assert_seats_consistent()
+
+
+def test_promotion_leaves_a_notice_for_the_promoted_guest_only():
+    party = full_party(seats=1)
+    seated = RSVP.objects.get(party=party).guest
+    promoted, still_waiting = UserFactory(), UserFactory()
+    reply(party, promoted, GOING)
+    reply(party, still_waiting, GOING, plus_ones=1)
+
+    reply(party, seated, DECLINED)
+
+    notice = Notice.objects.get()
+    assert notice.user == promoted
+    assert "moved from the waitlist to the table" in notice.text
+    assert party.title in notice.text
+    assert_seats_consistent()
+
+
+# --- the host edits the party ------------------------------------------------------
+
+
+def test_adding_seats_promotes_the_waitlist():
+    party = full_party(seats=2)
+    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    for user in (first, second, third):
+        reply(party, user, GOING)
+
+    promoted = services.party_update(party=party, changes={"seats": 4})
+
+    assert [r.guest for r in promoted] == [first, second]
+    assert party.seats_taken == 4  # the caller's instance is refreshed
+    assert RSVP.objects.get(guest=third).status == WAITLISTED
+    assert Notice.objects.filter(user__in=[first, second]).count() == 2
+    assert_seats_consistent()
+
+
+def test_seats_cannot_drop_below_those_taken(party, guest):
+    going(party, guest, plus_ones=2)
+
+    with pytest.raises(SeatsBelowTaken) as error:
+        services.party_update(party=party, changes={"seats": 2, "title": "Smaller"})
+
+    assert error.value.seats_taken == 3
+    party.refresh_from_db()
+    assert (party.seats, party.title) == (4, "Paella night")
+    assert_seats_consistent()
+
+
+def test_seats_may_drop_to_exactly_those_taken(party, guest):
+    going(party, guest, plus_ones=2)
+    services.party_update(party=party, changes={"seats": 3})
+    party.refresh_from_db()
+    assert (party.seats, party.is_full) == (3, True)
+    assert_seats_consistent()
+
+
+def test_party_update_saves_other_changes(party):
+    services.party_update(party=party, changes={"title": "Paella night II", "venue": "Roof"})
+    party.refresh_from_db()
+    assert (party.title, party.venue) == ("Paella night II", "Roof")
+
+
+def test_regenerate_invite_replaces_the_token(party):
+    old = party.invite_token
+    new = services.regenerate_invite(party=party)
+    party.refresh_from_db()
+    assert party.invite_token == new != old
+    assert not DinnerParty.objects.filter(invite_token=old).exists()
+
+
+# --- deleting replies and accounts ------------------------------------------------------
+
+
+def test_rsvp_delete_frees_seats_and_promotes():
+    party = full_party(seats=2)
+    waiting = UserFactory()
+    reply(party, waiting, GOING)
+    doomed = RSVP.objects.filter(party=party, status=GOING).first()
+
+    promoted = services.rsvp_delete(rsvps=[doomed])
+
+    assert [r.guest for r in promoted] == [waiting]
+    assert not RSVP.objects.filter(pk=doomed.pk).exists()
+    assert seats_taken(party) == 2
+    assert_seats_consistent()
+
+
+def test_rsvp_delete_across_parties():
+    first, second = full_party(seats=1), full_party(seats=2)
+    doomed = list(RSVP.objects.filter(status=GOING))
+
+    services.rsvp_delete(rsvps=doomed)
+
+    assert (seats_taken(first), seats_taken(second)) == (0, 0)
+    assert_seats_consistent()
+
+
+def test_deleting_a_waitlisted_reply_frees_nothing():
+    party = full_party(seats=1)
+    waiting = reply(party, UserFactory(), GOING).rsvp
+    assert services.rsvp_delete(rsvps=[waiting]) == []
+    assert seats_taken(party) == 1
+    assert_seats_consistent()
+
+
+def test_user_delete_frees_their_seats_everywhere_and_promotes():
+    leaving = UserFactory()
+    first, second = DinnerPartyFactory(seats=2), DinnerPartyFactory(seats=3)
+    going(first, leaving, plus_ones=1)
+    going(second, leaving)
+    going(second, UserFactory(), plus_ones=1)
+    waiting = UserFactory()
+    reply(first, waiting, GOING)
+    hosted = DinnerPartyFactory(host=leaving)
+
+    services.user_delete(user=leaving)
+
+    assert not User.objects.filter(pk=leaving.pk).exists()
+    assert not DinnerParty.objects.filter(pk=hosted.pk).exists()
+    assert RSVP.objects.get(guest=waiting).status == GOING
+    assert (seats_taken(first), seats_taken(second)) == (1, 2)
+    assert Notice.objects.filter(user=waiting).exists()
+    assert_seats_consistent()
+
+
+# --- the admin takes the same paths ----------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_(db):
+    return client_for(UserFactory(is_staff=True, is_superuser=True))
+
+
+def test_admin_user_delete_frees_seats_and_promotes(admin_client_):
+    party = DinnerPartyFactory(seats=2)
+    leaving = UserFactory()
+    going(party, leaving, plus_ones=1)
+    waiting = UserFactory()
+    reply(party, waiting, GOING)
+
+    url = reverse("admin:accounts_user_delete", args=[leaving.pk])
+    response = admin_client_.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=leaving.pk).exists()
+    assert RSVP.objects.get(guest=waiting).status == GOING
+    assert seats_taken(party) == 1
+    assert_seats_consistent()
+
+
+def test_admin_bulk_user_delete_frees_seats(admin_client_):
+    party = DinnerPartyFactory(seats=3)
+    leaving = [UserFactory(), UserFactory()]
+    for user in leaving:
+        going(party, user)
+    stays = UserFactory()
+    going(party, stays)
+
+    response = admin_client_.post(
+        reverse("admin:accounts_user_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [user.pk for user in leaving],
+            "post": "yes",
+        },
+    )
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk__in=[user.pk for user in leaving]).exists()
+    assert seats_taken(party) == 1
+    assert_seats_consistent()
+
+
+def test_admin_rsvp_delete_frees_seats_and_promotes(admin_client_):
+    party = full_party(seats=1)
+    doomed = RSVP.objects.get(party=party)
+    waiting = UserFactory()
+    reply(party, waiting, GOING)
+
+    url = reverse("admin:parties_rsvp_delete", args=[doomed.pk])
+    response = admin_client_.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not RSVP.objects.filter(pk=doomed.pk).exists()
+    assert RSVP.objects.get(guest=waiting).status == GOING
+    assert_seats_consistent()
+
+
+def test_admin_bulk_rsvp_delete_frees_seats_and_promotes(admin_client_):
+    party = full_party(seats=2)
+    doomed = list(RSVP.objects.filter(party=party))
+    waiting = [UserFactory(), UserFactory(), UserFactory()]
+    for user in waiting:
+        reply(party, user, GOING)
+
+    response = admin_client_.post(
+        reverse("admin:parties_rsvp_changelist"),
+        {"action": "delete_selected", "_selected_action": [r.pk for r in doomed], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    statuses = [RSVP.objects.get(guest=user).status for user in waiting]
+    assert statuses == [GOING, GOING, WAITLISTED]
+    assert_seats_consistent()
+
+
+def test_admin_inline_delete_frees_seats_and_promotes(admin_client_):
+    party = full_party(seats=1)
+    doomed = RSVP.objects.get(party=party)
+    waiting = UserFactory()
+    reply(party, waiting, GOING)
+    url = reverse("admin:parties_dinnerparty_change", args=[party.pk])
+    data = admin_form_data(admin_client_.get(url))
+    index = next(i for i in range(2) if data[f"rsvps-{i}-id"] == doomed.pk)
+
+    response = admin_client_.post(url, data | {f"rsvps-{index}-DELETE": "on"})
+
+    assert response.status_code == 302
+    assert not RSVP.objects.filter(pk=doomed.pk).exists()
+    assert RSVP.objects.get(guest=waiting).status == GOING
+    assert_seats_consistent()

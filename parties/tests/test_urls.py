@@ -1,0 +1,32 @@
+import pytest
+from django.urls import resolve, reverse
+
+from parties import urls
+
+TOKEN = "Zm9vYmFyYmF6cXV4cXV1eA"
+
+# The stable URLs of DESIGN.md: links and bookmarks rely on them.
+PARTY_URLS = [
+    ("list", [], "/parties/"),
+    ("create", [], "/parties/new/"),
+    ("detail", [7], "/parties/7/"),
+    ("update", [7], "/parties/7/edit/"),
+    ("delete", [7], "/parties/7/delete/"),
+    ("rsvp", [7], "/parties/7/rsvp/"),
+    ("regenerate_invite", [7], "/parties/7/invite/regenerate/"),
+    ("calendar", [7], "/parties/7/calendar.ics"),
+    ("invite", [TOKEN], f"/parties/invite/{TOKEN}/"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "path"), PARTY_URLS)
+def test_url_name_reverses_to_its_path_and_back(name, args, path):
+    assert reverse(f"parties:{name}", args=args) == path
+    match = resolve(path)
+    assert match.view_name == f"parties:{name}"
+    assert list(match.kwargs.values()) == args
+
+
+def test_every_parties_url_name_is_tested():
+    names = {pattern.name for pattern in urls.urlpatterns}
+    assert names == {name for name, _args, _path in PARTY_URLS}
