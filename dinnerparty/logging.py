@@ -19,8 +19,18 @@ class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record (``-`` outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        # Django logs some lines (e.g. "Not Found") after the middleware is done,
+        # but hands over the request itself.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
+
+
+class OneLineFormatter(logging.Formatter):
+    """One line per event, tracebacks included (newlines escaped)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", "\\n")
 
 
 class RedactFilter(logging.Filter):

@@ -290,8 +290,9 @@ LOGGING = {
     },
     "formatters": {
         "line": {
+            "class": "dinnerparty.logging.OneLineFormatter",
             "format": "time=%(asctime)s level=%(levelname)s logger=%(name)s "
-            "request_id=%(request_id)s msg=%(message)s"
+            "request_id=%(request_id)s msg=%(message)s",
         },
     },
     "handlers": {

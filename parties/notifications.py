@@ -14,6 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.tasks import Task, task
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from parties.models import RSVP, DinnerParty, RSVPStatus
 
@@ -110,7 +111,12 @@ def send_party_cancelled_email(recipients: list[str], title: str, when: str, hos
         recipients,
         subject=f"“{title}” has been cancelled",
         template="party_cancelled",
-        context={"title": title, "when": when, "host": host},
+        context={
+            "title": title,
+            "when": when,
+            "host": host,
+            "list_url": site_url(reverse("parties:list")),
+        },
     )
 
 

@@ -186,10 +186,11 @@ def rsvp_delete(*, rsvps: Iterable[RSVP]) -> list[RSVP]:
 def user_delete(*, user) -> None:
     """Delete an account: its replies free their seats first, the parties it hosts
     are cancelled (guests told), then the rest cascades."""
-    rsvp_delete(rsvps=RSVP.objects.filter(guest=user))
-    for party in DinnerParty.objects.filter(host=user).select_related("host"):
-        party_delete(party=party)
-    user.delete()
+    with transaction.atomic():  # all of it, or nothing
+        rsvp_delete(rsvps=RSVP.objects.filter(guest=user))
+        for party in DinnerParty.objects.filter(host=user).select_related("host"):
+            party_delete(party=party)
+        user.delete()
 
 
 def party_delete(*, party: DinnerParty) -> None:

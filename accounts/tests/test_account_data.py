@@ -1,0 +1,319 @@
+"""A user's own data: deleting the account (password re-entered) and
+downloading everything DinnerParty holds about them as JSON."""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.db import DatabaseError
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tests.helpers import page_text
+from parties import services
+from parties.models import RSVP, DinnerParty, Notice, RSVPStatus
+from parties.tests.factories import DinnerPartyFactory
+
+pytestmark = pytest.mark.django_db
+
+DELETE_URL = reverse("account_delete")
+EXPORT_URL = reverse("account_export")
+GOODBYE = "Your account and everything in it has been deleted. Goodbye!"
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """Emails go out on commit; run what's inside as if it committed."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def reply(party, guest, status, plus_ones=0, note=""):
+    return services.rsvp_submit(
+        party=party, guest=guest, status=status, plus_ones=plus_ones, note=note
+    ).rsvp
+
+
+def login_url(next_url: str) -> str:
+    return f"{reverse('login')}?next={next_url}"
+
+
+# --- deleting the account ------------------------------------------------------------------
+
+
+def test_the_delete_page_is_behind_the_login_wall(client, user):
+    assert client.get(DELETE_URL).url == login_url(DELETE_URL)
+
+    response = client.post(DELETE_URL, {"password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 302
+    assert response.url == login_url(DELETE_URL)
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_delete_page_asks_for_the_password_and_offers_the_export(user_client):
+    response = user_client.get(DELETE_URL)
+
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Delete your account?" in text
+    assert 'type="password"' in text
+    assert f'href="{EXPORT_URL}"' in text
+
+
+@pytest.mark.parametrize(
+    ("password", "error"),
+    [
+        ("not-my-password-at-all", "That's not your current password."),
+        ("", "This field is required."),
+        ("x" * 10_000, "Ensure this value has at most 1024 characters (it has 10000)."),
+        (DEFAULT_PASSWORD + " ", "That's not your current password."),
+    ],
+    ids=["wrong", "empty", "ten-thousand-characters", "trailing-space"],
+)
+def test_a_wrong_password_deletes_nothing(
+    user_client, user, committing, mailoutbox, password, error
+):
+    party = DinnerPartyFactory(host=user)
+    reply(party, UserFactory(), RSVPStatus.GOING)
+    rsvp = reply(DinnerPartyFactory(), user, RSVPStatus.GOING)
+
+    with committing():
+        response = user_client.post(DELETE_URL, {"password": password})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"password": [error]}
+    assert "Please fix the errors below." in page_text(response)
+    assert User.objects.filter(pk=user.pk).exists()
+    assert DinnerParty.objects.filter(pk=party.pk).exists()
+    assert RSVP.objects.filter(pk=rsvp.pk).exists()
+    assert user_client.session[SESSION_KEY] == str(user.pk)
+    assert mailoutbox == []
+
+
+def test_the_right_password_deletes_the_account_and_logs_out(user_client, user):
+    other_device = Client()
+    other_device.force_login(user)
+
+    response = user_client.post(DELETE_URL, {"password": DEFAULT_PASSWORD}, follow=True)
+
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert [str(m) for m in response.context["messages"]] == [GOODBYE]
+    assert not response.context["user"].is_authenticated
+    assert SESSION_KEY not in user_client.session
+    assert not User.objects.filter(pk=user.pk).exists()
+    # Logged out here and everywhere else.
+    profile = reverse("profile")
+    assert user_client.get(profile).url == login_url(profile)
+    assert other_device.get(profile).url == login_url(profile)
+    # The old password opens nothing any more.
+    assert not Client().login(username=user.username, password=DEFAULT_PASSWORD)
+
+
+def test_deleting_frees_the_seats_for_the_waitlist(user_client, user, committing, mailoutbox):
+    party = DinnerPartyFactory(title="Paella night", seats=2)
+    mine = reply(party, user, RSVPStatus.GOING, plus_ones=1)
+    waiting = UserFactory()
+    assert reply(party, waiting, RSVPStatus.GOING).status == RSVPStatus.WAITLISTED
+    maybe_party = DinnerPartyFactory()
+    reply(maybe_party, user, RSVPStatus.MAYBE)
+
+    with committing():
+        user_client.post(DELETE_URL, {"password": DEFAULT_PASSWORD})
+
+    assert not RSVP.objects.filter(pk=mine.pk).exists()
+    party.refresh_from_db()
+    assert party.seats_taken == 1
+    assert RSVP.objects.get(party=party, guest=waiting).status == RSVPStatus.GOING
+    assert Notice.objects.filter(user=waiting).count() == 1
+    assert [m.to for m in mailoutbox] == [[waiting.email]]
+    promotion = mailoutbox[0]
+    assert promotion.subject == "You're off the waitlist for “Paella night”!"
+    assert f"{settings.SITE_URL}{party.get_absolute_url()}" in promotion.body
+
+
+def test_deleting_cancels_the_hosted_parties_and_tells_their_guests(
+    user_client, user, committing, mailoutbox
+):
+    feast = DinnerPartyFactory(host=user, title="Ana's feast", seats=1)
+    tapas = DinnerPartyFactory(host=user, title="Tapas")
+    coming, waiting, unsure, declined = (UserFactory() for _ in range(4))
+    reply(feast, coming, RSVPStatus.GOING)
+    reply(feast, waiting, RSVPStatus.GOING)
+    reply(feast, declined, RSVPStatus.DECLINED)
+    reply(tapas, unsure, RSVPStatus.MAYBE)
+    feast_when, tapas_when = feast.when, tapas.when
+
+    with committing():
+        user_client.post(DELETE_URL, {"password": DEFAULT_PASSWORD})
+
+    assert not DinnerParty.objects.filter(pk__in=[feast.pk, tapas.pk]).exists()
+    assert not RSVP.objects.filter(party_id__in=[feast.pk, tapas.pk]).exists()
+    by_address = {message.to[0]: message for message in mailoutbox}
+    assert all(len(message.to) == 1 for message in mailoutbox)
+    assert sorted(by_address) == sorted([coming.email, waiting.email, unsure.email])
+    assert by_address[coming.email].subject == "“Ana's feast” has been cancelled"
+    assert (
+        f'Ana has cancelled "Ana\'s feast", which was planned for {feast_when}.'
+        in by_address[coming.email].body
+    )
+    assert by_address[waiting.email].subject == "“Ana's feast” has been cancelled"
+    assert by_address[unsure.email].subject == "“Tapas” has been cancelled"
+    assert tapas_when in by_address[unsure.email].body
+    assert by_address[unsure.email].alternatives[0][1] == "text/html"
+
+
+def test_nothing_of_the_user_is_left(user_client, user, committing):
+    hosted = DinnerPartyFactory(host=user, seats=1)
+    reply(hosted, UserFactory(), RSVPStatus.GOING)
+    reply(hosted, UserFactory(), RSVPStatus.GOING)  # waitlisted
+    full = DinnerPartyFactory(seats=1)
+    reply(full, UserFactory(), RSVPStatus.GOING)
+    reply(full, user, RSVPStatus.GOING)  # waitlisted
+    reply(DinnerPartyFactory(), user, RSVPStatus.DECLINED, note="Sorry!")
+    Notice.objects.create(user=user, text="You've been moved from the waitlist…")
+    others = (
+        RSVP.objects.exclude(guest=user).exclude(party=hosted).count(),
+        Notice.objects.count(),
+    )
+
+    with committing():
+        user_client.post(DELETE_URL, {"password": DEFAULT_PASSWORD})
+
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not RSVP.objects.filter(guest_id=user.pk).exists()
+    assert not DinnerParty.objects.filter(host_id=user.pk).exists()
+    assert not RSVP.objects.filter(party_id=hosted.pk).exists()
+    assert not Notice.objects.filter(user_id=user.pk).exists()
+    # Everyone else's replies and notices are untouched.
+    assert (RSVP.objects.count(), Notice.objects.count()) == (others[0], others[1] - 1)
+
+
+def test_a_failure_part_way_through_deletes_nothing(
+    user_client, user, committing, mailoutbox, monkeypatch
+):
+    hosted = DinnerPartyFactory(host=user)
+    reply(hosted, UserFactory(), RSVPStatus.GOING)
+    mine = reply(DinnerPartyFactory(), user, RSVPStatus.GOING)
+
+    def lost_connection(self, *args, **kwargs):
+        raise DatabaseError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(User, "delete", lost_connection)
+
+    with committing(), pytest.raises(DatabaseError):
+        user_client.post(DELETE_URL, {"password": DEFAULT_PASSWORD})
+
+    assert User.objects.filter(pk=user.pk).exists()
+    assert RSVP.objects.filter(pk=mine.pk).exists()
+    assert DinnerParty.objects.filter(pk=hosted.pk).exists()
+    assert mailoutbox == []
+
+
+# --- downloading one's data ----------------------------------------------------------------
+
+
+def test_the_export_is_behind_the_login_wall(client):
+    assert client.get(EXPORT_URL).url == login_url(EXPORT_URL)
+
+
+def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, user):
+    User.objects.filter(pk=user.pk).update(
+        dietary_notes="Vegetarian, no nuts", timezone="Asia/Tokyo"
+    )
+    hosted = DinnerPartyFactory(
+        host=user,
+        title="Ana's feast",
+        venue="1 Main St",
+        main_dish="Feijoada",
+        seats=6,
+        description="Bring a jumper.",
+        visibility="private",
+        timezone="America/Sao_Paulo",
+    )
+    other_host = UserFactory(email="zoe@example.com")
+    attending = DinnerPartyFactory(host=other_host, title="Tapas")
+    maybe = DinnerPartyFactory(host=other_host, title="Paella night")
+    reply(hosted, UserFactory(email="bea@example.com"), RSVPStatus.GOING, note="Bea's wine")
+    reply(attending, user, RSVPStatus.GOING, plus_ones=2, note="I'll bring dessert")
+    reply(maybe, user, RSVPStatus.MAYBE, note="If the train runs")
+    DinnerPartyFactory(host=other_host, title="Zoe's secret supper")
+
+    response = user_client.get(EXPORT_URL)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == 'attachment; filename="dinnerparty-my-data.json"'
+    data = json.loads(response.content)
+    assert set(data) == {"profile", "parties_hosted", "rsvps"}
+    user.refresh_from_db()
+    assert data["profile"] == {
+        "username": "ana",
+        "email": "ana@example.com",
+        "first_name": "Ana",
+        "last_name": "Lima",
+        "dietary_notes": "Vegetarian, no nuts",
+        "timezone": "Asia/Tokyo",
+        "date_joined": user.date_joined.isoformat(),
+        "last_login": user.last_login.isoformat(),
+    }
+    hosted.refresh_from_db()
+    assert data["parties_hosted"] == [
+        {
+            "title": "Ana's feast",
+            "starts_at": hosted.starts_at.isoformat(),
+            "timezone": "America/Sao_Paulo",
+            "venue": "1 Main St",
+            "main_dish": "Feijoada",
+            "seats": 6,
+            "seats_taken": 1,
+            "description": "Bring a jumper.",
+            "visibility": "private",
+            "created_at": hosted.created_at.isoformat(),
+        }
+    ]
+    rsvps = {rsvp.party.title: rsvp for rsvp in RSVP.objects.filter(guest=user)}
+    assert sorted(data["rsvps"], key=lambda r: r["party"]) == [
+        {
+            "party": "Paella night",
+            "party_starts_at": maybe.starts_at.isoformat(),
+            "status": "maybe",
+            "plus_ones": 0,
+            "note": "If the train runs",
+            "created_at": rsvps["Paella night"].created_at.isoformat(),
+            "updated_at": rsvps["Paella night"].updated_at.isoformat(),
+        },
+        {
+            "party": "Tapas",
+            "party_starts_at": attending.starts_at.isoformat(),
+            "status": "going",
+            "plus_ones": 2,
+            "note": "I'll bring dessert",
+            "created_at": rsvps["Tapas"].created_at.isoformat(),
+            "updated_at": rsvps["Tapas"].updated_at.isoformat(),
+        },
+    ]
+    # Other people's data stays out: guests of the user's party, other hosts.
+    text = response.content.decode()
+    for private in ("bea@example.com", "Bea's wine", "zoe@example.com", "Zoe's secret supper"):
+        assert private not in text
+    assert user.password not in text
+    assert "password" not in text
+
+
+def test_another_users_export_never_shows_this_user(client, user):
+    reply(DinnerPartyFactory(), user, RSVPStatus.GOING, note="Ana's private note")
+    DinnerPartyFactory(host=user, title="Ana's own party")
+    other = UserFactory(username="zoe", email="zoe@example.com")
+    client.force_login(other)
+
+    data = client.get(EXPORT_URL).json()
+
+    assert data["profile"]["username"] == "zoe"
+    assert data["parties_hosted"] == []
+    assert data["rsvps"] == []
+    text = json.dumps(data)
+    for private in ("ana@example.com", "Ana's private note", "Ana's own party"):
+        assert private not in text
