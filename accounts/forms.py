@@ -7,6 +7,7 @@ from accounts import throttle
 from accounts.models import User
 from accounts.validators import MAX_PASSWORD_LENGTH
 from dinnerparty.timezones import timezone_choices
+from parties.food import Allergen, Diet
 
 EMAIL_TAKEN = "An account with this email already exists."
 INVALID_LOGIN = "That username or email and password don't match. Please try again."
@@ -97,6 +98,19 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
 
 
 class ProfileForm(forms.ModelForm):
+    diets = forms.MultipleChoiceField(
+        label="Your diets",
+        choices=Diet.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    allergies = forms.MultipleChoiceField(
+        label="Your allergies",
+        choices=Allergen.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only the hosts of parties you go to (or wait for) see these.",
+    )
     timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
     current_password = forms.CharField(
         label="Current password",
@@ -109,7 +123,15 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("first_name", "last_name", "email", "dietary_notes", "timezone")
+        fields = (
+            "first_name",
+            "last_name",
+            "email",
+            "diets",
+            "allergies",
+            "dietary_notes",
+            "timezone",
+        )
         widgets = {"dietary_notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

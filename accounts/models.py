@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from dinnerparty.timezones import validate_timezone
+from parties.food import validate_allergens, validate_diets
 
 
 def default_timezone() -> str:
@@ -16,6 +17,15 @@ class User(AbstractUser):
         blank=True,
         max_length=500,
         help_text="Anything a host should know, e.g. “vegetarian, no nuts”.",
+    )
+    diets = models.JSONField(
+        default=list, blank=True, validators=[validate_diets], help_text="Diets you follow."
+    )
+    allergies = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_allergens],
+        help_text="Allergens you must avoid (the 14 that EU food law names).",
     )
     timezone = models.CharField(
         "time zone",

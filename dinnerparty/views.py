@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from parties.models import DinnerParty, Visibility
+from parties.views import show_venues
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class HomeView(TemplateView):
             .select_related("host")
             .order_by("starts_at", "pk")[:6]
         )
+        show_venues(parties, self.request.user)
         return super().get_context_data(parties=parties, **kwargs)
 
 

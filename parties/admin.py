@@ -34,7 +34,7 @@ class RSVPInline(admin.TabularInline):
 class DinnerPartyAdminForm(forms.ModelForm):
     class Meta:
         model = DinnerParty
-        fields = ("host", *PartyForm.Meta.fields)
+        fields = ("host", *PartyForm.Meta.fields, "hide_address")
 
     def clean_seats(self) -> int:
         seats = self.cleaned_data["seats"]

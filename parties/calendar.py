@@ -7,7 +7,7 @@ from parties.models import DinnerParty
 DEFAULT_LENGTH = timedelta(hours=3)
 
 
-def party_to_ics(party: DinnerParty, *, url: str) -> bytes:
+def party_to_ics(party: DinnerParty, *, url: str, location: str) -> bytes:
     """One VEVENT in the party's own zone (with its VTIMEZONE), 3 hours long."""
     cal = Calendar()
     cal.add("prodid", "-//DinnerParty//dinnerparty//EN")
@@ -19,7 +19,7 @@ def party_to_ics(party: DinnerParty, *, url: str) -> bytes:
     event.add("dtstart", start)
     event.add("dtend", start + DEFAULT_LENGTH)
     event.add("dtstamp", party.updated_at)
-    event.add("location", party.venue)
+    event.add("location", location)
     description = f"Hosted by {party.host_name}. On the menu: {party.main_dish}."
     if party.description:
         description += f"\n\n{party.description}"

@@ -3,10 +3,13 @@ from datetime import UTC
 from django import forms
 from django.utils import timezone
 
+from accounts.models import User
 from dinnerparty.timezones import timezone_choices
-from parties.models import RSVP, DinnerParty, RSVPStatus
+from parties.food import COURSE_PLURALS, Allergen, Course, Diet
+from parties.models import RSVP, Announcement, DinnerParty, Dish, RSVPStatus, Visibility
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+ADDRESS_AUTO, ADDRESS_TABLE, ADDRESS_EVERYONE = "auto", "table", "everyone"
 
 
 class WallClockDateTimeField(forms.DateTimeField):
@@ -29,6 +32,17 @@ class PartyForm(forms.ModelForm):
         help_text="In the party's time zone.",
     )
     timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
+    address_shown_to = forms.ChoiceField(
+        label="Who sees the exact address",
+        choices=[
+            (ADDRESS_AUTO, "Private party: only guests at the table; public: everyone"),
+            (ADDRESS_TABLE, "Only guests at the table (others see the rough area)"),
+            (ADDRESS_EVERYONE, "Everyone who can see the party"),
+        ],
+        initial=ADDRESS_AUTO,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     class Meta:
         model = DinnerParty
@@ -37,6 +51,7 @@ class PartyForm(forms.ModelForm):
             "starts_at",
             "timezone",
             "venue",
+            "area",
             "main_dish",
             "seats",
             "description",
@@ -53,8 +68,15 @@ class PartyForm(forms.ModelForm):
         if self.instance.pk:
             local = self.instance.local_starts_at.replace(tzinfo=None)
             self.initial["starts_at"] = local
+            self.initial["address_shown_to"] = (
+                ADDRESS_TABLE if self.instance.hide_address else ADDRESS_EVERYONE
+            )
         elif host is not None:
             self.initial.setdefault("timezone", host.timezone)
+
+    def model_changes(self) -> dict:
+        """The party's fields as edited (the service keeps only real changes)."""
+        return {name: self.cleaned_data[name] for name in (*self._meta.fields, "hide_address")}
 
     def clean(self):
         cleaned_data = super().clean()
@@ -76,6 +98,13 @@ class PartyForm(forms.ModelForm):
             changed = not self.instance.pk or starts_at != self.instance.starts_at
             if changed and starts_at <= timezone.now():
                 self.add_error("starts_at", "Pick a time in the future.")
+        shown_to = cleaned_data.get("address_shown_to") or ADDRESS_AUTO
+        if "address_shown_to" not in self.errors:
+            hide = shown_to == ADDRESS_TABLE or (
+                shown_to == ADDRESS_AUTO and cleaned_data.get("visibility") == Visibility.PRIVATE
+            )
+            self.instance.hide_address = hide
+            cleaned_data["hide_address"] = hide
         seats = cleaned_data.get("seats")
         if self.instance.pk and seats is not None and seats < self.instance.seats_taken:
             taken = self.instance.seats_taken
@@ -99,6 +128,83 @@ class RSVPForm(forms.ModelForm):
 
     class Meta:
         model = RSVP
-        fields = ("status", "plus_ones", "note")
+        fields = ("status", "plus_ones", "plus_one_diets", "plus_one_allergies", "note")
         widgets = {"plus_ones": forms.NumberInput(attrs={"min": 0, "max": 5})}
         labels = {"note": "Note for the host"}
+
+    plus_one_diets = forms.MultipleChoiceField(
+        label="Your plus-ones' diets",
+        choices=Diet.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    plus_one_allergies = forms.MultipleChoiceField(
+        label="Your plus-ones' allergies",
+        choices=Allergen.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class DishForm(forms.ModelForm):
+    """A dish with its tags: the host's own, or one a guest brings for a slot."""
+
+    allergens = forms.MultipleChoiceField(
+        label="Contains",
+        choices=Allergen.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    suits = forms.MultipleChoiceField(
+        label="Suits",
+        choices=Diet.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Dish
+        fields = ("course", "name", "allergens", "allergens_complete", "suits")
+
+    def tags(self) -> dict:
+        return {
+            name: self.cleaned_data[name] for name in ("allergens", "allergens_complete", "suits")
+        }
+
+
+class PotluckForm(forms.Form):
+    """How many dishes of each course the host wants guests to bring."""
+
+    def __init__(self, *args, counts: dict[str, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        for course in Course.values:
+            self.fields[course] = forms.IntegerField(
+                label=f"{COURSE_PLURALS[course].capitalize()} wanted",
+                min_value=0,
+                max_value=50,
+                initial=counts.get(course, 0),
+                widget=forms.NumberInput(attrs={"min": 0, "max": 50}),
+            )
+
+
+class CohostForm(forms.Form):
+    username = forms.CharField(
+        label="Add a co-host by username",
+        max_length=150,
+        help_text="Someone who replied, or any member's username.",
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        self.user = User.objects.filter(username__iexact=username).first()
+        if self.user is None:
+            raise forms.ValidationError("No member has that username.", code="unknown_user")
+        return username
+
+
+class AnnouncementForm(forms.ModelForm):
+    class Meta:
+        model = Announcement
+        fields = ("audience", "text")
+        labels = {"audience": "Send to", "text": "Message"}
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 1000})}

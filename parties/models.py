@@ -5,12 +5,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from accounts.models import default_timezone
 from dinnerparty.timezones import validate_timezone
+from parties.food import Course, validate_allergens, validate_diets
 
 MAX_SEATS = 500
 MAX_PLUS_ONES = 5
@@ -45,6 +46,32 @@ class DinnerPartyQuerySet(models.QuerySet):
         return self.filter(condition)
 
     def editable_by(self, user) -> "DinnerPartyQuerySet":
+        """Parties the user may change: their own and those they co-host."""
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(host=user)
+            | Q(
+                pk__in=self.model.cohosts.through.objects.filter(user=user).values("dinnerparty_id")
+            )
+        )
+
+    def with_viewer(self, user) -> "DinnerPartyQuerySet":
+        """Annotate the viewer's reply status and whether they co-host, which decide
+        what a party card may show them (see `venue_for`)."""
+        if not user.is_authenticated:
+            return self
+        return self.annotate(
+            viewer_status=Subquery(
+                RSVP.objects.filter(party=OuterRef("pk"), guest=user).values("status")[:1]
+            ),
+            viewer_cohosts=Exists(
+                self.model.cohosts.through.objects.filter(dinnerparty=OuterRef("pk"), user=user)
+            ),
+        )
+
+    def deletable_by(self, user) -> "DinnerPartyQuerySet":
+        """Only the host (or a superuser) cancels a party; co-hosts cannot."""
         return self.all() if user.is_superuser else self.filter(host=user)
 
 
@@ -61,7 +88,24 @@ class DinnerParty(models.Model):
         default=default_timezone,
         help_text="Times are entered and shown in this zone.",
     )
-    venue = models.CharField(max_length=200, help_text="Where guests should come.")
+    venue = models.CharField(max_length=200, help_text="The exact address.")
+    area = models.CharField(
+        "rough area",
+        max_length=120,
+        blank=True,
+        help_text="Shown instead of the address when it is hidden, e.g. “Kreuzberg, Berlin”.",
+    )
+    hide_address = models.BooleanField(
+        "reveal the address only to guests at the table",
+        default=False,
+        help_text="Everyone else, the waitlist included, sees only the rough area.",
+    )
+    potluck = models.BooleanField(
+        default=False, help_text="Guests who are going bring dishes for open course slots."
+    )
+    cohosts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="cohosted_parties"
+    )
     main_dish = models.CharField("main dish", max_length=120, help_text="What's cooking?")
     seats = models.PositiveSmallIntegerField(
         help_text="Seats for guests (you, the host, are not counted).",
@@ -135,6 +179,23 @@ class DinnerParty(models.Model):
     def has_started(self) -> bool:
         return self.starts_at <= timezone.now()
 
+    def venue_for(self, *, user, status: str | None, cohost: bool = False) -> str:
+        """The exact address for hosts and guests at the table; otherwise, when the
+        host hides it, only the rough area."""
+        if not self.hide_address or status == RSVPStatus.GOING or cohost:
+            return self.venue
+        if user is not None and (user.pk == self.host_id or user.is_superuser):
+            return self.venue
+        return self.area or "Address shared with guests at the table"
+
+    def venue_for_viewer(self, user) -> str:
+        """`venue_for`, from the annotations `with_viewer` adds."""
+        return self.venue_for(
+            user=user,
+            status=getattr(self, "viewer_status", None),
+            cohost=getattr(self, "viewer_cohosts", False),
+        )
+
     @property
     def is_private(self) -> bool:
         return self.visibility == Visibility.PRIVATE
@@ -169,6 +230,12 @@ class RSVP(models.Model):
     )
     note = models.CharField(
         max_length=200, blank=True, help_text="E.g. what you'll bring, or when you'll arrive."
+    )
+    plus_one_diets = models.JSONField(
+        "plus-ones' diets", default=list, blank=True, validators=[validate_diets]
+    )
+    plus_one_allergies = models.JSONField(
+        "plus-ones' allergies", default=list, blank=True, validators=[validate_allergens]
     )
     # Arrival order on the waitlist: set when the guest joins it.
     waitlisted_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -220,3 +287,85 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class PotluckSlot(models.Model):
+    """One dish the host wants a guest to bring ("dessert #2"). Claimed by at
+    most one dish: the database holds that (Dish.slot is unique)."""
+
+    party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="slots")
+    course = models.CharField(max_length=10, choices=Course.choices)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["party", "course", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party", "course", "position"], name="slot_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_course_display()} #{self.position}"
+
+
+class Dish(models.Model):
+    """A dish on a party's menu: the host's own, or one a guest brings for a slot."""
+
+    party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="dishes")
+    course = models.CharField(max_length=10, choices=Course.choices)
+    name = models.CharField("dish", max_length=120)
+    allergens = models.JSONField(default=list, blank=True, validators=[validate_allergens])
+    allergens_complete = models.BooleanField(
+        "these are all its allergens",
+        default=False,
+        help_text="Tick only if you checked every ingredient: otherwise guests with "
+        "allergies see “not confirmed”.",
+    )
+    suits = models.JSONField("suits diets", default=list, blank=True, validators=[validate_diets])
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dishes"
+    )
+    slot = models.OneToOneField(
+        PotluckSlot, null=True, blank=True, on_delete=models.CASCADE, related_name="dish"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "dishes"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Audience(models.TextChoices):
+    GOING = "going", "Guests who are going"
+    MAYBE = "maybe", "Guests who said maybe"
+    WAITLISTED = "waitlisted", "The waitlist"
+    ALL = "all", "Everyone who replied (not those who can't go)"
+
+
+def audience_statuses(audience: str) -> list[str]:
+    """The RSVP statuses an announcement to `audience` reaches."""
+    if audience == Audience.ALL:
+        return [RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.WAITLISTED]
+    return [audience]
+
+
+class Announcement(models.Model):
+    """A host's message to guests: emailed, and shown on the party page."""
+
+    party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="announcements")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="announcements"
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.GOING)
+    text = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.text[:50]

@@ -16,7 +16,7 @@ from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from parties.models import RSVP, DinnerParty, RSVPStatus
+from parties.models import RSVP, Announcement, DinnerParty, RSVPStatus, audience_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,14 @@ def send_rsvp_emails(rsvp_id: int, *, notify_host: bool) -> None:
         to=[rsvp.guest.email],
         subject=f"Your reply to “{party.title}”: {rsvp.get_status_display()}",
         template="rsvp_confirmation",
-        context=context,
+        context={**context, "venue": party.venue_for(user=rsvp.guest, status=rsvp.status)},
     )
     if notify_host:
         send(
             to=[party.host.email],
             subject=f"{rsvp.guest.display_name} replied to “{party.title}”",
             template="rsvp_host_note",
-            context=context,
+            context={**context, "venue": party.venue},
         )
 
 
@@ -93,16 +93,18 @@ def send_party_changed_email(party_id: int, changed: list[str]) -> None:
     if party is None:
         return
     guests = party.rsvps.filter(status__in=INTERESTED).select_related("guest")
-    send_each(
-        [rsvp.guest.email for rsvp in guests],
-        subject=f"“{party.title}” has changed: new {' and '.join(changed)}",
-        template="party_changed",
-        context={
-            "party": party,
-            "changed": changed,
-            "party_url": site_url(party.get_absolute_url()),
-        },
-    )
+    for rsvp in guests:
+        send(
+            to=[rsvp.guest.email],
+            subject=f"“{party.title}” has changed: new {' and '.join(changed)}",
+            template="party_changed",
+            context={
+                "party": party,
+                "changed": changed,
+                "venue": party.venue_for(user=rsvp.guest, status=rsvp.status),
+                "party_url": site_url(party.get_absolute_url()),
+            },
+        )
 
 
 @task
@@ -137,7 +139,36 @@ def send_to_going_guest(rsvp_id: int, *, template: str, subject: str) -> None:
         to=[rsvp.guest.email],
         subject=subject.format(party=party),
         template=template,
-        context={"rsvp": rsvp, "party": party, "party_url": site_url(party.get_absolute_url())},
+        context={
+            "rsvp": rsvp,
+            "party": party,
+            "venue": party.venue_for(user=rsvp.guest, status=rsvp.status),
+            "party_url": site_url(party.get_absolute_url()),
+        },
+    )
+
+
+@task
+def send_announcement(announcement_id: int) -> None:
+    """A host's message, to each guest of the chosen status."""
+    announcement = (
+        Announcement.objects.select_related("party__host", "author")
+        .filter(pk=announcement_id)
+        .first()
+    )
+    if announcement is None:
+        return
+    party = announcement.party
+    guests = party.rsvps.filter(status__in=audience_statuses(announcement.audience))
+    send_each(
+        guests.values_list("guest__email", flat=True),
+        subject=f"A message about “{party.title}” from {announcement.author.display_name}",
+        template="announcement",
+        context={
+            "announcement": announcement,
+            "party": party,
+            "party_url": site_url(party.get_absolute_url()),
+        },
     )
 
 

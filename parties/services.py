@@ -8,14 +8,25 @@ reply at the same instant. Views, the admin and commands all call these.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from parties import notifications
-from parties.models import RSVP, DinnerParty, Notice, RSVPStatus, new_invite_token
+from parties.food import COURSE_PLURALS, Course
+from parties.models import (
+    RSVP,
+    Announcement,
+    DinnerParty,
+    Dish,
+    Notice,
+    PotluckSlot,
+    RSVPStatus,
+    new_invite_token,
+)
 
 
 class RsvpError(Exception):
@@ -114,8 +125,11 @@ def rsvp_submit(
     status: str,
     plus_ones: int = 0,
     note: str = "",
+    plus_one_diets: list[str] | None = None,
+    plus_one_allergies: list[str] | None = None,
 ) -> RsvpOutcome:
-    """Record a guest's reply. "going" that doesn't fit becomes "waitlisted"."""
+    """Record a guest's reply. "going" that doesn't fit becomes "waitlisted";
+    anything but "going" gives back the guest's potluck slots."""
     if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
         raise RsvpError("Choose going, maybe or can't go.")
     with transaction.atomic():
@@ -154,7 +168,13 @@ def rsvp_submit(
         rsvp.plus_ones = plus_ones
         rsvp.note = note
         rsvp.party = party
+        if plus_one_diets is not None:
+            rsvp.plus_one_diets = plus_one_diets if plus_ones else []
+        if plus_one_allergies is not None:
+            rsvp.plus_one_allergies = plus_one_allergies if plus_ones else []
         rsvp.save()
+        if new_status != RSVPStatus.GOING:
+            _release_claims(party_id=party.pk, guest_ids=[guest.pk])
 
         now_held = needed if new_status == RSVPStatus.GOING else 0
         _change_seats_taken(party, now_held - held)
@@ -176,6 +196,7 @@ def rsvp_delete(*, rsvps: Iterable[RSVP]) -> list[RSVP]:
             party = _locked(DinnerParty(pk=party_id))
             doomed = RSVP.objects.filter(party=party, pk__in=pks)
             freed = sum(r.seats_needed for r in doomed if r.status == RSVPStatus.GOING)
+            _release_claims(party_id=party.pk, guest_ids=[r.guest_id for r in doomed])
             doomed.delete()
             _change_seats_taken(party, -freed)
             if freed:
@@ -241,3 +262,145 @@ def regenerate_invite(*, party: DinnerParty) -> str:
     party.invite_token = new_invite_token()
     party.save(update_fields=["invite_token", "updated_at"])
     return party.invite_token
+
+
+# --- Menu and potluck ---------------------------------------------------------
+
+
+class MenuError(Exception):
+    """A menu change the rules refuse; its message is meant for the person."""
+
+
+ANNOUNCEMENTS_PER_DAY = 5
+
+
+def _release_claims(*, party_id: int, guest_ids: list[int]) -> None:
+    Dish.objects.filter(party_id=party_id, added_by_id__in=guest_ids, slot__isnull=False).delete()
+
+
+def suggested_slots(head_count: int) -> dict[str, int]:
+    """A starting point for a potluck: roughly one dish per course for every
+    six people (sides and drinks a little more often); the host edits it."""
+
+    def per(people: int) -> int:
+        return max(1, -(-head_count // people))  # ceiling division
+
+    return {
+        Course.STARTER: per(6),
+        Course.MAIN: per(6),
+        Course.SIDE: per(4),
+        Course.DESSERT: per(6),
+        Course.DRINKS: per(5),
+    }
+
+
+def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:
+    """Open the potluck (or change how many of each course are wanted). A course
+    can't drop below the dishes already claimed for it."""
+    with transaction.atomic():
+        party = _locked(party)
+        for course, count in wanted.items():
+            slots = list(
+                PotluckSlot.objects.filter(party=party, course=course)
+                .select_related("dish")
+                .order_by("position")
+            )
+            claimed = sum(1 for slot in slots if hasattr(slot, "dish"))
+            if count < claimed:
+                raise MenuError(
+                    f"{claimed} {COURSE_PLURALS[course]} are already promised, so keep at least "
+                    f"{claimed}."
+                )
+            if count > len(slots):
+                start = slots[-1].position + 1 if slots else 1
+                PotluckSlot.objects.bulk_create(
+                    PotluckSlot(party=party, course=course, position=start + i)
+                    for i in range(count - len(slots))
+                )
+            else:
+                # Drop free slots, the last ones first.
+                free = [slot for slot in reversed(slots) if not hasattr(slot, "dish")]
+                doomed = free[: len(slots) - count]
+                PotluckSlot.objects.filter(pk__in=[slot.pk for slot in doomed]).delete()
+        if not party.potluck:
+            DinnerParty.objects.filter(pk=party.pk).update(potluck=True)
+
+
+def dish_add(*, party: DinnerParty, cook, course: str, name: str, **tags) -> Dish:
+    """The host (or a co-host) adds a dish of their own to the menu."""
+    return Dish.objects.create(party=party, added_by=cook, course=course, name=name, **tags)
+
+
+def slot_claim(*, party: DinnerParty, guest, course: str, name: str, **tags) -> Dish:
+    """A guest who is going claims a free slot of a course with a dish. Two guests
+    claiming the last slot at once: one wins, the other is told it's gone."""
+    try:
+        with transaction.atomic():
+            party = _locked(party)
+            if not party.potluck:
+                raise MenuError("This party isn't a potluck.")
+            if party.has_started:
+                raise MenuError("This party has already started.")
+            going = RSVP.objects.filter(party=party, guest=guest, status=RSVPStatus.GOING)
+            if not going.exists():
+                raise MenuError("Only guests who are going can bring a dish.")
+            slot = (
+                PotluckSlot.objects.filter(party=party, course=course, dish__isnull=True)
+                .order_by("position")
+                .first()
+            )
+            if slot is None:
+                raise MenuError(
+                    f"No {COURSE_PLURALS.get(course, 'dishes')} are wanted any more — "
+                    "someone just took the last one."
+                )
+            return Dish.objects.create(
+                party=party, added_by=guest, course=course, name=name, slot=slot, **tags
+            )
+    except IntegrityError as error:
+        # The unique slot held when the lock could not (another claim won).
+        raise MenuError("Someone just took that slot. Pick another course.") from error
+
+
+def dish_update(*, dish: Dish, name: str, **tags) -> Dish:
+    dish.name = name
+    for field_name, value in tags.items():
+        setattr(dish, field_name, value)
+    dish.save()
+    return dish
+
+
+def dish_remove(*, dish: Dish) -> None:
+    """Release a claimed slot (it becomes wanted again) or drop a host's dish."""
+    dish.delete()
+
+
+# --- Co-hosts and announcements ---------------------------------------------
+
+
+def cohost_add(*, party: DinnerParty, user) -> None:
+    if user.pk == party.host_id:
+        raise MenuError("The host is already running this party.")
+    party.cohosts.add(user)
+
+
+def cohost_remove(*, party: DinnerParty, user) -> None:
+    party.cohosts.remove(user)
+
+
+def announce(*, party: DinnerParty, author, audience: str, text: str) -> Announcement:
+    """Post a message to guests (shown on the party page and emailed), at most
+    ANNOUNCEMENTS_PER_DAY a day per party."""
+    with transaction.atomic():
+        party = _locked(party)
+        since = timezone.now() - timedelta(days=1)
+        if party.announcements.filter(created_at__gte=since).count() >= ANNOUNCEMENTS_PER_DAY:
+            raise MenuError(
+                f"You've sent {ANNOUNCEMENTS_PER_DAY} messages today — that's the limit, "
+                "so guests don't get swamped. Try again tomorrow."
+            )
+        announcement = Announcement.objects.create(
+            party=party, author=author, audience=audience, text=text
+        )
+        notifications.enqueue_after_commit(notifications.send_announcement, announcement.pk)
+        return announcement

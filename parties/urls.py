@@ -18,4 +18,16 @@ urlpatterns = [
     ),
     path("<int:pk>/calendar.ics", views.CalendarView.as_view(), name="calendar"),
     path("invite/<str:token>/", views.InviteView.as_view(), name="invite"),
+    path("<int:pk>/menu/", views.DishAddView.as_view(), name="dish_add"),
+    path("<int:pk>/menu/<int:dish_id>/edit/", views.DishEditView.as_view(), name="dish_edit"),
+    path("<int:pk>/menu/<int:dish_id>/remove/", views.DishRemoveView.as_view(), name="dish_remove"),
+    path("<int:pk>/potluck/", views.PotluckView.as_view(), name="potluck"),
+    path("<int:pk>/potluck/claim/", views.SlotClaimView.as_view(), name="slot_claim"),
+    path("<int:pk>/cohosts/", views.CohostAddView.as_view(), name="cohost_add"),
+    path(
+        "<int:pk>/cohosts/<int:user_id>/remove/",
+        views.CohostRemoveView.as_view(),
+        name="cohost_remove",
+    ),
+    path("<int:pk>/messages/", views.AnnounceView.as_view(), name="announce"),
 ]

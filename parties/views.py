@@ -1,15 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from parties import calendar, services
-from parties.forms import PartyForm, RSVPForm
-from parties.models import RSVP, DinnerParty, RSVPStatus
+from parties.food import Course
+from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
+from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
+from parties.models import RSVP, Announcement, DinnerParty, Dish, RSVPStatus, audience_statuses
 
 FORM_ERRORS = "Please fix the errors below."
 PARTY_NOT_FOUND = "Party not found."
@@ -24,9 +26,21 @@ class PartyListView(LoginRequiredMixin, ListView):
         return (
             DinnerParty.objects.upcoming()
             .visible_to(self.request.user)
+            .with_viewer(self.request.user)
             .select_related("host")
             .order_by("starts_at", "pk")
         )
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        show_venues(context["parties"], self.request.user)
+        return context
+
+
+def show_venues(parties, user) -> None:
+    """Set what each card may show as the venue (the address, or the rough area)."""
+    for party in parties:
+        party.shown_venue = party.venue_for_viewer(user)
 
 
 class PartyDetailView(LoginRequiredMixin, DetailView):
@@ -43,7 +57,13 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         return (
             DinnerParty.objects.visible_to(self.request.user, invite_token=self.invite_token())
             .select_related("host")
-            .prefetch_related(Prefetch("rsvps", queryset=rsvps))
+            .prefetch_related(
+                Prefetch("rsvps", queryset=rsvps),
+                Prefetch("dishes", queryset=Dish.objects.select_related("added_by")),
+                "slots",
+                "cohosts",
+                Prefetch("announcements", queryset=Announcement.objects.select_related("author")),
+            )
         )
 
     def get_context_data(self, **kwargs) -> dict:
@@ -56,9 +76,23 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             by_status[rsvp.status].append(rsvp)
         by_status[RSVPStatus.WAITLISTED].sort(key=lambda r: (r.waitlisted_at, r.pk))
         my_rsvp = next((r for r in rsvps if r.guest_id == user.pk), None)
+        my_status = my_rsvp.status if my_rsvp else None
         is_host = party.host_id == user.pk or user.is_superuser
+        cohosts = list(party.cohosts.all())
+        can_manage = is_host or any(c.pk == user.pk for c in cohosts)
+        context.update(self.menu_context(party, rsvps, my_rsvp, can_manage))
         context.update(
             is_host=is_host,
+            can_manage=can_manage,
+            cohosts=cohosts,
+            shown_venue=party.venue_for(user=user, status=my_status)
+            if not can_manage
+            else party.venue,
+            announcements=[
+                a
+                for a in party.announcements.all()
+                if can_manage or my_status in audience_statuses(a.audience)
+            ],
             going=by_status[RSVPStatus.GOING],
             maybe=by_status[RSVPStatus.MAYBE],
             waitlisted=by_status[RSVPStatus.WAITLISTED],
@@ -73,17 +107,60 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             waiting = my_rsvp is None or my_rsvp.status == RSVPStatus.WAITLISTED
             initial = {"status": RSVPStatus.GOING} if waiting else {}
             context["rsvp_form"] = RSVPForm(instance=my_rsvp, initial=initial)
-        if is_host:
+        if can_manage:
             context["invite_url"] = self.request.build_absolute_uri(
                 reverse("parties:invite", args=[party.invite_token])
             )
+            at_table = by_status[RSVPStatus.GOING] + by_status[RSVPStatus.WAITLISTED]
             context["summary"] = {
                 "head_count": 1 + party.seats_taken,
-                "dietary_notes": [
-                    r for r in by_status[RSVPStatus.GOING] if r.guest.dietary_notes.strip()
+                # Diet data of guests going or waiting, and only for the hosts' eyes.
+                "needs": [
+                    (r, needs_of_rsvp(r))
+                    for r in at_table
+                    if r.guest.dietary_notes.strip() or any(n.any for n in needs_of_rsvp(r))
                 ],
                 "bringing": [r for r in rsvps if r.note.strip() and r.status != "declined"],
             }
+            context["dish_form"] = DishForm(prefix="dish")
+            context["potluck_form"] = PotluckForm(counts=self.slot_counts(party))
+            context["cohost_form"] = CohostForm()
+            context["announcement_form"] = AnnouncementForm()
+        return context
+
+    @staticmethod
+    def slot_counts(party: DinnerParty) -> dict[str, int]:
+        slots = list(party.slots.all())
+        if not slots:
+            return services.suggested_slots(1 + party.seats_taken)
+        counts: dict[str, int] = {}
+        for slot in slots:
+            counts[slot.course] = counts.get(slot.course, 0) + 1
+        return counts
+
+    def menu_context(self, party, rsvps, my_rsvp, can_manage: bool) -> dict:
+        dishes = list(party.dishes.all())
+        viewer_needs = needs_of_rsvp(my_rsvp) if my_rsvp else [needs_of(self.request.user)]
+        going = [r for r in rsvps if r.status == RSVPStatus.GOING]
+        table_needs = [n for r in going for n in needs_of_rsvp(r)] if can_manage else None
+        context = {
+            "menu": build_menu(
+                dishes=dishes,
+                slots=party.slots.all(),
+                viewer_needs=viewer_needs,
+                table_needs=table_needs,
+            ),
+            "my_dishes": [d for d in dishes if d.added_by_id == self.request.user.pk and d.slot_id],
+        }
+        if can_manage:
+            context["coverage"] = coverage(dishes=dishes, table_needs=table_needs)
+        free_courses = {line.course for line in context["menu"] if line.wanted_left}
+        if party.potluck and my_rsvp and my_rsvp.status == RSVPStatus.GOING and free_courses:
+            claim_form = DishForm(prefix="claim")
+            claim_form.fields["course"].choices = [
+                (value, label) for value, label in Course.choices if value in free_courses
+            ]
+            context["claim_form"] = claim_form
         return context
 
 
@@ -102,7 +179,7 @@ class InviteView(PartyDetailView):
 
 
 class HostOnlyMixin(LoginRequiredMixin):
-    """Only the host (or a superuser) finds the party at all: others get a 404."""
+    """Only the hosts (host, co-hosts, superusers) find the party at all: others get a 404."""
 
     def get_queryset(self):
         return DinnerParty.objects.editable_by(self.request.user).select_related("host")
@@ -135,9 +212,8 @@ class PartyUpdateView(HostOnlyMixin, UpdateView):
     template_name = "parties/dinnerparty_form.html"
 
     def form_valid(self, form: PartyForm) -> HttpResponse:
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            promoted = services.party_update(party=self.object, changes=changes)
+            promoted = services.party_update(party=self.object, changes=form.model_changes())
         except services.SeatsBelowTaken as error:
             form.add_error("seats", str(error))
             return self.form_invalid(form)
@@ -158,6 +234,10 @@ class PartyUpdateView(HostOnlyMixin, UpdateView):
 class PartyDeleteView(HostOnlyMixin, DeleteView):
     template_name = "parties/dinnerparty_confirm_delete.html"
     success_url = reverse_lazy("parties:list")
+
+    def get_queryset(self):
+        # Co-hosts run the party with the host but cannot cancel it.
+        return DinnerParty.objects.deletable_by(self.request.user).select_related("host")
 
     def form_valid(self, form) -> HttpResponse:
         services.party_delete(party=self.object)
@@ -249,14 +329,207 @@ class CalendarView(LoginRequiredMixin, View):
         # A private party's invite page links here with its token.
         token = request.GET.get("invite", "")[:64]
         party = get_object_or_404(
-            DinnerParty.objects.visible_to(request.user, invite_token=token).select_related("host"),
+            DinnerParty.objects.visible_to(request.user, invite_token=token)
+            .with_viewer(request.user)
+            .select_related("host"),
             pk=pk,
         )
         if token and token == party.invite_token:
             path = reverse("parties:invite", args=[token])
         else:
             path = party.get_absolute_url()
-        body = calendar.party_to_ics(party, url=request.build_absolute_uri(path))
+        body = calendar.party_to_ics(
+            party,
+            url=request.build_absolute_uri(path),
+            location=party.venue_for_viewer(request.user),
+        )
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="dinnerparty-{party.pk}.ics"'
         return response
+
+
+# --- Menu, potluck, co-hosts and messages ------------------------------------------
+
+
+class PartyActionView(LoginRequiredMixin, View):
+    """A POST-only change to a party. The party is looked up among those the user
+    may act on (404 otherwise); a form with errors is shown again with what was
+    typed, so nothing is lost."""
+
+    http_method_names = ["post"]
+    form_class: type = None
+    form_prefix: str | None = None
+    heading = ""
+
+    def parties(self):
+        return DinnerParty.objects.editable_by(self.request.user)
+
+    def get_form(self, party: DinnerParty):
+        return self.form_class(self.request.POST, prefix=self.form_prefix)
+
+    def post(self, request: HttpRequest, pk: int, **kwargs) -> HttpResponse:
+        party = get_object_or_404(self.parties().select_related("host"), pk=pk)
+        form = self.get_form(party)
+        if form.is_valid():
+            try:
+                message = self.act(party, form)
+            except services.MenuError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, message)
+                return redirect(party.get_absolute_url())
+        messages.error(request, FORM_ERRORS)
+        return render(
+            request,
+            "parties/party_action_form.html",
+            {"party": party, "form": form, "heading": self.heading, "action": request.path},
+            status=400,
+        )
+
+    def act(self, party: DinnerParty, form) -> str:
+        raise NotImplementedError
+
+
+class DishAddView(PartyActionView):
+    form_class = DishForm
+    form_prefix = "dish"
+    heading = "Add a dish to the menu"
+
+    def act(self, party: DinnerParty, form: DishForm) -> str:
+        dish = services.dish_add(
+            party=party,
+            cook=self.request.user,
+            course=form.cleaned_data["course"],
+            name=form.cleaned_data["name"],
+            **form.tags(),
+        )
+        return f"“{dish.name}” is on the menu."
+
+
+class PotluckView(PartyActionView):
+    heading = "Potluck: dishes wanted"
+
+    def get_form(self, party: DinnerParty) -> PotluckForm:
+        return PotluckForm(self.request.POST, counts={})
+
+    def act(self, party: DinnerParty, form: PotluckForm) -> str:
+        services.potluck_set_slots(party=party, wanted=form.cleaned_data)
+        return "The potluck is open: guests who are going can now pick a course to bring."
+
+
+class AnnounceView(PartyActionView):
+    form_class = AnnouncementForm
+    heading = "Message your guests"
+
+    def act(self, party: DinnerParty, form: AnnouncementForm) -> str:
+        services.announce(
+            party=party,
+            author=self.request.user,
+            audience=form.cleaned_data["audience"],
+            text=form.cleaned_data["text"],
+        )
+        return "Your message is posted on the party page and on its way to your guests."
+
+
+class CohostAddView(PartyActionView):
+    form_class = CohostForm
+    heading = "Add a co-host"
+
+    def parties(self):
+        return DinnerParty.objects.deletable_by(self.request.user)  # the host decides
+
+    def act(self, party: DinnerParty, form: CohostForm) -> str:
+        services.cohost_add(party=party, user=form.user)
+        return f"{form.user.display_name} is now co-hosting “{party.title}”."
+
+
+class CohostRemoveView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+        party = get_object_or_404(DinnerParty.objects.deletable_by(request.user), pk=pk)
+        cohost = get_object_or_404(party.cohosts.all(), pk=user_id)
+        services.cohost_remove(party=party, user=cohost)
+        messages.success(request, f"{cohost.display_name} is no longer co-hosting.")
+        return redirect(party)
+
+
+class SlotClaimView(PartyActionView):
+    """A guest who is going brings a dish for a free slot."""
+
+    form_class = DishForm
+    form_prefix = "claim"
+    heading = "Bring a dish"
+
+    def parties(self):
+        token = self.request.POST.get("invite", "")[:64]
+        return DinnerParty.objects.visible_to(self.request.user, invite_token=token)
+
+    def act(self, party: DinnerParty, form: DishForm) -> str:
+        dish = services.slot_claim(
+            party=party,
+            guest=self.request.user,
+            course=form.cleaned_data["course"],
+            name=form.cleaned_data["name"],
+            **form.tags(),
+        )
+        return f"Thank you! You're bringing “{dish.name}” ({dish.get_course_display().lower()})."
+
+
+class DishMixin(LoginRequiredMixin):
+    """A dish its cook may change; the party's hosts may also take it off the menu."""
+
+    def dishes(self, *, include_managed: bool):
+        user = self.request.user
+        mine = Q(added_by=user)
+        if include_managed:
+            mine |= Q(party__in=DinnerParty.objects.editable_by(user))
+        return Dish.objects.filter(mine).select_related("party__host")
+
+
+class DishEditView(DishMixin, UpdateView):
+    form_class = DishForm
+    template_name = "parties/party_action_form.html"
+    pk_url_kwarg = "dish_id"
+
+    def get_queryset(self):
+        return self.dishes(include_managed=False).filter(party_id=self.kwargs["pk"])
+
+    def get_form(self, form_class=None) -> DishForm:
+        form = super().get_form(form_class)
+        if self.object.slot_id:
+            # A claimed slot keeps its course; release it to pick another.
+            form.fields["course"].disabled = True
+        return form
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(
+            party=self.object.party, heading=f"Change “{self.object.name}”", **kwargs
+        )
+
+    def form_valid(self, form: DishForm) -> HttpResponse:
+        services.dish_update(
+            dish=self.object,
+            name=form.cleaned_data["name"],
+            course=form.cleaned_data["course"],
+            **form.tags(),
+        )
+        messages.success(self.request, f"“{self.object.name}” is updated.")
+        return redirect(self.object.party)
+
+    def form_invalid(self, form: DishForm) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)
+
+
+class DishRemoveView(DishMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int, dish_id: int) -> HttpResponse:
+        dish = get_object_or_404(self.dishes(include_managed=True).filter(party_id=pk), pk=dish_id)
+        services.dish_remove(dish=dish)
+        if dish.slot_id:
+            messages.success(request, f"You're no longer bringing “{dish.name}”.")
+        else:
+            messages.success(request, f"“{dish.name}” is off the menu.")
+        return redirect(dish.party)

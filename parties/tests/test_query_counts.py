@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 # session, user, notices, then the page's own queries
 LIST_QUERIES = 5  # + paginator count, parties with their hosts
-DETAIL_QUERIES = 5  # + the party with its host, the replies with their guests
+DETAIL_QUERIES = 9  # + the party with its host; replies, dishes, slots, co-hosts, messages
 PROFILE_QUERIES = 5  # + hosted parties, replies with their parties and hosts
 ADMIN_CHANGELIST_QUERIES = 8
 ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = 10  # + the Hosts group's permissions

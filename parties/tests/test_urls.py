@@ -16,6 +16,14 @@ PARTY_URLS = [
     ("regenerate_invite", [7], "/parties/7/invite/regenerate/"),
     ("calendar", [7], "/parties/7/calendar.ics"),
     ("invite", [TOKEN], f"/parties/invite/{TOKEN}/"),
+    ("dish_add", [7], "/parties/7/menu/"),
+    ("dish_edit", [7, 3], "/parties/7/menu/3/edit/"),
+    ("dish_remove", [7, 3], "/parties/7/menu/3/remove/"),
+    ("potluck", [7], "/parties/7/potluck/"),
+    ("slot_claim", [7], "/parties/7/potluck/claim/"),
+    ("cohost_add", [7], "/parties/7/cohosts/"),
+    ("cohost_remove", [7, 3], "/parties/7/cohosts/3/remove/"),
+    ("announce", [7], "/parties/7/messages/"),
 ]
 
 
