@@ -65,7 +65,8 @@ class DinnerPartyAdmin(admin.ModelAdmin):
             )
         )
         if scoped_to_host(request):
-            queryset = queryset.filter(host=request.user)
+            # Their own parties and those they co-host.
+            queryset = queryset.filter(pk__in=DinnerParty.objects.editable_by(request.user))
         return queryset
 
     @admin.display(description="waitlisted", ordering="waitlisted_count")
@@ -76,9 +77,15 @@ class DinnerPartyAdmin(admin.ModelAdmin):
         fields = super().get_readonly_fields(request, obj)
         return (*fields, "host") if scoped_to_host(request) else fields
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Co-hosts run a party but only its host may cancel it.
+        if obj is not None and scoped_to_host(request) and obj.host_id != request.user.pk:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request: HttpRequest, obj: DinnerParty, form, change: bool) -> None:
-        if scoped_to_host(request):
-            obj.host = request.user
+        if scoped_to_host(request) and not change:
+            obj.host = request.user  # a co-host editing keeps the party's host
         if change:
             changes = {name: form.cleaned_data[name] for name in form.changed_data}
             try:
@@ -189,12 +196,12 @@ class RSVPAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
         if scoped_to_host(request):
-            queryset = queryset.filter(party__host=request.user)
+            queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
         return queryset
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "party" and scoped_to_host(request):
-            kwargs["queryset"] = DinnerParty.objects.filter(host=request.user)
+            kwargs["queryset"] = DinnerParty.objects.editable_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: RSVP, form, change: bool) -> None:
