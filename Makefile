@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PORT    ?= 8000
 MANAGE  := $(PY) manage.py
 
-.PHONY: run serve test lint format migrations superuser clean
+.PHONY: run serve test e2e lint format migrations superuser clean
 
 # Find a Python >= 3.12: the .python-version one first, then the newest found.
 $(PY):
@@ -48,6 +48,10 @@ test: $(VENV)/.dev
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
+# Browser tests only (Chromium: apt-get install -y chromium); screenshots in var/screenshots/.
+e2e: $(VENV)/.dev
+	$(VENV)/bin/pytest -m e2e
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -60,6 +64,22 @@ migrations: $(VENV)/.dev
 	$(MANAGE) makemigrations
 	$(VENV)/bin/ruff check --fix --quiet */migrations
 	$(VENV)/bin/ruff format */migrations
+
+# Load benchmark (bench/run.py, issue 6): needs wrk, which it installs with apt-get.
+# BENCH_DURATION, BENCH_WARMUP, BENCH_SIZES, BENCH_DATABASES tune it; with a
+# postgres DATABASE_URL it runs on PostgreSQL too (in a database of its own).
+.PHONY: bench
+$(VENV)/.bench: requirements-bench.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	@touch $@
+
+bench: $(VENV)/.runtime $(VENV)/.bench
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "wrk not found: installing it with apt-get (Debian package wrk)"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; \
+	}
+	$(PY) bench/run.py
 
 superuser: $(VENV)/.runtime
 	$(MANAGE) createsuperuser

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.timesince import timeuntil
 
 from accounts.models import default_timezone
 from dinnerparty.timezones import validate_timezone
@@ -166,6 +167,11 @@ class DinnerParty(models.Model):
     def when(self) -> str:
         """The start in the party's own zone, e.g. "Sat 12 Dec, 19:00 CET"."""
         return dateformat.format(self.local_starts_at, WHEN_FORMAT)
+
+    @property
+    def starts_in(self) -> str:
+        """How far off the party is, in its largest unit: "3 days", "5 hours"."""
+        return timeuntil(self.starts_at, depth=1)
 
     @property
     def seats_left(self) -> int:

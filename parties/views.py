@@ -48,6 +48,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 
     template_name = "parties/dinnerparty_detail.html"
     context_object_name = "party"
+    rsvp_form: RSVPForm | None = None  # a reply with errors, shown again by RSVPView
 
     def invite_token(self) -> str:
         return ""
@@ -106,7 +107,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             # A waitlisted guest's standing request is "going".
             waiting = my_rsvp is None or my_rsvp.status == RSVPStatus.WAITLISTED
             initial = {"status": RSVPStatus.GOING} if waiting else {}
-            context["rsvp_form"] = RSVPForm(instance=my_rsvp, initial=initial)
+            context["rsvp_form"] = self.rsvp_form or RSVPForm(instance=my_rsvp, initial=initial)
         if can_manage:
             context["invite_url"] = self.request.build_absolute_uri(
                 reverse("parties:invite", args=[party.invite_token])
@@ -276,9 +277,9 @@ class RSVPView(LoginRequiredMixin, View):
         back = self.back_url(party, token)
         form = RSVPForm(request.POST)
         if not form.is_valid():
-            for errors in form.errors.values():
-                messages.error(request, errors[0])
-            return redirect(back)
+            return self.show_again(
+                form, pk=pk, token=token if back != party.get_absolute_url() else ""
+            )
         try:
             outcome = services.rsvp_submit(
                 party=party,
@@ -286,12 +287,24 @@ class RSVPView(LoginRequiredMixin, View):
                 status=form.cleaned_data["status"],
                 plus_ones=form.cleaned_data["plus_ones"],
                 note=form.cleaned_data["note"],
+                plus_one_diets=form.cleaned_data["plus_one_diets"],
+                plus_one_allergies=form.cleaned_data["plus_one_allergies"],
             )
         except services.RsvpError as error:
             messages.error(request, str(error))
             return redirect(back)
         self.say(outcome, party)
         return redirect(back)
+
+    def show_again(self, form: RSVPForm, *, pk: int, token: str) -> HttpResponse:
+        """The party page again, with the reply as typed and each error beside its field."""
+        messages.error(self.request, FORM_ERRORS)
+        page = InviteView(rsvp_form=form) if token else PartyDetailView(rsvp_form=form)
+        page.setup(self.request, pk=pk, token=token)
+        page.object = page.get_object()
+        response = page.render_to_response(page.get_context_data(object=page.object))
+        response.status_code = 400
+        return response
 
     def back_url(self, party: DinnerParty, token: str) -> str:
         if token and token == party.invite_token:

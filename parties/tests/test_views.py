@@ -625,13 +625,20 @@ def test_rsvp_maybe_and_declined_say_so(party, guest_client, status, expected):
         {"status": "bogus", "plus_ones": "0"},
         {"status": "", "plus_ones": "0"},
         {"status": "going", "plus_ones": "0", "note": "n" * 10_000},
+        {"status": "going", "plus_ones": "1", "plus_one_diets": ["carnivore"]},
+        {"status": "going", "plus_ones": "1", "plus_one_allergies": ["<script>"]},
     ],
 )
 def test_a_bad_rsvp_is_refused_with_a_message(party, guest_client, data):
     response = guest_client.post(rsvp_url(party), data)
 
-    assert response.status_code == 302
-    assert response["Location"] == party.get_absolute_url()
+    # The party page again, the reply as typed, each error beside its field.
+    assert response.status_code == 400
+    form = response.context["rsvp_form"]
+    assert form.is_bound
+    assert form.errors
+    markup = response.content.decode()
+    assert "<script>" not in markup.split("<main", 1)[1].replace("<script src=", "")
     messages = list(get_messages(response.wsgi_request))
     assert messages
     assert all(message.level == ERROR for message in messages), [str(m) for m in messages]

@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,15 +22,16 @@ from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility, new_invite
 
 DEMO_PASSWORD = "dinner-party-demo-2026"  # noqa: S105 -- printed for demo logins, by design
 DEMO_USERS = [
-    # username, first, last, dietary notes, time zone
-    ("ana", "Ana", "García", "vegetarian", "Europe/Madrid"),
-    ("ben", "Ben", "Okafor", "", "Europe/London"),
-    ("chloe", "Chloé", "Martin", "no nuts, please", "Europe/Paris"),
-    ("dev", "Dev", "Patel", "gluten-free", "Europe/London"),
-    ("eva", "Eva", "Schmidt", "", "Europe/Berlin"),
-    ("felix", "Felix", "Novak", "vegan", "Europe/Berlin"),
+    # username, first, last, dietary notes, time zone, diets, allergies
+    ("ana", "Ana", "García", "vegetarian", "Europe/Madrid", ["vegetarian"], []),
+    ("ben", "Ben", "Okafor", "", "Europe/London", [], ["crustaceans"]),
+    ("chloe", "Chloé", "Martin", "no nuts, please", "Europe/Paris", [], ["tree_nuts", "peanuts"]),
+    ("dev", "Dev", "Patel", "gluten-free", "Europe/London", ["gluten_free"], ["gluten"]),
+    ("eva", "Eva", "Schmidt", "", "Europe/Berlin", [], []),
+    ("felix", "Felix", "Novak", "vegan", "Europe/Berlin", ["vegan"], []),
 ]
 BATCH = 2000
+QUIET_MAIL = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 BULK_PREFIX = "guest"
 
 
@@ -42,8 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--rsvps-per-party", type=int, default=10)
 
     def handle(self, *args, **options) -> None:
-        users = self.demo_users()
-        self.demo_parties(users)
+        # Demo replies would email made-up addresses: send those nowhere.
+        with override_settings(MAILERS=QUIET_MAIL):
+            users = self.demo_users()
+            self.demo_parties(users)
+            self.demo_potluck(users)
         if options["parties"] or options["users"]:
             self.bulk(options["users"], options["parties"], options["rsvps_per_party"])
         names = ", ".join(username for username, *_rest in DEMO_USERS)
@@ -51,10 +56,67 @@ class Command(BaseCommand):
         self.stdout.write(f"  Log in as any of: {names}")
         self.stdout.write(f"  Password for each: {DEMO_PASSWORD}")
         self.stdout.write("  'ana' is staff in the Hosts group: /admin/ shows only her parties.")
+        self.stdout.write(
+            "  'eva' hosts a potluck with 'felix' as co-host; try it as ben or chloe."
+        )
+
+    def demo_potluck(self, users: dict[str, User]) -> None:
+        """A potluck for 8 in a hidden home address: three guests with different
+        needs have claimed dishes, one more is waitlisted, the co-host has posted."""
+        eva = users["eva"]
+        starts = timezone.make_aware(
+            datetime.combine(timezone.localdate() + timedelta(days=8), time(19, 0)),
+            DinnerParty(timezone=eva.timezone).zone,
+        )
+        party, created = DinnerParty.objects.get_or_create(
+            host=eva,
+            title="Potluck under the stars",
+            defaults={
+                "starts_at": starts,
+                "timezone": eva.timezone,
+                "venue": "Wiener Straße 14, 10999 Berlin (back courtyard)",
+                "area": "Kreuzberg, Berlin",
+                "hide_address": True,
+                "main_dish": "Roast squash with tahini",
+                "seats": 8,
+                "visibility": Visibility.PUBLIC,
+                "description": "Everyone brings something; I make the main.",
+            },
+        )
+        if not created:
+            return
+        party.cohosts.add(users["felix"])
+        services.potluck_set_slots(party=party, wanted=services.suggested_slots(9))
+        for guest, plus_ones in [("ben", 1), ("chloe", 0), ("dev", 0), ("felix", 0)]:
+            services.rsvp_submit(
+                party=party, guest=users[guest], status=RSVPStatus.GOING, plus_ones=plus_ones
+            )
+        claims = [
+            ("ben", "starter", "Prawn cocktail", ["crustaceans", "eggs"], [], True),
+            ("chloe", "dessert", "Pecan pie", ["tree_nuts", "gluten", "eggs", "milk"], [], True),
+            ("dev", "side", "Rice salad", [], ["vegan", "gluten_free"], True),
+        ]
+        for guest, course, name, allergens, suits, complete in claims:
+            services.slot_claim(
+                party=party,
+                guest=users[guest],
+                course=course,
+                name=name,
+                allergens=allergens,
+                suits=suits,
+                allergens_complete=complete,
+            )
+        services.rsvp_submit(party=party, guest=users["ana"], status=RSVPStatus.GOING, plus_ones=4)
+        services.announce(
+            party=party,
+            author=users["felix"],
+            audience="going",
+            text="Bring a jumper, we're eating outside!",
+        )
 
     def demo_users(self) -> dict[str, User]:
         users = {}
-        for username, first, last, diet, zone in DEMO_USERS:
+        for username, first, last, diet, zone, diets, allergies in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
@@ -63,6 +125,8 @@ class Command(BaseCommand):
                     "last_name": last,
                     "dietary_notes": diet,
                     "timezone": zone,
+                    "diets": diets,
+                    "allergies": allergies,
                 },
             )
             if created:
