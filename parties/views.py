@@ -12,6 +12,7 @@ from parties.food import Course
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
 from parties.models import RSVP, Announcement, DinnerParty, Dish, RSVPStatus, audience_statuses
+from parties.pagination import LookaheadPage
 
 FORM_ERRORS = "Please fix the errors below."
 PARTY_NOT_FOUND = "Party not found."
@@ -30,6 +31,10 @@ class PartyListView(LoginRequiredMixin, ListView):
             .select_related("host")
             .order_by("starts_at", "pk")
         )
+
+    def paginate_queryset(self, queryset, page_size: int):
+        page = LookaheadPage.of(queryset, per_page=page_size, page=self.request.GET.get("page"))
+        return None, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
