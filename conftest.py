@@ -8,7 +8,7 @@ def _fast_hasher_and_clean_cache(settings):
     The cache holds rate-limit counters, so each test starts with none."""
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
-        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "accounts.hashers.DinnerPartyArgon2Hasher",
     ]
     cache.clear()
     yield

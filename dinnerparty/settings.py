@@ -159,7 +159,7 @@ LOGIN_REDIRECT_URL = "parties:list"
 LOGOUT_REDIRECT_URL = "home"
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.DinnerPartyArgon2Hasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",

@@ -5,11 +5,12 @@ import re
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, make_password
 from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertRedirects
 
+from accounts.hashers import DinnerPartyArgon2Hasher
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.helpers import page_text, register_data
@@ -604,3 +605,17 @@ def test_profile_refuses_an_email_taken_in_another_case(user_client, user):
         "An account with this email already exists."
     ]
     assert User.objects.get(pk=user.pk).email == "ana@example.com"
+
+
+def test_argon2_uses_the_documented_cost_and_upgrades_older_costs(production_hashers):
+    encoded = make_password("correct horse battery staple")
+    assert "$m=19456,t=2,p=1$" in encoded
+    # A hash made with Django's default cost (100 MiB, 8 lanes) is re-made on login.
+    old = Argon2PasswordHasher().encode("correct horse battery staple", "saltsaltsalt")
+    upgraded = []
+    assert check_password("correct horse battery staple", old, setter=upgraded.append)
+    assert upgraded == ["correct horse battery staple"]
+    # Ours is not re-made every time.
+    assert check_password("correct horse battery staple", encoded, setter=upgraded.append)
+    assert len(upgraded) == 1
+    assert DinnerPartyArgon2Hasher.memory_cost * 16 < 512 * 1024
