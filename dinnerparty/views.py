@@ -1,12 +1,14 @@
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from parties.cards import CARD_TTL, cards_key
 from parties.models import DinnerParty, Visibility
 from parties.views import show_venues
 
@@ -18,15 +20,29 @@ class HomeView(TemplateView):
 
     template_name = "home.html"
 
-    def get_context_data(self, **kwargs) -> dict:
-        parties = (
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        parties = list(
             DinnerParty.objects.upcoming()
             .filter(visibility=Visibility.PUBLIC)
+            .with_viewer(request.user)  # a guest at the table sees the address
             .select_related("host")
             .order_by("starts_at", "pk")[:6]
         )
-        show_venues(parties, self.request.user)
-        return super().get_context_data(parties=parties, **kwargs)
+        show_venues(parties, request.user)
+        key = cards_key(parties)
+        context = self.get_context_data(parties=parties, cards_key=key, card_ttl=CARD_TTL)
+        # Visitors who aren't logged in all see the same page (unless a message is
+        # waiting for them): serve it from the cache, keyed by the cards it shows.
+        if request.user.is_authenticated or len(messages.get_messages(request)):
+            return self.render_to_response(context)
+        page_key = f"home:anonymous:{key}"
+        html = cache.get(page_key)
+        if html is None:
+            response = self.render_to_response(context)
+            response.render()
+            cache.set(page_key, response.content, CARD_TTL)
+            return response
+        return HttpResponse(html)
 
 
 @never_cache

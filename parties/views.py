@@ -8,6 +8,7 @@ from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from parties import calendar, services
+from parties.cards import CARD_TTL, cards_key
 from parties.food import Course
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
@@ -39,6 +40,7 @@ class PartyListView(LoginRequiredMixin, ListView):
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         show_venues(context["parties"], self.request.user)
+        context.update(cards_key=cards_key(context["parties"]), card_ttl=CARD_TTL)
         return context
 
 
@@ -546,7 +548,7 @@ class DishRemoveView(DishMixin, View):
     def post(self, request: HttpRequest, pk: int, dish_id: int) -> HttpResponse:
         dish = get_object_or_404(self.dishes(include_managed=True).filter(party_id=pk), pk=dish_id)
         services.dish_remove(dish=dish)
-        if dish.slot_id:
+        if dish.slot_id and dish.added_by_id == request.user.pk:
             messages.success(request, f"You're no longer bringing “{dish.name}”.")
         else:
             messages.success(request, f"“{dish.name}” is off the menu.")

@@ -1,0 +1,73 @@
+"""Rendered cards are cached; these prove no card is ever stale after a change."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from parties import services
+from parties.models import Visibility
+from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import going, page_text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_card_shows_the_new_seat_count_right_after_an_rsvp(party, guest_client):
+    assert "4 seats left" in page_text(guest_client.get(reverse("parties:list")))
+
+    going(party, UserFactory(), plus_ones=1)
+
+    assert "2 seats left" in page_text(guest_client.get(reverse("parties:list")))
+
+
+def test_a_card_shows_full_when_the_last_seat_goes(party, guest_client):
+    guest_client.get(reverse("parties:list"))
+    going(party, UserFactory(), plus_ones=3)
+
+    assert "Full — waitlist open" in page_text(guest_client.get(reverse("parties:list")))
+
+
+def test_an_edit_shows_on_the_cards_at_once(party, guest_client):
+    guest_client.get(reverse("parties:list"))
+    Client().get(reverse("home"))
+
+    services.party_update(party=party, changes={"title": "Tapas night", "main_dish": "Tortilla"})
+
+    for page in (guest_client.get(reverse("parties:list")), Client().get(reverse("home"))):
+        text = page_text(page)
+        assert "Tapas night" in text
+        assert "Tortilla" in text
+        assert "Paella night" not in text
+
+
+def test_a_host_renaming_themselves_shows_on_the_cards(party, guest_client):
+    guest_client.get(reverse("parties:list"))
+    party.host.first_name = "Anabel"
+    party.host.save()
+
+    assert "Hosted by Anabel" in page_text(guest_client.get(reverse("parties:list")))
+
+
+def test_the_anonymous_landing_page_drops_a_party_that_goes_private(party):
+    assert "Paella night" in page_text(Client().get(reverse("home")))
+
+    services.party_update(party=party, changes={"visibility": Visibility.PRIVATE})
+
+    assert "Paella night" not in page_text(Client().get(reverse("home")))
+
+
+def test_cards_cached_for_one_viewer_never_show_another_the_hidden_address(host, guest):
+    hidden = DinnerPartyFactory(
+        host=host, venue="Wiener Straße 14", area="Kreuzberg", hide_address=True, seats=4
+    )
+    seated = UserFactory()
+    going(hidden, seated)
+    seated_client, guest_client = Client(), Client()
+    seated_client.force_login(seated)
+    guest_client.force_login(guest)
+
+    assert "Wiener Straße 14" in page_text(seated_client.get(reverse("parties:list")))
+    text = page_text(guest_client.get(reverse("parties:list")))
+    assert "Wiener Straße 14" not in text
+    assert "Kreuzberg" in text
