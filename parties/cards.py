@@ -11,20 +11,22 @@ from parties.models import DinnerParty
 CARD_TTL = 300
 
 
+def fragment_key(rows: Iterable[Iterable]) -> str:
+    """A digest of everything a cached fragment shows, one tuple per row."""
+    text = "\n".join("|".join(str(value) for value in row) for row in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def cards_key(parties: Iterable[DinnerParty]) -> str:
     """One key for a list of cards (after `show_venues` has run on them)."""
-    parts = [
-        "|".join(
-            str(value)
-            for value in (
-                party.pk,
-                party.updated_at.timestamp(),
-                party.seats_taken,
-                party.host_name,
-                party.shown_venue,
-                party.starts_in,
-            )
+    return fragment_key(
+        (
+            party.pk,
+            party.updated_at.timestamp(),
+            party.seats_taken,
+            party.host_name,
+            party.shown_venue,
+            party.starts_in,
         )
         for party in parties
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    )

@@ -8,7 +8,7 @@ from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from parties import calendar, services
-from parties.cards import CARD_TTL, cards_key
+from parties.cards import CARD_TTL, cards_key, fragment_key
 from parties.food import Course
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
@@ -90,6 +90,22 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         can_manage = is_host or any(c.pk == user.pk for c in cohosts)
         context.update(self.menu_context(party, rsvps, my_rsvp, can_manage))
         context.update(
+            # The guest list and the reply form are cached under what they show.
+            guests_key=fragment_key(
+                (r.pk, r.status, r.plus_ones, r.guest.display_name, r.waitlisted_at) for r in rsvps
+            ),
+            rsvp_form_key=fragment_key(
+                [
+                    (party.pk, user.pk)
+                    + (
+                        (my_rsvp.status, my_rsvp.plus_ones, my_rsvp.note)
+                        + (tuple(my_rsvp.plus_one_diets), tuple(my_rsvp.plus_one_allergies))
+                        if my_rsvp
+                        else ()
+                    )
+                ]
+            ),
+            card_ttl=CARD_TTL,
             is_host=is_host,
             can_manage=can_manage,
             cohosts=cohosts,

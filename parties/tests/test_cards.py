@@ -71,3 +71,19 @@ def test_cards_cached_for_one_viewer_never_show_another_the_hidden_address(host,
     text = page_text(guest_client.get(reverse("parties:list")))
     assert "Wiener Straße 14" not in text
     assert "Kreuzberg" in text
+
+
+def test_the_guest_list_and_reply_form_show_changes_at_once(party, guest, guest_client):
+    guest_client.get(party.get_absolute_url())
+    newcomer = UserFactory(first_name="Zora", last_name="Quinn")
+    going(party, newcomer, plus_ones=2)
+    going(party, guest, plus_ones=1)
+
+    page = guest_client.get(party.get_absolute_url())
+
+    text = page_text(page)
+    assert "Zora Quinn +2" in text
+    assert 'name="plus_ones" value="1"' in page.content.decode()
+    newcomer.first_name = "Zoe"
+    newcomer.save()
+    assert "Zoe Quinn +2" in page_text(guest_client.get(party.get_absolute_url()))
