@@ -22,7 +22,7 @@ from accounts.forms import (
 )
 from accounts.models import User
 from parties import services
-from parties.models import RSVP, DinnerParty
+from parties.models import RSVP, Announcement, DinnerParty, Dish
 
 FORM_ERRORS = "Please fix the errors below."
 RESET_SENT = (
@@ -210,6 +210,8 @@ class DataExportView(LoginRequiredMixin, View):
         user = request.user
         hosted = DinnerParty.objects.filter(host=user).order_by("starts_at", "pk")
         rsvps = RSVP.objects.filter(guest=user).select_related("party").order_by("created_at")
+        dishes = Dish.objects.filter(added_by=user).select_related("party")
+        announcements = Announcement.objects.filter(author=user).select_related("party")
         data = {
             "profile": {
                 "username": user.username,
@@ -217,6 +219,8 @@ class DataExportView(LoginRequiredMixin, View):
                 "first_name": user.first_name,
                 "last_name": user.last_name,
                 "dietary_notes": user.dietary_notes,
+                "diets": user.diets,
+                "allergies": user.allergies,
                 "timezone": user.timezone,
                 "date_joined": user.date_joined.isoformat(),
                 "last_login": user.last_login.isoformat() if user.last_login else None,
@@ -227,7 +231,10 @@ class DataExportView(LoginRequiredMixin, View):
                     "starts_at": party.starts_at.isoformat(),
                     "timezone": party.timezone,
                     "venue": party.venue,
+                    "area": party.area,
+                    "hide_address": party.hide_address,
                     "main_dish": party.main_dish,
+                    "potluck": party.potluck,
                     "seats": party.seats,
                     "seats_taken": party.seats_taken,
                     "description": party.description,
@@ -243,10 +250,33 @@ class DataExportView(LoginRequiredMixin, View):
                     "status": rsvp.status,
                     "plus_ones": rsvp.plus_ones,
                     "note": rsvp.note,
+                    "plus_one_diets": rsvp.plus_one_diets,
+                    "plus_one_allergies": rsvp.plus_one_allergies,
                     "created_at": rsvp.created_at.isoformat(),
                     "updated_at": rsvp.updated_at.isoformat(),
                 }
                 for rsvp in rsvps
+            ],
+            "dishes": [
+                {
+                    "party": dish.party.title,
+                    "course": dish.course,
+                    "name": dish.name,
+                    "allergens": dish.allergens,
+                    "allergens_complete": dish.allergens_complete,
+                    "suits": dish.suits,
+                    "created_at": dish.created_at.isoformat(),
+                }
+                for dish in dishes
+            ],
+            "messages": [
+                {
+                    "party": announcement.party.title,
+                    "audience": announcement.audience,
+                    "text": announcement.text,
+                    "created_at": announcement.created_at.isoformat(),
+                }
+                for announcement in announcements.order_by("created_at", "pk")
             ],
         }
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})

@@ -33,14 +33,17 @@ class DinnerPartyQuerySet(models.QuerySet):
         return self.filter(starts_at__gte=timezone.now())
 
     def visible_to(self, user, *, invite_token: str = "") -> "DinnerPartyQuerySet":
-        """Public parties, the user's own, private ones they hold an RSVP for
-        (and the one whose invite link they carry). Superusers see all."""
+        """Public parties, the user's own, those they co-host, private ones they
+        hold an RSVP for (and the one whose invite link they carry). Superusers see all."""
         if user.is_superuser:
             return self.all()
         condition = (
             Q(visibility=Visibility.PUBLIC)
             | Q(host=user)
             | Exists(RSVP.objects.filter(party=OuterRef("pk"), guest=user))
+            | Exists(
+                self.model.cohosts.through.objects.filter(dinnerparty=OuterRef("pk"), user=user)
+            )
         )
         if invite_token:
             condition |= Q(invite_token=invite_token)

@@ -53,6 +53,14 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
     return message.send()
 
 
+def venue_for_guest(party: DinnerParty, rsvp: RSVP, *, cohost_ids: set[int] | None = None) -> str:
+    """What a guest's email may say about the place: a co-host gets the address
+    whatever their own reply, as on the party page."""
+    if cohost_ids is None:
+        cohost_ids = set(party.cohosts.values_list("pk", flat=True))
+    return party.venue_for(user=rsvp.guest, status=rsvp.status, cohost=rsvp.guest_id in cohost_ids)
+
+
 def _rsvp(rsvp_id: int) -> RSVP | None:
     return RSVP.objects.select_related("party__host", "guest").filter(pk=rsvp_id).first()
 
@@ -69,7 +77,7 @@ def send_rsvp_emails(rsvp_id: int, *, notify_host: bool) -> None:
         to=[rsvp.guest.email],
         subject=f"Your reply to “{party.title}”: {rsvp.get_status_display()}",
         template="rsvp_confirmation",
-        context={**context, "venue": party.venue_for(user=rsvp.guest, status=rsvp.status)},
+        context={**context, "venue": venue_for_guest(party, rsvp)},
     )
     if notify_host:
         send(
@@ -93,6 +101,7 @@ def send_party_changed_email(party_id: int, changed: list[str]) -> None:
     if party is None:
         return
     guests = party.rsvps.filter(status__in=INTERESTED).select_related("guest")
+    cohost_ids = set(party.cohosts.values_list("pk", flat=True))
     for rsvp in guests:
         send(
             to=[rsvp.guest.email],
@@ -101,7 +110,7 @@ def send_party_changed_email(party_id: int, changed: list[str]) -> None:
             context={
                 "party": party,
                 "changed": changed,
-                "venue": party.venue_for(user=rsvp.guest, status=rsvp.status),
+                "venue": venue_for_guest(party, rsvp, cohost_ids=cohost_ids),
                 "party_url": site_url(party.get_absolute_url()),
             },
         )

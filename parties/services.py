@@ -307,10 +307,12 @@ def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:
             )
             claimed = sum(1 for slot in slots if hasattr(slot, "dish"))
             if count < claimed:
-                raise MenuError(
-                    f"{claimed} {COURSE_PLURALS[course]} are already promised, so keep at least "
-                    f"{claimed}."
+                promised = (
+                    f"{claimed} {COURSE_PLURALS[course]} are"
+                    if claimed != 1
+                    else f"1 {Course(course).label.lower()} is"
                 )
+                raise MenuError(f"{promised} already promised, so keep at least {claimed}.")
             if count > len(slots):
                 start = slots[-1].position + 1 if slots else 1
                 PotluckSlot.objects.bulk_create(
@@ -349,6 +351,11 @@ def slot_claim(*, party: DinnerParty, guest, course: str, name: str, **tags) -> 
                 .order_by("position")
                 .first()
             )
+            if slot is None and not PotluckSlot.objects.filter(party=party, course=course).exists():
+                raise MenuError(
+                    f"The host isn't asking for {COURSE_PLURALS.get(course, 'dishes')}. "
+                    "Pick a course that's wanted."
+                )
             if slot is None:
                 raise MenuError(
                     f"No {COURSE_PLURALS.get(course, 'dishes')} are wanted any more — "

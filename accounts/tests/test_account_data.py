@@ -247,7 +247,7 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"] == 'attachment; filename="dinnerparty-my-data.json"'
     data = json.loads(response.content)
-    assert set(data) == {"profile", "parties_hosted", "rsvps"}
+    assert set(data) == {"profile", "parties_hosted", "rsvps", "dishes", "messages"}
     user.refresh_from_db()
     assert data["profile"] == {
         "username": "ana",
@@ -255,6 +255,8 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
         "first_name": "Ana",
         "last_name": "Lima",
         "dietary_notes": "Vegetarian, no nuts",
+        "diets": [],
+        "allergies": [],
         "timezone": "Asia/Tokyo",
         "date_joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat(),
@@ -266,7 +268,10 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
             "starts_at": hosted.starts_at.isoformat(),
             "timezone": "America/Sao_Paulo",
             "venue": "1 Main St",
+            "area": "",
+            "hide_address": False,
             "main_dish": "Feijoada",
+            "potluck": False,
             "seats": 6,
             "seats_taken": 1,
             "description": "Bring a jumper.",
@@ -282,6 +287,8 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
             "status": "maybe",
             "plus_ones": 0,
             "note": "If the train runs",
+            "plus_one_diets": [],
+            "plus_one_allergies": [],
             "created_at": rsvps["Paella night"].created_at.isoformat(),
             "updated_at": rsvps["Paella night"].updated_at.isoformat(),
         },
@@ -291,6 +298,8 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
             "status": "going",
             "plus_ones": 2,
             "note": "I'll bring dessert",
+            "plus_one_diets": [],
+            "plus_one_allergies": [],
             "created_at": rsvps["Tapas"].created_at.isoformat(),
             "updated_at": rsvps["Tapas"].updated_at.isoformat(),
         },
@@ -301,6 +310,59 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
         assert private not in text
     assert user.password not in text
     assert "password" not in text
+
+
+def test_the_export_holds_diets_allergies_dishes_and_messages(user_client, user):
+    User.objects.filter(pk=user.pk).update(diets=["vegan"], allergies=["sesame", "soya"])
+    party = DinnerPartyFactory(title="Potluck")
+    services.potluck_set_slots(party=party, wanted={"dessert": 1})
+    services.rsvp_submit(
+        party=party,
+        guest=user,
+        status=RSVPStatus.GOING,
+        plus_ones=1,
+        plus_one_diets=["halal"],
+        plus_one_allergies=["milk"],
+    )
+    services.slot_claim(
+        party=party,
+        guest=user,
+        course="dessert",
+        name="Vegan brownies",
+        allergens=["tree_nuts"],
+        allergens_complete=True,
+        suits=["vegan"],
+    )
+    own = DinnerPartyFactory(host=user, title="Ana's feast", hide_address=True, area="Lapa")
+    services.announce(party=own, author=user, audience="going", text="Bring a jumper")
+    other = UserFactory()
+    services.rsvp_submit(party=party, guest=other, status=RSVPStatus.GOING)
+    services.dish_add(party=party, cook=other, course="main", name="Someone else's stew")
+
+    data = user_client.get(EXPORT_URL).json()
+
+    assert data["profile"]["diets"] == ["vegan"]
+    assert data["profile"]["allergies"] == ["sesame", "soya"]
+    (rsvp,) = data["rsvps"]
+    assert (rsvp["plus_one_diets"], rsvp["plus_one_allergies"]) == (["halal"], ["milk"])
+    (dish,) = data["dishes"]
+    assert {key: value for key, value in dish.items() if key != "created_at"} == {
+        "party": "Potluck",
+        "course": "dessert",
+        "name": "Vegan brownies",
+        "allergens": ["tree_nuts"],
+        "allergens_complete": True,
+        "suits": ["vegan"],
+    }
+    (message,) = data["messages"]
+    assert (message["party"], message["audience"], message["text"]) == (
+        "Ana's feast",
+        "going",
+        "Bring a jumper",
+    )
+    (hosted,) = data["parties_hosted"]
+    assert (hosted["area"], hosted["hide_address"]) == ("Lapa", True)
+    assert "Someone else's stew" not in json.dumps(data)
 
 
 def test_another_users_export_never_shows_this_user(client, user):

@@ -28,3 +28,9 @@ def host_client(host):
 @pytest.fixture
 def guest_client(guest):
     return client_for(guest)
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """Run what's inside as if its transaction committed (so emails are sent)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -1,6 +1,7 @@
 """Helpers shared by the parties tests."""
 
 import html
+import re
 import zoneinfo
 from datetime import datetime
 from typing import Any
@@ -9,10 +10,12 @@ from django.contrib.messages import get_messages
 from django.db.models import Sum
 from django.http import HttpResponse
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from parties import services
+from parties.food import Course
 from parties.models import RSVP, DinnerParty, RSVPStatus
 
 
@@ -53,6 +56,13 @@ def page_text(response: HttpResponse) -> str:
     return " ".join(html.unescape(strip_tags(response.content.decode())).split())
 
 
+def spaced_text(response: HttpResponse) -> str:
+    """Like `page_text`, with a space wherever a tag was (so "Where" and the place
+    it names, or two badges side by side, stay apart)."""
+    markup = response.content.decode()
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
 def client_for(user) -> Client:
     """A test client logged in as `user`."""
     client = Client()
@@ -87,3 +97,64 @@ def admin_form_data(response: HttpResponse) -> dict[str, Any]:
             for name in inline_form.fields:
                 put(inline_form, name)
     return data
+
+
+# --- The menu and the potluck ------------------------------------------------------
+
+
+def dish_data(
+    prefix: str = "",
+    *,
+    course: str = "dessert",
+    name: str = "Lemon tart",
+    allergens: tuple[str, ...] | list[str] = (),
+    suits: tuple[str, ...] | list[str] = (),
+    complete: bool = False,
+) -> dict[str, Any]:
+    """A dish form as a browser posts it (`prefix` "dish" to add, "claim" to bring one)."""
+    key = f"{prefix}-" if prefix else ""
+    data: dict[str, Any] = {
+        f"{key}course": course,
+        f"{key}name": name,
+        f"{key}allergens": list(allergens),
+        f"{key}suits": list(suits),
+    }
+    if complete:
+        data[f"{key}allergens_complete"] = "on"
+    return data
+
+
+def open_potluck(party: DinnerParty, **wanted: int) -> None:
+    """Open the potluck with `wanted` dishes per course (others: none)."""
+    services.potluck_set_slots(
+        party=party, wanted={course: wanted.get(course, 0) for course in Course.values}
+    )
+    party.refresh_from_db()
+
+
+def claim(client: Client, party: DinnerParty, **dish) -> HttpResponse:
+    """A guest brings a dish for a free slot, through the page's form."""
+    return client.post(reverse("parties:slot_claim", args=[party.pk]), dish_data("claim", **dish))
+
+
+def add_dish(client: Client, party: DinnerParty, **dish) -> HttpResponse:
+    """A host adds a dish of their own, through the page's form."""
+    return client.post(reverse("parties:dish_add", args=[party.pk]), dish_data("dish", **dish))
+
+
+def dish_line(response: HttpResponse, name: str) -> str:
+    """The text of the menu line for the dish called `name` (escaped as on the page)."""
+    markup = response.content.decode()
+    start = markup.index(f"<strong>{html.escape(name)}</strong>")
+    end = markup.index("</li>", start)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup[start:end])).split())
+
+
+def ticked(response: HttpResponse, name: str) -> set[str]:
+    """The values of the checkboxes called `name` that are ticked on the page."""
+    inputs = re.findall(r"<input\b[^>]*>", response.content.decode())
+    return {
+        re.search(r'value="([^"]*)"', tag).group(1)
+        for tag in inputs
+        if f'name="{name}"' in tag and re.search(r"\bchecked\b", tag)
+    }

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from parties import services
-from parties.models import RSVP, DinnerParty, RSVPStatus
+from parties.models import RSVP, DinnerParty, Dish, PotluckSlot, RSVPStatus
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import assert_seats_consistent
 
@@ -161,3 +161,35 @@ def test_control_the_harness_catches_a_naive_check_then_insert(transactional_db)
     # The same check that passes for rsvp_submit fails here: the table is overbooked.
     assert seats_held(party) > party.seats
     assert RSVP.objects.filter(party=party, status=RSVPStatus.GOING).count() > SEATS
+
+
+def test_two_guests_claim_the_last_dessert_slot_at_once(transactional_db):
+    party = DinnerPartyFactory(seats=SEATS)
+    services.potluck_set_slots(party=party, wanted={"dessert": 2})
+    first = UserFactory()
+    services.rsvp_submit(party=party, guest=first, status=RSVPStatus.GOING)
+    services.slot_claim(party=party, guest=first, course="dessert", name="Brownies")
+    rivals = [UserFactory(), UserFactory()]
+    for guest in rivals:
+        services.rsvp_submit(party=party, guest=guest, status=RSVPStatus.GOING)
+
+    dishes, errors = run_at_once(
+        2,
+        lambda i: services.slot_claim(
+            party=party, guest=rivals[i], course="dessert", name=f"Tart {i}"
+        ),
+    )
+
+    winners = [dish for dish in dishes if dish is not None]
+    assert len(winners) == 1
+    assert len(errors) == 1
+    (error,) = errors
+    assert isinstance(error, services.MenuError), repr(error)
+    assert str(error) in {
+        "No desserts are wanted any more — someone just took the last one.",
+        "Someone just took that slot. Pick another course.",
+    }
+    claimed = Dish.objects.filter(party=party, slot__isnull=False)
+    assert claimed.count() == 2
+    assert set(claimed.values_list("name", flat=True)) == {"Brownies", winners[0].name}
+    assert not PotluckSlot.objects.filter(party=party, dish__isnull=True).exists()

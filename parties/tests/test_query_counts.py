@@ -155,3 +155,90 @@ def test_home_page(django_assert_max_num_queries, viewer, viewer_client, size):
         response = viewer_client.get(reverse("home"))
 
     assert len(response.context["parties"]) == min(size, 6)
+
+
+def potluck_party(size: int, dishes: int, *, host, viewer):
+    """A hidden-address potluck with two co-hosts, three messages, `size` going
+    guests (the viewer first; half with a plus-one of their own needs) and
+    `dishes` dishes: every other one claimed by a guest, the rest the host's."""
+    party = DinnerPartyFactory(host=host, seats=40, hide_address=True, area="Kreuzberg")
+    for _ in range(2):
+        services.cohost_add(party=party, user=UserFactory())
+    courses = ["starter", "main", "dessert"]
+    services.potluck_set_slots(
+        party=party, wanted=dict.fromkeys(courses, dishes) | {"side": 1, "drinks": 1}
+    )
+    guests = [viewer] + [
+        UserFactory(diets=["vegan"] if i % 3 else [], allergies=["peanuts"] if i % 2 else [])
+        for i in range(1, size)
+    ]
+    for i, guest in enumerate(guests):
+        services.rsvp_submit(
+            party=party,
+            guest=guest,
+            status="going",
+            plus_ones=i % 2,
+            plus_one_diets=["halal"] if i % 2 else [],
+            plus_one_allergies=["milk"] if i % 2 else [],
+            note=f"brings {i}",
+        )
+    for i in range(dishes):
+        tags = {"allergens": ["milk", "eggs"][: i % 3], "suits": ["vegetarian"] if i % 2 else []}
+        if i % 2 == 0:
+            services.slot_claim(
+                party=party,
+                guest=guests[(i // 2) % size],
+                course=courses[i % 3],
+                name=f"Dish {i}",
+                **tags,
+            )
+        else:
+            services.dish_add(
+                party=party, cook=host, course=courses[i % 3], name=f"Dish {i}", **tags
+            )
+    for audience in ("going", "all", "going"):
+        services.announce(party=party, author=host, audience=audience, text=f"To {audience}")
+    party.refresh_from_db()
+    return party
+
+
+@pytest.mark.parametrize(("size", "dishes"), [(1, 1), (12, 10)])
+def test_potluck_page_as_guest(django_assert_num_queries, viewer, viewer_client, size, dishes):
+    viewer.allergies = ["eggs"]
+    viewer.save()
+    party = potluck_party(size, dishes, host=UserFactory(), viewer=viewer)
+
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = viewer_client.get(party.get_absolute_url())
+
+    assert sum(len(course.lines) for course in response.context["menu"]) == dishes
+    assert "claim_form" in response.context
+    assert len(response.context["announcements"]) == 3
+    assert "Dish 0" in response.content.decode()
+
+
+@pytest.mark.parametrize(("size", "dishes"), [(1, 1), (12, 10)])
+def test_potluck_page_as_host(django_assert_num_queries, viewer, size, dishes):
+    host = UserFactory()
+    party = potluck_party(size, dishes, host=host, viewer=viewer)
+    client = client_for(host)
+
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = client.get(party.get_absolute_url())
+
+    assert sum(len(course.lines) for course in response.context["menu"]) == dishes
+    assert len(response.context["cohosts"]) == 2
+    assert response.context["summary"]["head_count"] == 1 + party.seats_taken
+    assert "Dinner summary" in response.content.decode()
+
+
+@pytest.mark.parametrize(("size", "dishes"), [(1, 1), (12, 10)])
+def test_potluck_page_as_cohost(django_assert_num_queries, viewer, size, dishes):
+    party = potluck_party(size, dishes, host=UserFactory(), viewer=viewer)
+    client = client_for(party.cohosts.first())
+
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = client.get(party.get_absolute_url())
+
+    assert response.context["can_manage"]
+    assert sum(len(course.lines) for course in response.context["menu"]) == dishes

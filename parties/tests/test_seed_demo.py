@@ -7,7 +7,7 @@ from django.db.models import F
 
 from accounts.models import User
 from parties.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
-from parties.models import RSVP, DinnerParty, Notice, RSVPStatus
+from parties.models import RSVP, Announcement, DinnerParty, Dish, Notice, PotluckSlot, RSVPStatus
 from parties.tests.helpers import assert_seats_consistent
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +78,46 @@ def test_seed_demo_large_set_has_consistent_seat_counts():
     before = counts()
     seed("--parties", "50", "--rsvps-per-party", "10", "--users", "20")
     assert counts() == before
+
+
+def test_seed_demo_has_a_potluck_with_a_hidden_address_cohost_dishes_and_a_message():
+    seed()
+
+    party = DinnerParty.objects.get(title="Potluck under the stars")
+    assert party.potluck
+    assert party.hide_address
+    assert party.area == "Kreuzberg, Berlin"
+    assert party.venue
+    assert party.venue != party.area
+    assert [user.username for user in party.cohosts.all()] == ["felix"]
+    claimed = Dish.objects.filter(party=party, slot__isnull=False).select_related("added_by")
+    assert {(dish.added_by.username, dish.course) for dish in claimed} == {
+        ("ben", "starter"),
+        ("chloe", "dessert"),
+        ("dev", "side"),
+    }
+    assert all(dish.added_by_id != party.host_id for dish in claimed)
+    assert PotluckSlot.objects.filter(party=party, dish__isnull=True).exists()  # more wanted
+    (announcement,) = Announcement.objects.filter(party=party)
+    assert announcement.author.username == "felix"
+    assert "jumper" in announcement.text
+    # The waitlisted guest sees the area, the guests at the table the address.
+    waiting = RSVP.objects.get(party=party, status=RSVPStatus.WAITLISTED).guest
+    assert party.venue_for(user=waiting, status=RSVPStatus.WAITLISTED) == "Kreuzberg, Berlin"
+    # Three guests with different allergies are at the table: the summary has clashes.
+    going = User.objects.filter(rsvps__party=party, rsvps__status=RSVPStatus.GOING)
+    assert len({tuple(user.allergies) for user in going if user.allergies}) >= 3
+    assert_seats_consistent()
+
+
+def test_seed_demo_potluck_page_shows_the_host_who_cannot_eat_what(client):
+    seed()
+    party = DinnerParty.objects.get(title="Potluck under the stars")
+    client.force_login(party.host)
+
+    text = client.get(party.get_absolute_url()).content.decode()
+
+    assert "Clashes:" in text
+    assert "Prawn cocktail" in text
+    assert "Pecan pie" in text
+    assert party.venue in text
