@@ -36,11 +36,15 @@ class RateLimit:
         values = cache.get_many([count_key, started_key])
         if values.get(count_key, 0) < self.limit:
             return 0
-        started = values.get(started_key, time.time())
-        return max(1, math.ceil(self.window_seconds - (time.time() - started)))
+        left = self.window_seconds - (time.time() - values.get(started_key, time.time()))
+        # The window is over even if the cache has not dropped the keys yet.
+        return max(1, math.ceil(left)) if left > 0 else 0
 
     def hit(self, identifier: str) -> None:
         count_key, started_key = self._keys(identifier)
+        started = cache.get(started_key)
+        if started is not None and time.time() - started >= self.window_seconds:
+            self.reset(identifier)  # a new window starts with this failure
         cache.add(started_key, time.time(), self.window_seconds)
         if cache.add(count_key, 1, self.window_seconds):
             return
