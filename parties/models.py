@@ -67,7 +67,9 @@ class DinnerPartyQuerySet(models.QuerySet):
             return self
         return self.annotate(
             viewer_status=Subquery(
-                RSVP.objects.filter(party=OuterRef("pk"), guest=user).values("status")[:1]
+                RSVP.objects.filter(party=OuterRef("pk"), guest=user)
+                .order_by()
+                .values("status")[:1]
             ),
             viewer_cohosts=Exists(
                 self.model.cohosts.through.objects.filter(dinnerparty=OuterRef("pk"), user=user)

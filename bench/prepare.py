@@ -1,0 +1,104 @@
+"""Benchmark fixtures on top of `seed_demo`, run by bench/run.py before each server start.
+
+Prints one JSON object: the party with 50 going guests (made once, through the
+same service the site uses, so any counters the app keeps stay right), one
+upcoming public party per RSVP user to reply to, and the page count the list
+view has for a logged-in member. Also clears Django's cache, so nothing cached
+by an earlier run (another database, another size) is served by this one.
+
+    .venv/bin/python bench/prepare.py --pool guest-100,guest-101,...
+"""
+
+import argparse
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dinnerparty.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from parties import services  # noqa: E402
+from parties.models import DinnerParty, RSVPStatus, Visibility  # noqa: E402
+
+DETAIL_TITLE = "Bench: a table for fifty"
+DETAIL_GUESTS = 50
+
+
+def detail_party() -> DinnerParty:
+    """A public party hosted by guest-0 with guest-1 … guest-50 going."""
+    party = DinnerParty.objects.filter(title=DETAIL_TITLE).first()
+    if party is None:
+        party = DinnerParty.objects.create(
+            host=User.objects.get(username="guest-0"),
+            title=DETAIL_TITLE,
+            starts_at=timezone.now() + timedelta(days=30),
+            timezone="UTC",
+            venue="1 Banquet Hall",
+            main_dish="Roast for a crowd",
+            seats=DETAIL_GUESTS + 10,
+            visibility=Visibility.PUBLIC,
+            description="Made by bench/prepare.py: the detail page with 50 guests.",
+        )
+    going = party.rsvps.filter(status=RSVPStatus.GOING).count()
+    if going < DETAIL_GUESTS:
+        names = [f"guest-{i}" for i in range(1, DETAIL_GUESTS + 1)]
+        for guest in User.objects.filter(username__in=names).exclude(rsvps__party=party):
+            services.rsvp_submit(party=party, guest=guest, status=RSVPStatus.GOING)
+    return party
+
+
+def rsvp_targets(pool: list[str]) -> dict[str, int]:
+    """One generated, upcoming public party per pool user, none hosted by them,
+    so each user's replies lock a different row (the same ones at every size)."""
+    users = dict(User.objects.filter(username__in=pool).values_list("username", "pk"))
+    missing = sorted(set(pool) - set(users))
+    if missing:
+        raise SystemExit(f"prepare: users missing (seed with more --users): {missing[:5]}")
+    candidates = (
+        DinnerParty.objects.upcoming()
+        .filter(title__startswith="Generated dinner", visibility=Visibility.PUBLIC)
+        .exclude(host_id__in=users.values())
+        .order_by("pk")
+        .values_list("pk", flat=True)[: len(pool)]
+    )
+    parties = list(candidates)
+    if len(parties) < len(pool):
+        raise SystemExit("prepare: not enough generated public parties for the RSVP pool")
+    return dict(zip(pool, parties, strict=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pool", required=True, help="comma-separated usernames")
+    args = parser.parse_args()
+    pool = [name for name in args.pool.split(",") if name]
+    cache.clear()
+    party = detail_party()
+    viewer = User.objects.get(username=pool[0])
+    visible = DinnerParty.objects.upcoming().visible_to(viewer).count()
+    print(
+        json.dumps(
+            {
+                "detail_party": party.pk,
+                "detail_going": party.rsvps.filter(status=RSVPStatus.GOING).count(),
+                "rsvp_parties": rsvp_targets(pool),
+                "visible_parties": visible,
+                "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
