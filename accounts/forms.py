@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.validators import MAX_PASSWORD_LENGTH
 from dinnerparty.timezones import timezone_choices
 from parties.food import Allergen, Diet
+from parties.forms import codes_field
 
 EMAIL_TAKEN = "An account with this email already exists."
 INVALID_LOGIN = "That username or email and password don't match. Please try again."
@@ -98,17 +99,10 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
 
 
 class ProfileForm(forms.ModelForm):
-    diets = forms.MultipleChoiceField(
-        label="Your diets",
-        choices=Diet.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    allergies = forms.MultipleChoiceField(
+    diets = codes_field(Diet, label="Your diets")
+    allergies = codes_field(
+        Allergen,
         label="Your allergies",
-        choices=Allergen.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
         help_text="Only the hosts of parties you go to (or wait for) see these.",
     )
     timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)

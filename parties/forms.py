@@ -21,6 +21,17 @@ class WallClockDateTimeField(forms.DateTimeField):
             return super().to_python(value)
 
 
+def codes_field(choices, *, label: str, **kwargs) -> forms.MultipleChoiceField:
+    """Tick boxes for diets or allergens (any, all or none of them)."""
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        **kwargs,
+    )
+
+
 class PartyForm(forms.ModelForm):
     """Create or edit a party. `starts_at` is typed as a wall-clock time in the
     party's own time zone, whatever zone the host's browser is in."""
@@ -132,35 +143,15 @@ class RSVPForm(forms.ModelForm):
         widgets = {"plus_ones": forms.NumberInput(attrs={"min": 0, "max": 5})}
         labels = {"note": "Note for the host"}
 
-    plus_one_diets = forms.MultipleChoiceField(
-        label="Your plus-ones' diets",
-        choices=Diet.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    plus_one_allergies = forms.MultipleChoiceField(
-        label="Your plus-ones' allergies",
-        choices=Allergen.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    plus_one_diets = codes_field(Diet, label="Your plus-ones' diets")
+    plus_one_allergies = codes_field(Allergen, label="Your plus-ones' allergies")
 
 
 class DishForm(forms.ModelForm):
     """A dish with its tags: the host's own, or one a guest brings for a slot."""
 
-    allergens = forms.MultipleChoiceField(
-        label="Contains",
-        choices=Allergen.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    suits = forms.MultipleChoiceField(
-        label="Suits",
-        choices=Diet.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    allergens = codes_field(Allergen, label="Contains")
+    suits = codes_field(Diet, label="Suits")
 
     class Meta:
         model = Dish
