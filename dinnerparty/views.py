@@ -30,15 +30,19 @@ class HomeView(TemplateView):
         )
         show_venues(parties, request.user)
         key = cards_key(parties)
-        context = self.get_context_data(parties=parties, cards_key=key, card_ttl=CARD_TTL)
+
+        def render() -> HttpResponse:
+            context = self.get_context_data(parties=parties, cards_key=key, card_ttl=CARD_TTL)
+            return self.render_to_response(context)
+
         # Visitors who aren't logged in all see the same page (unless a message is
         # waiting for them): serve it from the cache, keyed by the cards it shows.
         if request.user.is_authenticated or len(messages.get_messages(request)):
-            return self.render_to_response(context)
+            return render()
         page_key = f"home:anonymous:{key}"
         html = cache.get(page_key)
         if html is None:
-            response = self.render_to_response(context)
+            response = render()
             response.render()
             cache.set(page_key, response.content, CARD_TTL)
             return response

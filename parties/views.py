@@ -94,24 +94,12 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             guests_key=fragment_key(
                 (r.pk, r.status, r.plus_ones, r.guest.display_name, r.waitlisted_at) for r in rsvps
             ),
-            rsvp_form_key=fragment_key(
-                [
-                    (party.pk, user.pk)
-                    + (
-                        (my_rsvp.status, my_rsvp.plus_ones, my_rsvp.note)
-                        + (tuple(my_rsvp.plus_one_diets), tuple(my_rsvp.plus_one_allergies))
-                        if my_rsvp
-                        else ()
-                    )
-                ]
-            ),
+            rsvp_form_key=fragment_key([(party.pk, user.pk, *self.reply_values(my_rsvp))]),
             card_ttl=CARD_TTL,
             is_host=is_host,
             can_manage=can_manage,
             cohosts=cohosts,
-            shown_venue=party.venue_for(user=user, status=my_status)
-            if not can_manage
-            else party.venue,
+            shown_venue=party.venue_for(user=user, status=my_status, cohost=can_manage),
             announcements=[
                 a
                 for a in party.announcements.all()
@@ -151,6 +139,19 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             context["cohost_form"] = CohostForm()
             context["announcement_form"] = AnnouncementForm()
         return context
+
+    @staticmethod
+    def reply_values(rsvp: RSVP | None) -> tuple:
+        """What the reply form shows of the user's reply (its cache key)."""
+        if rsvp is None:
+            return ()
+        return (
+            rsvp.status,
+            rsvp.plus_ones,
+            rsvp.note,
+            tuple(rsvp.plus_one_diets),
+            tuple(rsvp.plus_one_allergies),
+        )
 
     @staticmethod
     def slot_counts(party: DinnerParty) -> dict[str, int]:
