@@ -34,6 +34,10 @@ class User(AbstractUser):
         validators=[validate_timezone],
         help_text="Your parties default to this zone; other times are shown in it.",
     )
+    # Set with every stored notice (parties.Notice), cleared when they are shown:
+    # the user row is read on every request anyway, so pages look for notices
+    # only when there are some.
+    has_notices = models.BooleanField(default=False, editable=False)
 
     REQUIRED_FIELDS = ["email"]
 

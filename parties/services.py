@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import User
 from parties import notifications
 from parties.food import COURSE_PLURALS, Course
 from parties.models import (
@@ -91,7 +92,7 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
         RSVP.objects.bulk_update(promoted, ["status", "waitlisted_at", "updated_at"])
         party.seats_taken = party.seats - free
         DinnerParty.objects.filter(pk=party.pk).update(seats_taken=party.seats_taken)
-        Notice.objects.bulk_create(
+        leave_notices(
             Notice(
                 user=rsvp.guest,
                 text=f"You've been moved from the waitlist to the table at {party.describe()}!",
@@ -101,6 +102,13 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
         for rsvp in promoted:
             notifications.enqueue_after_commit(notifications.send_promotion_email, rsvp.pk)
     return promoted
+
+
+def leave_notices(notices: Iterable[Notice]) -> None:
+    """Store notices for their users' next page, and flag those users so that
+    NoticeMiddleware looks for them (it skips users without the flag)."""
+    stored = Notice.objects.bulk_create(notices)
+    User.objects.filter(pk__in={notice.user_id for notice in stored}).update(has_notices=True)
 
 
 def _change_seats_taken(party: DinnerParty, delta: int) -> None:

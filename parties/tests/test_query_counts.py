@@ -12,14 +12,14 @@ from parties.tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-# session, user, notices, then the page's own queries
-LIST_QUERIES = 4  # + parties with their hosts (pages are not counted)
-DETAIL_QUERIES = 9  # + the party with its host; replies, dishes, slots, co-hosts, messages
-PROFILE_QUERIES = 5  # + hosted parties, replies with their parties and hosts
-ADMIN_CHANGELIST_QUERIES = 8
-ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = 10  # + the Hosts group's permissions
-ICS_QUERIES = 4  # + the party with its host
-HOME_QUERIES = 4  # + public parties with their hosts
+# session and user (notices only when the user has some), then the page's own queries
+LIST_QUERIES = 3  # + parties with their hosts (pages are not counted)
+DETAIL_QUERIES = 8  # + the party with its host; replies, dishes, slots, co-hosts, messages
+PROFILE_QUERIES = 4  # + hosted parties, replies with their parties and hosts
+ADMIN_CHANGELIST_QUERIES = 7
+ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = 9  # + the Hosts group's permissions
+ICS_QUERIES = 3  # + the party with its host
+HOME_QUERIES = 3  # + public parties with their hosts
 
 
 @pytest.fixture

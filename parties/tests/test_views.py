@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.messages import ERROR, get_messages
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -716,11 +718,33 @@ def test_the_promoted_guest_is_told_once_on_their_next_page(party, guest, guest_
 
 
 def test_notices_wait_for_a_get(party, guest, guest_client):
-    Notice.objects.create(user=guest, text="You've been moved from the waitlist to the table")
+    services.leave_notices(
+        [Notice(user=guest, text="You've been moved from the waitlist to the table")]
+    )
     guest_client.post(rsvp_url(party), {"status": "maybe", "plus_ones": "0"})
     assert Notice.objects.count() == 1
     response = guest_client.get(reverse("parties:list"))
     assert "moved from the waitlist to the table" in page_text(response)
+    guest.refresh_from_db()
+    assert not guest.has_notices
+    assert not Notice.objects.exists()
+
+
+def test_a_notice_left_while_the_page_loads_is_shown_on_the_next_one(guest, guest_client):
+    # The flag is cleared before the notices are read: one stored after that
+    # read sets it again, so the next page shows it.
+    services.leave_notices([Notice(user=guest, text="First notice")])
+    assert "First notice" in page_text(guest_client.get(reverse("parties:list")))
+    services.leave_notices([Notice(user=guest, text="Second notice")])
+    guest.refresh_from_db()
+    assert guest.has_notices
+    assert "Second notice" in page_text(guest_client.get(reverse("parties:list")))
+
+
+def test_pages_look_for_notices_only_when_the_user_has_some(guest, guest_client):
+    with CaptureQueriesContext(connection) as queries:
+        guest_client.get(reverse("parties:list"))
+    assert not [q for q in queries if "parties_notice" in q["sql"]]
 
 
 # --- calendar -------------------------------------------------------------------------
