@@ -5,14 +5,15 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from parties.cards import CARD_TTL, cards_key
-from parties.models import DinnerParty, Visibility
-from parties.views import show_venues
+from parties.cards import CARD_TTL, PUBLIC_LISTING, PageParties, cards_key, load_cards
 
 logger = logging.getLogger(__name__)
+
+LANDING_CARDS = 6
 
 
 class HomeView(TemplateView):
@@ -21,15 +22,10 @@ class HomeView(TemplateView):
     template_name = "home.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        parties = list(
-            DinnerParty.objects.upcoming()
-            .filter(visibility=Visibility.PUBLIC)
-            .with_viewer(request.user)  # a guest at the table sees the address
-            .select_related("host")
-            .order_by("starts_at", "pk")[:6]
-        )
-        show_venues(parties, request.user)
-        key = cards_key(parties)
+        now, viewer = timezone.now(), request.user
+        rows = PUBLIC_LISTING.rows(viewer=viewer, now=now, limit=LANDING_CARDS)
+        key = cards_key(rows, viewer, now)
+        parties = PageParties([row["pk"] for row in rows], load_cards(viewer))
 
         def render() -> HttpResponse:
             context = self.get_context_data(parties=parties, cards_key=key, card_ttl=CARD_TTL)
@@ -37,7 +33,7 @@ class HomeView(TemplateView):
 
         # Visitors who aren't logged in all see the same page (unless a message is
         # waiting for them): serve it from the cache, keyed by the cards it shows.
-        if request.user.is_authenticated or len(messages.get_messages(request)):
+        if viewer.is_authenticated or len(messages.get_messages(request)):
             return render()
         page_key = f"home:anonymous:{key}"
         html = cache.get(page_key)

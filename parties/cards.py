@@ -1,14 +1,55 @@
-"""Rendered party cards are cached, keyed by everything a card shows, so any
-change to a party, its seats, its host's name or what the viewer may see gives
-a new key at once — nothing has to be invalidated by hand."""
+"""Party cards (the list page and the landing page), served from the cache.
+
+A page of cards is cached under a key made of everything its cards show, read
+by one lean query per page (`PreparedQuery`): each party's id, last change,
+seats taken, host's name and what decides which venue the viewer sees. Any
+change to a party, its seats or its host's name gives a new key at once, so
+nothing has to be invalidated by hand. The parties themselves are loaded only
+when their cards are not in the cache (`PageParties`)."""
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
-from parties.models import DinnerParty
+from parties.models import DinnerParty, Visibility
+from parties.prepared import PreparedQuery
 
 # Cards also say "in 3 days": a cached card is at most this many seconds old.
 CARD_TTL = 300
+
+# What a card's cache key is made of, besides the viewer's facts and the time.
+CARD_FIELDS = (
+    "pk",
+    "updated_at",
+    "seats_taken",
+    "hide_address",
+    "host_id",
+    "host__first_name",
+    "host__username",
+)
+
+# Upcoming parties the viewer may see, soonest first, with their reply to each.
+LISTING = PreparedQuery(
+    lambda viewer, now: (
+        DinnerParty.objects.upcoming(now)
+        .visible_to(viewer)
+        .with_viewer(viewer)
+        .order_by("starts_at", "pk")
+        .values(*CARD_FIELDS, "viewer_status", "viewer_cohosts")
+    )
+)
+
+# Upcoming public parties, soonest first: the landing page. A visitor who is
+# not logged in has no id, so no reply and no co-hosting match.
+PUBLIC_LISTING = PreparedQuery(
+    lambda viewer, now: (
+        DinnerParty.objects.upcoming(now)
+        .filter(visibility=Visibility.PUBLIC)
+        .with_viewer(viewer)
+        .order_by("starts_at", "pk")
+        .values(*CARD_FIELDS, "viewer_status", "viewer_cohosts")
+    )
+)
 
 
 def fragment_key(rows: Iterable[Iterable]) -> str:
@@ -17,16 +58,67 @@ def fragment_key(rows: Iterable[Iterable]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cards_key(parties: Iterable[DinnerParty]) -> str:
-    """One key for a list of cards (after `show_venues` has run on them)."""
+def cards_key(rows: Iterable[dict], viewer, now: datetime) -> str:
+    """One key for a page of cards, from `LISTING` or `PUBLIC_LISTING` rows.
+
+    The venue a card shows depends on the viewer's reply, on whether they host
+    or co-host, and on the party's address settings (its `updated_at` changes
+    with them); "in 3 days" depends on the time, so the key changes every
+    CARD_TTL seconds."""
+    viewer_pk = getattr(viewer, "pk", None)
+    superuser = bool(getattr(viewer, "is_superuser", False))
     return fragment_key(
-        (
-            party.pk,
-            party.updated_at.timestamp(),
-            party.seats_taken,
-            party.host_name,
-            party.shown_venue,
-            party.starts_in,
-        )
-        for party in parties
+        [
+            (int(now.timestamp()) // CARD_TTL, superuser),
+            *(
+                (
+                    *(row[name] for name in CARD_FIELDS),
+                    row.get("viewer_status"),
+                    bool(row.get("viewer_cohosts")),
+                    row["host_id"] == viewer_pk,
+                )
+                for row in rows
+            ),
+        ]
     )
+
+
+class PageParties:
+    """A page's parties for the template: its length and truth come from the
+    listing rows; the parties are loaded (by `load`, in the rows' order) only
+    when the template iterates, i.e. when the cards are not cached."""
+
+    def __init__(self, ids: list[int], load: Callable[[list[int]], Iterable[DinnerParty]]):
+        self.ids = ids
+        self._load = load
+        self._parties: list[DinnerParty] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def __iter__(self) -> Iterator[DinnerParty]:
+        return iter(self.parties)
+
+    @property
+    def parties(self) -> list[DinnerParty]:
+        if self._parties is None:
+            found = {party.pk: party for party in self._load(self.ids)}
+            self._parties = [found[pk] for pk in self.ids if pk in found]
+        return self._parties
+
+
+def load_cards(viewer) -> Callable[[list[int]], list[DinnerParty]]:
+    """Loads parties for their cards, with the venue each may show `viewer`."""
+
+    def load(ids: list[int]) -> list[DinnerParty]:
+        parties = list(
+            DinnerParty.objects.filter(pk__in=ids).with_viewer(viewer).select_related("host")
+        )
+        for party in parties:
+            party.shown_venue = party.venue_for_viewer(viewer)
+        return parties
+
+    return load

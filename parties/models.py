@@ -29,8 +29,8 @@ class Visibility(models.TextChoices):
 
 
 class DinnerPartyQuerySet(models.QuerySet):
-    def upcoming(self) -> "DinnerPartyQuerySet":
-        return self.filter(starts_at__gte=timezone.now())
+    def upcoming(self, now: datetime | None = None) -> "DinnerPartyQuerySet":
+        return self.filter(starts_at__gte=now or timezone.now())
 
     def visible_to(self, user, *, invite_token: str = "") -> "DinnerPartyQuerySet":
         """Public parties, the user's own, those they co-host, private ones they

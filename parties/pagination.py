@@ -2,6 +2,7 @@
 table is large, while a page needs only its own rows plus one to know whether
 another page follows. Page N costs the same at 1,000 parties as at 100,000."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -14,19 +15,35 @@ class LookaheadPage:
     object_list: list
     has_next: bool
 
-    @classmethod
-    def of(cls, queryset: QuerySet, *, per_page: int, page: str | None) -> "LookaheadPage":
+    @staticmethod
+    def number_of(page: str | None) -> int:
+        """The page number asked for (1 when none is); 404 for anything else."""
         try:
             number = int(page or 1)
         except ValueError:
             raise Http404("That page number isn't a number.") from None
         if number < 1:
             raise Http404("Pages start at 1.")
-        start = (number - 1) * per_page
-        rows = list(queryset[start : start + per_page + 1])
+        return number
+
+    @classmethod
+    def of_rows(
+        cls, fetch: Callable[[int, int], list], *, per_page: int, page: str | None
+    ) -> "LookaheadPage":
+        """The page from `fetch(limit, offset)`, which returns up to `limit` rows."""
+        number = cls.number_of(page)
+        rows = fetch(per_page + 1, (number - 1) * per_page)
         if not rows and number > 1:
             raise Http404("There are no parties on that page.")
         return cls(number=number, object_list=rows[:per_page], has_next=len(rows) > per_page)
+
+    @classmethod
+    def of(cls, queryset: QuerySet, *, per_page: int, page: str | None) -> "LookaheadPage":
+        return cls.of_rows(
+            lambda limit, offset: list(queryset[offset : offset + limit]),
+            per_page=per_page,
+            page=page,
+        )
 
     @property
     def has_previous(self) -> bool:

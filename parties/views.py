@@ -4,11 +4,12 @@ from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from parties import calendar, services
-from parties.cards import CARD_TTL, cards_key, fragment_key
+from parties.cards import CARD_TTL, LISTING, PageParties, cards_key, fragment_key, load_cards
 from parties.food import Course
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
@@ -20,34 +21,32 @@ PARTY_NOT_FOUND = "Party not found."
 
 
 class PartyListView(LoginRequiredMixin, ListView):
+    """Upcoming parties the user may see, 20 cards a page, soonest first. One
+    lean query finds the page's parties; they are loaded in full only when
+    their cards are not cached (see parties/cards.py)."""
+
     template_name = "parties/dinnerparty_list.html"
     context_object_name = "parties"
     paginate_by = 20
 
     def get_queryset(self):
-        return (
-            DinnerParty.objects.upcoming()
-            .visible_to(self.request.user)
-            .with_viewer(self.request.user)
-            .select_related("host")
-            .order_by("starts_at", "pk")
-        )
+        return DinnerParty.objects.none()  # the page comes from `LISTING`
 
     def paginate_queryset(self, queryset, page_size: int):
-        page = LookaheadPage.of(queryset, per_page=page_size, page=self.request.GET.get("page"))
-        return None, page, page.object_list, page.has_other_pages()
+        user, now = self.request.user, timezone.now()
+        page = LookaheadPage.of_rows(
+            lambda limit, offset: LISTING.rows(viewer=user, now=now, limit=limit, offset=offset),
+            per_page=page_size,
+            page=self.request.GET.get("page"),
+        )
+        self.cards_key = cards_key(page.object_list, user, now)
+        parties = PageParties([row["pk"] for row in page.object_list], load_cards(user))
+        return None, page, parties, page.has_other_pages()
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
-        show_venues(context["parties"], self.request.user)
-        context.update(cards_key=cards_key(context["parties"]), card_ttl=CARD_TTL)
+        context.update(cards_key=self.cards_key, card_ttl=CARD_TTL)
         return context
-
-
-def show_venues(parties, user) -> None:
-    """Set what each card may show as the venue (the address, or the rough area)."""
-    for party in parties:
-        party.shown_venue = party.venue_for_viewer(user)
 
 
 class PartyDetailView(LoginRequiredMixin, DetailView):

@@ -1,0 +1,129 @@
+"""The party list's lean query (`LISTING`, compiled once) finds exactly what the
+ORM rules it is built from find, for every kind of viewer, page and time."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from parties import services
+from parties.cards import LISTING, PUBLIC_LISTING
+from parties.models import DinnerParty, RSVPStatus, Visibility
+from parties.prepared import PreparedQuery
+from parties.tests.factories import DinnerPartyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cast():
+    """Parties of every visibility and relation to the `me` viewer."""
+    me, other = UserFactory(username="me"), UserFactory(username="other")
+    soon = timezone.now() + timedelta(days=1)
+
+    def party(title, *, days=0, **kwargs):
+        return DinnerPartyFactory(title=title, starts_at=soon + timedelta(days=days), **kwargs)
+
+    private = {"visibility": Visibility.PRIVATE}
+    parties = {
+        "public": party("public", host=other),
+        "public-same-time": party("public-same-time", host=other),
+        "mine-private": party("mine-private", days=1, host=me, **private),
+        "invited-private": party("invited-private", days=2, host=other, **private),
+        "cohosted-private": party("cohosted-private", days=3, host=other, **private),
+        "stranger-private": party("stranger-private", days=4, host=other, **private),
+        "past-public": party("past-public", days=-5, host=other),
+    }
+    services.rsvp_submit(party=parties["invited-private"], guest=me, status=RSVPStatus.MAYBE)
+    services.rsvp_submit(party=parties["public"], guest=me, status=RSVPStatus.GOING)
+    services.cohost_add(party=parties["cohosted-private"], user=me)
+    return me, other, parties
+
+
+def orm_listing(viewer, now):
+    return list(
+        DinnerParty.objects.upcoming(now)
+        .visible_to(viewer)
+        .with_viewer(viewer)
+        .order_by("starts_at", "pk")
+        .values_list("pk", "viewer_status", "viewer_cohosts")
+    )
+
+
+def prepared(query: PreparedQuery, viewer, now, *, limit=50, offset=0):
+    rows = query.rows(viewer=viewer, now=now, limit=limit, offset=offset)
+    return [(r["pk"], r["viewer_status"], bool(r["viewer_cohosts"])) for r in rows]
+
+
+def titles(rows) -> list[str]:
+    by_pk = dict(DinnerParty.objects.values_list("pk", "title"))
+    return [by_pk[row[0]] for row in rows]
+
+
+@pytest.mark.parametrize("who", ["me", "other", "stranger", "superuser"])
+def test_the_listing_finds_what_the_orm_rules_find(cast, who):
+    me, other, _parties = cast
+    viewer = {
+        "me": me,
+        "other": other,
+        "stranger": UserFactory(),
+        "superuser": UserFactory(is_superuser=True),
+    }[who]
+    now = timezone.now()
+    assert prepared(LISTING, viewer, now) == orm_listing(viewer, now)
+
+
+def test_the_listing_shows_me_my_replies_and_co_hosting(cast):
+    me, _other, parties = cast
+    rows = prepared(LISTING, me, timezone.now())
+    assert titles(rows) == [
+        "public",
+        "public-same-time",
+        "mine-private",
+        "invited-private",
+        "cohosted-private",
+    ]
+    by_pk = {pk: (status, cohost) for pk, status, cohost in rows}
+    assert by_pk[parties["public"].pk] == (RSVPStatus.GOING, False)
+    assert by_pk[parties["invited-private"].pk] == (RSVPStatus.MAYBE, False)
+    assert by_pk[parties["cohosted-private"].pk] == (None, True)
+
+
+def test_a_stranger_sees_only_public_parties(cast):
+    rows = prepared(LISTING, UserFactory(), timezone.now())
+    assert titles(rows) == ["public", "public-same-time"]
+
+
+def test_the_listing_pages_by_limit_and_offset(cast):
+    me, _other, _parties = cast
+    now = timezone.now()
+    whole = prepared(LISTING, me, now)
+    assert prepared(LISTING, me, now, limit=2) == whole[:2]
+    assert prepared(LISTING, me, now, limit=2, offset=2) == whole[2:4]
+    assert prepared(LISTING, me, now, limit=2, offset=len(whole)) == []
+
+
+def test_the_listing_runs_with_the_time_it_is_given(cast):
+    me, _other, _parties = cast
+    later = timezone.now() + timedelta(days=2, hours=12)
+    assert titles(prepared(LISTING, me, later)) == ["invited-private", "cohosted-private"]
+    assert prepared(LISTING, me, later) == orm_listing(me, later)
+
+
+def test_the_public_listing_is_the_same_for_every_visitor_but_the_replies(cast):
+    me, _other, _parties = cast
+    now = timezone.now()
+    anonymous = prepared(PUBLIC_LISTING, AnonymousUser(), now)
+    assert titles(anonymous) == ["public", "public-same-time"]
+    assert all(status is None and not cohost for _pk, status, cohost in anonymous)
+    mine = prepared(PUBLIC_LISTING, me, now)
+    assert [pk for pk, *_ in mine] == [pk for pk, *_ in anonymous]
+    assert mine[0][1] == RSVPStatus.GOING
+
+
+def test_a_query_that_ignores_the_time_is_refused():
+    query = PreparedQuery(lambda viewer, now: DinnerParty.objects.values("pk"))
+    with pytest.raises(Exception, match="time"):
+        query.rows(viewer=AnonymousUser(), now=timezone.now(), limit=1)
