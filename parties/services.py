@@ -54,7 +54,17 @@ class RsvpOutcome:
 
 
 def _locked(party: DinnerParty) -> DinnerParty:
+    """Lock the party's row for this transaction and move its version on: the
+    caller is about to change what its page shows (see `DinnerParty.version`)."""
+    DinnerParty.objects.filter(pk=party.pk).update(version=F("version") + 1)
     return DinnerParty.objects.select_for_update().select_related("host").get(pk=party.pk)
+
+
+def guest_renamed(*, user) -> None:
+    """A user's name shows in the guest lists of the parties they replied to."""
+    DinnerParty.objects.filter(pk__in=RSVP.objects.filter(guest=user).values("party_id")).update(
+        version=F("version") + 1
+    )
 
 
 def waitlist_position(rsvp: RSVP) -> int | None:

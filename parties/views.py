@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
@@ -49,6 +50,41 @@ class PartyListView(LoginRequiredMixin, ListView):
         return context
 
 
+class GuestList:
+    """A party's replies by status, loaded on first use: when the cached guest
+    list has to be rendered, or for the hosts' summary."""
+
+    def __init__(self, party: DinnerParty):
+        self.party = party
+
+    @cached_property
+    def all(self) -> list[RSVP]:
+        return list(
+            RSVP.objects.filter(party=self.party)
+            .select_related("guest")
+            .order_by("created_at", "pk")
+        )
+
+    def of(self, status: str) -> list[RSVP]:
+        return [rsvp for rsvp in self.all if rsvp.status == status]
+
+    @cached_property
+    def going(self) -> list[RSVP]:
+        return self.of(RSVPStatus.GOING)
+
+    @cached_property
+    def maybe(self) -> list[RSVP]:
+        return self.of(RSVPStatus.MAYBE)
+
+    @cached_property
+    def waitlisted(self) -> list[RSVP]:
+        return sorted(self.of(RSVPStatus.WAITLISTED), key=lambda r: (r.waitlisted_at, r.pk))
+
+    @cached_property
+    def declined(self) -> list[RSVP]:
+        return self.of(RSVPStatus.DECLINED)
+
+
 class PartyDetailView(LoginRequiredMixin, DetailView):
     """A party's page: details, guest list, and the RSVP form or the host's tools."""
 
@@ -60,15 +96,14 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         return ""
 
     def get_queryset(self):
-        rsvps = RSVP.objects.select_related("guest").order_by("created_at", "pk")
+        # The replies (50 guests and more) are not loaded here: the guest list is
+        # cached under the party's version and loaded only when it is rendered.
         return (
             DinnerParty.objects.visible_to(self.request.user, invite_token=self.invite_token())
+            .with_viewer(self.request.user)
             .select_related("host")
             .prefetch_related(
-                Prefetch("rsvps", queryset=rsvps),
                 Prefetch("dishes", queryset=Dish.objects.select_related("added_by")),
-                "slots",
-                "cohosts",
                 Prefetch("announcements", queryset=Announcement.objects.select_related("author")),
             )
         )
@@ -77,52 +112,50 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         party: DinnerParty = self.object
         user = self.request.user
-        rsvps = list(party.rsvps.all())
-        by_status = {status: [] for status in RSVPStatus.values}
-        for rsvp in rsvps:
-            by_status[rsvp.status].append(rsvp)
-        by_status[RSVPStatus.WAITLISTED].sort(key=lambda r: (r.waitlisted_at, r.pk))
-        my_rsvp = next((r for r in rsvps if r.guest_id == user.pk), None)
+        my_rsvp = None
+        if party.viewer_status is not None:
+            my_rsvp = RSVP.objects.filter(party=party, guest=user).first()
+            if my_rsvp is not None:
+                my_rsvp.guest = user
         my_status = my_rsvp.status if my_rsvp else None
         is_host = party.host_id == user.pk or user.is_superuser
-        cohosts = list(party.cohosts.all())
-        can_manage = is_host or any(c.pk == user.pk for c in cohosts)
-        context.update(self.menu_context(party, rsvps, my_rsvp, can_manage))
+        can_manage = is_host or bool(party.viewer_cohosts)
+        if party.potluck or can_manage:  # only a potluck's menu shows course slots
+            prefetch_related_objects([party], "slots")
+        guests = GuestList(party)
+        context.update(self.menu_context(party, guests, my_rsvp, can_manage))
         context.update(
-            # The guest list and the reply form are cached under what they show.
-            guests_key=fragment_key(
-                (r.pk, r.status, r.plus_ones, r.guest.display_name, r.waitlisted_at) for r in rsvps
-            ),
+            # The guest list is cached under the party's version, which every change
+            # to its replies (and every guest renaming themselves) moves on; the
+            # reply form under what it shows.
+            guests=guests,
+            guests_key=fragment_key([(party.pk, party.version, is_host, party.has_started)]),
             rsvp_form_key=fragment_key([(party.pk, user.pk, *self.reply_values(my_rsvp))]),
             card_ttl=CARD_TTL,
             is_host=is_host,
             can_manage=can_manage,
-            cohosts=cohosts,
             shown_venue=party.venue_for(user=user, status=my_status, cohost=can_manage),
             announcements=[
                 a
                 for a in party.announcements.all()
                 if can_manage or my_status in audience_statuses(a.audience)
             ],
-            going=by_status[RSVPStatus.GOING],
-            maybe=by_status[RSVPStatus.MAYBE],
-            waitlisted=by_status[RSVPStatus.WAITLISTED],
-            declined=by_status[RSVPStatus.DECLINED],
             my_rsvp=my_rsvp,
             invite_token=self.invite_token(),
         )
-        if my_rsvp is not None and my_rsvp.status == RSVPStatus.WAITLISTED:
-            context["my_waitlist_position"] = by_status[RSVPStatus.WAITLISTED].index(my_rsvp) + 1
+        if my_status == RSVPStatus.WAITLISTED:
+            context["my_waitlist_position"] = services.waitlist_position(my_rsvp)
         if party.host_id != user.pk and not party.has_started:
             # A waitlisted guest's standing request is "going".
             waiting = my_rsvp is None or my_rsvp.status == RSVPStatus.WAITLISTED
             initial = {"status": RSVPStatus.GOING} if waiting else {}
             context["rsvp_form"] = self.rsvp_form or RSVPForm(instance=my_rsvp, initial=initial)
         if can_manage:
+            context["cohosts"] = list(party.cohosts.all())
             context["invite_url"] = self.request.build_absolute_uri(
                 reverse("parties:invite", args=[party.invite_token])
             )
-            at_table = by_status[RSVPStatus.GOING] + by_status[RSVPStatus.WAITLISTED]
+            at_table = guests.going + guests.waitlisted
             context["summary"] = {
                 "head_count": 1 + party.seats_taken,
                 # Diet data of guests going or waiting, and only for the hosts' eyes.
@@ -131,7 +164,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
                     for r in at_table
                     if r.guest.dietary_notes.strip() or any(n.any for n in needs_of_rsvp(r))
                 ],
-                "bringing": [r for r in rsvps if r.note.strip() and r.status != "declined"],
+                "bringing": [r for r in guests.all if r.note.strip() and r.status != "declined"],
             }
             context["dish_form"] = DishForm(prefix="dish")
             context["potluck_form"] = PotluckForm(counts=self.slot_counts(party))
@@ -162,15 +195,14 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             counts[slot.course] = counts.get(slot.course, 0) + 1
         return counts
 
-    def menu_context(self, party, rsvps, my_rsvp, can_manage: bool) -> dict:
+    def menu_context(self, party, guests: "GuestList", my_rsvp, can_manage: bool) -> dict:
         dishes = list(party.dishes.all())
         viewer_needs = needs_of_rsvp(my_rsvp) if my_rsvp else [needs_of(self.request.user)]
-        going = [r for r in rsvps if r.status == RSVPStatus.GOING]
-        table_needs = [n for r in going for n in needs_of_rsvp(r)] if can_manage else None
+        table_needs = [n for r in guests.going for n in needs_of_rsvp(r)] if can_manage else None
         context = {
             "menu": build_menu(
                 dishes=dishes,
-                slots=party.slots.all(),
+                slots=party.slots.all() if party.potluck else [],
                 viewer_needs=viewer_needs,
                 table_needs=table_needs,
             ),

@@ -185,10 +185,10 @@ def test_detail_groups_the_guest_list(replies, party, guest_client):
 
     assert response.status_code == 200
     context = response.context
-    assert [r.guest.first_name for r in context["going"]] == ["Carla", "Dan"]
-    assert [r.guest.first_name for r in context["maybe"]] == ["Eve"]
-    assert [r.guest.first_name for r in context["waitlisted"]] == ["Finn"]
-    assert [r.guest.first_name for r in context["declined"]] == ["Gus"]
+    assert [r.guest.first_name for r in context["guests"].going] == ["Carla", "Dan"]
+    assert [r.guest.first_name for r in context["guests"].maybe] == ["Eve"]
+    assert [r.guest.first_name for r in context["guests"].waitlisted] == ["Finn"]
+    assert [r.guest.first_name for r in context["guests"].declined] == ["Gus"]
     text = page_text(response)
     for heading in ("Going", "Maybe", "Waitlist", "Can't go"):
         assert heading in text
