@@ -120,7 +120,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # A 32 MiB page cache per connection (the default is 2 MiB): at 100,000
+        # parties the list's index lookups stay in memory (make bench: 4.6 -> 3 ms).
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
+        ),
     }
     # A file, not the shared in-memory database: concurrency tests need real
     # connections from several threads. One per process, so runs never collide.

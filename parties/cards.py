@@ -52,6 +52,17 @@ PUBLIC_LISTING = PreparedQuery(
 )
 
 
+def _party_access(viewer, now, pk: int, invite_token: str):
+    parties = DinnerParty.objects.visible_to(viewer, invite_token=invite_token).with_viewer(viewer)
+    parties = parties.filter(pk=pk) if pk else parties.filter(invite_token=invite_token)
+    return parties.values("pk", "viewer_status", "viewer_cohosts")
+
+
+# May the viewer see this party (by id, or by its invite link), and how do they
+# stand with it: the party page's permission check, in one lean query.
+PARTY_ACCESS = PreparedQuery(_party_access, pk=0, invite_token="")
+
+
 def fragment_key(rows: Iterable[Iterable]) -> str:
     """A digest of everything a cached fragment shows, one tuple per row."""
     text = "\n".join("|".join(str(value) for value in row) for row in rows)

@@ -127,9 +127,10 @@ class DinnerParty(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Moves on with every change made under the party's lock (replies, seats,
-    # the waitlist, the menu…) and when a guest renames themselves: the cached
-    # guest list is keyed by it.
+    # Moves on with every change parties/services.py makes to what the party's
+    # page shows (replies, seats, the waitlist, dishes, slots, co-hosts,
+    # messages) and when a guest or host renames themselves: the cached guest
+    # list and menu are keyed by it.
     version = models.PositiveIntegerField(default=0, editable=False)
     guests = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="RSVP", related_name="attended_parties"

@@ -4,9 +4,9 @@ Django's ORM rebuilds and recompiles a queryset on every request. For the party
 list that is about 1.5 ms of Python (two EXISTS subqueries for who may see a
 party, two more for the viewer's reply), while SQLite or PostgreSQL answer the
 SQL itself in about 0.1 ms. A `PreparedQuery` builds its queryset once with
-stand-in values for the viewer and the time, keeps the SQL Django wrote, and
-runs it with the real values. The rules stay written once, in the ORM
-(`DinnerPartyQuerySet`); only the compiling is skipped.
+stand-in values for the viewer, the time and its other parameters, keeps the
+SQL Django wrote, and runs it with the real values. The rules stay written
+once, in the ORM (`DinnerPartyQuerySet`); only the compiling is skipped.
 """
 
 from collections.abc import Callable
@@ -22,53 +22,81 @@ from accounts.models import User
 # Values no real request has, so they can be found among the compiled parameters.
 STAND_IN_USER_PK = -7_654_321
 STAND_IN_NOW = datetime(2001, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
-
-Build = Callable[[User, datetime], QuerySet]
+STAND_IN_INT = -7_654_000  # minus the parameter's position
+STAND_IN_STR = "\x1fstand-in:{}\x1f"
 
 
 class PreparedQuery:
-    """`build(viewer, now)` returns a `.values(...)` queryset without a slice;
-    `rows(...)` returns its rows as dicts, `limit` rows from `offset`.
+    """`build(viewer, now, **params)` returns a `.values(...)` queryset without a
+    slice; `rows(viewer=, now=, limit=, **params)` returns its rows as dicts.
+
+    `params` (names with an example value, for the type: int or str) are the
+    query's other inputs. A false value (0, "") is passed to `build` as it is,
+    so a queryset may take a different shape without it (an invite token that
+    adds a condition only when there is one); each shape is compiled once.
 
     Values come back as the database driver gives them (SQLite returns times as
-    text): they are meant for cache keys and ids, not for display."""
+    text): they are meant for ids, flags and cache keys, not for display."""
 
-    def __init__(self, build: Build) -> None:
+    def __init__(self, build: Callable[..., QuerySet], **params: int | str) -> None:
         self.build = build
-        self._compiled: dict[tuple[str, bool], tuple[str, list, list[str | None], list[str]]] = {}
+        self.params = params
+        self._compiled: dict[tuple, tuple[str, list, list[str | None], list[str]]] = {}
 
-    def _compile(self, using: str, superuser: bool) -> tuple[str, list, list[str | None], list]:
-        key = (using, superuser)
+    def _stand_in(self, name: str) -> int | str:
+        position = list(self.params).index(name)
+        if isinstance(self.params[name], int):
+            return STAND_IN_INT - position
+        return STAND_IN_STR.format(name)
+
+    def _compile(self, using: str, superuser: bool, given: tuple[str, ...]) -> tuple:
+        key = (using, superuser, given)
         if key not in self._compiled:
-            stand_in = User(pk=STAND_IN_USER_PK, is_superuser=superuser)
-            queryset = self.build(stand_in, STAND_IN_NOW)
-            query = queryset.query
+            stand_ins = {
+                name: self._stand_in(name) if name in given else type(example)()
+                for name, example in self.params.items()
+            }
+            viewer = User(pk=STAND_IN_USER_PK, is_superuser=superuser)
+            query = self.build(viewer, STAND_IN_NOW, **stand_ins).query
             sql, params = query.get_compiler(using).as_sql()
             now_param = connections[using].ops.adapt_datetimefield_value(STAND_IN_NOW)
-            slots: list[str | None] = []
-            for value in params:
-                if value == STAND_IN_USER_PK:
-                    slots.append("user")
-                elif value in (now_param, STAND_IN_NOW):
-                    slots.append("now")
-                else:
-                    slots.append(None)
-            if "now" not in slots:
-                raise ImproperlyConfigured("A prepared query must depend on the time it runs at.")
+            by_value: dict[Any, str] = {STAND_IN_USER_PK: "viewer", STAND_IN_NOW: "now"}
+            by_value.update({stand_ins[name]: name for name in given})
+            if isinstance(now_param, str):
+                by_value[now_param] = "now"
+            slots = [by_value.get(value) for value in params]
+            missing = set(given) - set(slots)
+            if missing:
+                raise ImproperlyConfigured(f"The prepared query ignores {sorted(missing)}.")
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
             self._compiled[key] = (sql, list(params), slots, names)
         return self._compiled[key]
 
     def rows(
-        self, *, viewer: Any, now: datetime, limit: int, offset: int = 0, using: str | None = None
+        self,
+        *,
+        viewer: Any,
+        now: datetime | None = None,
+        limit: int,
+        offset: int = 0,
+        using: str | None = None,
+        **params: int | str,
     ) -> list[dict]:
         using = using or DEFAULT_DB_ALIAS
+        if set(params) != set(self.params):
+            raise TypeError(f"A prepared query takes {sorted(self.params)}, got {sorted(params)}.")
+        given = tuple(name for name in self.params if params[name])
         superuser = bool(getattr(viewer, "is_superuser", False))
-        sql, params, slots, names = self._compile(using, superuser)
-        now_param = connections[using].ops.adapt_datetimefield_value(now)
+        sql, values, slots, names = self._compile(using, superuser, given)
+        real = {
+            "viewer": viewer.pk,
+            "now": connections[using].ops.adapt_datetimefield_value(now),
+            **params,
+        }
+        if now is None and "now" in slots:
+            raise TypeError("This prepared query needs the time it runs at (now=).")
         values = [
-            viewer.pk if slot == "user" else now_param if slot == "now" else value
-            for value, slot in zip(params, slots, strict=True)
+            value if slot is None else real[slot] for value, slot in zip(values, slots, strict=True)
         ]
         with connections[using].cursor() as cursor:
             cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*values, limit, offset])

@@ -60,10 +60,25 @@ def _locked(party: DinnerParty) -> DinnerParty:
     return DinnerParty.objects.select_for_update().select_related("host").get(pk=party.pk)
 
 
+def _touch(parties) -> None:
+    """Move the versions of these parties (a queryset) on: their pages changed
+    without the party's lock (a dish, a co-host, a renamed guest)."""
+    parties.update(version=F("version") + 1)
+
+
 def guest_renamed(*, user) -> None:
-    """A user's name shows in the guest lists of the parties they replied to."""
-    DinnerParty.objects.filter(pk__in=RSVP.objects.filter(guest=user).values("party_id")).update(
-        version=F("version") + 1
+    """A user's name shows on the pages of the parties they replied to, host and
+    co-host (guest lists, dishes they bring, messages they post)."""
+    _touch(
+        DinnerParty.objects.filter(
+            Q(pk__in=RSVP.objects.filter(guest=user).values("party_id"))
+            | Q(host=user)
+            | Q(
+                pk__in=DinnerParty.cohosts.through.objects.filter(user=user).values(
+                    "dinnerparty_id"
+                )
+            )
+        )
     )
 
 
@@ -226,6 +241,8 @@ def user_delete(*, user) -> None:
     """Delete an account: its replies free their seats first, the parties it hosts
     are cancelled (guests told), then the rest cascades."""
     with transaction.atomic():  # all of it, or nothing
+        # Their dishes and messages go from the parties they co-host.
+        _touch(DinnerParty.objects.filter(cohosts=user))
         rsvp_delete(rsvps=RSVP.objects.filter(guest=user))
         for party in DinnerParty.objects.filter(host=user).select_related("host"):
             party_delete(party=party)
@@ -348,7 +365,9 @@ def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:
 
 def dish_add(*, party: DinnerParty, cook, course: str, name: str, **tags) -> Dish:
     """The host (or a co-host) adds a dish of their own to the menu."""
-    return Dish.objects.create(party=party, added_by=cook, course=course, name=name, **tags)
+    dish = Dish.objects.create(party=party, added_by=cook, course=course, name=name, **tags)
+    _touch(DinnerParty.objects.filter(pk=party.pk))
+    return dish
 
 
 def slot_claim(*, party: DinnerParty, guest, course: str, name: str, **tags) -> Dish:
@@ -392,12 +411,14 @@ def dish_update(*, dish: Dish, name: str, **tags) -> Dish:
     for field_name, value in tags.items():
         setattr(dish, field_name, value)
     dish.save()
+    _touch(DinnerParty.objects.filter(pk=dish.party_id))
     return dish
 
 
 def dish_remove(*, dish: Dish) -> None:
     """Release a claimed slot (it becomes wanted again) or drop a host's dish."""
     dish.delete()
+    _touch(DinnerParty.objects.filter(pk=dish.party_id))
 
 
 # --- Co-hosts and announcements ---------------------------------------------
@@ -407,10 +428,12 @@ def cohost_add(*, party: DinnerParty, user) -> None:
     if user.pk == party.host_id:
         raise MenuError("The host is already running this party.")
     party.cohosts.add(user)
+    _touch(DinnerParty.objects.filter(pk=party.pk))
 
 
 def cohost_remove(*, party: DinnerParty, user) -> None:
     party.cohosts.remove(user)
+    _touch(DinnerParty.objects.filter(pk=party.pk))
 
 
 def announce(*, party: DinnerParty, author, audience: str, text: str) -> Announcement:

@@ -87,3 +87,62 @@ def test_the_guest_list_and_reply_form_show_changes_at_once(party, guest, guest_
     newcomer.first_name = "Zoe"
     newcomer.save()
     assert "Zoe Quinn +2" in page_text(guest_client.get(party.get_absolute_url()))
+
+
+# --- the party page's menu and messages, cached under the party's version ----------
+
+
+def test_the_menu_shows_a_dish_at_once_when_it_is_added_changed_and_removed(
+    party, host, guest_client
+):
+    guest_client.get(party.get_absolute_url())
+
+    dish = services.dish_add(party=party, cook=host, course="dessert", name="Crema catalana")
+    assert "Crema catalana" in page_text(guest_client.get(party.get_absolute_url()))
+
+    services.dish_update(dish=dish, name="Flan")
+    text = page_text(guest_client.get(party.get_absolute_url()))
+    assert "Flan" in text
+    assert "Crema catalana" not in text
+
+    services.dish_remove(dish=dish)
+    assert "Flan" not in page_text(guest_client.get(party.get_absolute_url()))
+
+
+def test_a_message_and_its_author_s_new_name_show_at_once(party, host, guest, guest_client):
+    going(party, guest)
+    guest_client.get(party.get_absolute_url())
+
+    services.announce(party=party, author=host, audience="all", text="Bring a jumper")
+    assert "Bring a jumper" in page_text(guest_client.get(party.get_absolute_url()))
+
+    host.first_name, host.last_name = "Anabel", "Ruiz"
+    host.save()
+    assert "Anabel Ruiz" in page_text(guest_client.get(party.get_absolute_url()))
+
+
+def test_a_claimed_and_released_slot_shows_at_once(party, guest, guest_client):
+    going(party, guest)
+    services.potluck_set_slots(party=party, wanted={"dessert": 1})
+    assert "1 dessert wanted" in page_text(guest_client.get(party.get_absolute_url()))
+
+    services.slot_claim(party=party, guest=guest, course="dessert", name="Churros")
+    text = page_text(guest_client.get(party.get_absolute_url()))
+    assert "Churros" in text
+    assert "1 dessert wanted" not in text
+
+    services.rsvp_submit(party=party, guest=guest, status="declined")
+    text = page_text(guest_client.get(party.get_absolute_url()))
+    assert "Churros" not in text
+    assert "1 dessert wanted" in text
+
+
+def test_a_co_host_who_deletes_their_account_leaves_no_dish_behind(party, guest, guest_client):
+    cohost = UserFactory()
+    services.cohost_add(party=party, user=cohost)
+    services.dish_add(party=party, cook=cohost, course="starter", name="Pan con tomate")
+    assert "Pan con tomate" in page_text(guest_client.get(party.get_absolute_url()))
+
+    services.user_delete(user=cohost)
+
+    assert "Pan con tomate" not in page_text(guest_client.get(party.get_absolute_url()))

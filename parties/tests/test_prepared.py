@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from parties import services
-from parties.cards import LISTING, PUBLIC_LISTING
+from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING
 from parties.models import DinnerParty, RSVPStatus, Visibility
 from parties.prepared import PreparedQuery
 from parties.tests.factories import DinnerPartyFactory
@@ -52,8 +53,8 @@ def orm_listing(viewer, now):
     )
 
 
-def prepared(query: PreparedQuery, viewer, now, *, limit=50, offset=0):
-    rows = query.rows(viewer=viewer, now=now, limit=limit, offset=offset)
+def prepared(query: PreparedQuery, viewer, now, *, limit=50, offset=0, **params):
+    rows = query.rows(viewer=viewer, now=now, limit=limit, offset=offset, **params)
     return [(r["pk"], r["viewer_status"], bool(r["viewer_cohosts"])) for r in rows]
 
 
@@ -123,7 +124,35 @@ def test_the_public_listing_is_the_same_for_every_visitor_but_the_replies(cast):
     assert mine[0][1] == RSVPStatus.GOING
 
 
-def test_a_query_that_ignores_the_time_is_refused():
-    query = PreparedQuery(lambda viewer, now: DinnerParty.objects.values("pk"))
-    with pytest.raises(Exception, match="time"):
-        query.rows(viewer=AnonymousUser(), now=timezone.now(), limit=1)
+def test_a_query_that_ignores_a_parameter_is_refused():
+    query = PreparedQuery(lambda viewer, now, pk: DinnerParty.objects.values("pk"), pk=0)
+    with pytest.raises(ImproperlyConfigured, match="ignores"):
+        query.rows(viewer=AnonymousUser(), limit=1, pk=5)
+
+
+def test_a_query_on_the_time_needs_the_time(cast):
+    with pytest.raises(TypeError, match="now="):
+        LISTING.rows(viewer=AnonymousUser(), limit=1)
+
+
+@pytest.mark.parametrize("who", ["me", "other", "stranger", "superuser"])
+def test_the_party_access_check_agrees_with_the_orm_rules(cast, who):
+    me, other, parties = cast
+    viewer = {
+        "me": me,
+        "other": other,
+        "stranger": UserFactory(),
+        "superuser": UserFactory(is_superuser=True),
+    }[who]
+    for party in parties.values():
+        expected = list(
+            DinnerParty.objects.visible_to(viewer)
+            .with_viewer(viewer)
+            .filter(pk=party.pk)
+            .values_list("pk", "viewer_status", "viewer_cohosts")
+        )
+        assert prepared(PARTY_ACCESS, viewer, None, pk=party.pk, invite_token="") == expected
+        by_link = prepared(PARTY_ACCESS, viewer, None, pk=0, invite_token=party.invite_token)
+        assert [row[0] for row in by_link] == [party.pk]
+    assert prepared(PARTY_ACCESS, viewer, None, pk=0, invite_token="no-such-token") == []
+    assert prepared(PARTY_ACCESS, viewer, None, pk=10**9, invite_token="") == []

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 # session and user (notices only when the user has some), then the page's own queries
 LIST_QUERIES = 3  # + the page's rows (pages are not counted)
 LIST_QUERIES_UNCACHED = 4  # + the parties with their hosts, when their cards are not cached
-DETAIL_QUERIES = 8  # + the party with its host; replies, dishes, slots, co-hosts, messages
+# + may the viewer see it (and their reply), the party with its host, the viewer's
+# reply; the replies, dishes, slots and messages when their cache is cold; co-hosts
+DETAIL_QUERIES = 9
+DETAIL_QUERIES_CACHED = 5  # a guest, once the guest list and the menu are cached
 PROFILE_QUERIES = 4  # + hosted parties, replies with their parties and hosts
 ADMIN_CHANGELIST_QUERIES = 7
 ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = 9  # + the Hosts group's permissions
@@ -78,6 +81,10 @@ def test_party_detail_as_guest(django_assert_max_num_queries, viewer, viewer_cli
 
     assert "rsvp_form" in response.context
     assert len(response.context["guests"].going) >= 1
+
+    with django_assert_max_num_queries(DETAIL_QUERIES_CACHED):
+        again = viewer_client.get(party.get_absolute_url())
+    assert again.status_code == 200
 
 
 @pytest.mark.parametrize("size", [1, 50])
