@@ -34,6 +34,7 @@ from parties.models import (
     RSVPStatus,
     audience_statuses,
 )
+from parties.pages import cached_page
 from parties.pagination import LookaheadPage
 
 FORM_ERRORS = "Please fix the errors below."
@@ -67,6 +68,17 @@ class PartyListView(LoginRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context.update(cards_key=self.cards_key, card_ttl=CARD_TTL)
         return context
+
+    def render_to_response(self, context: dict, **kwargs) -> HttpResponse:
+        """The whole page is cached under what it shows: the viewer's menu, the
+        page's cards and where the pages go from here."""
+        user, page = self.request.user, context["page_obj"]
+        parts = (user.pk, user.username, user.is_staff, page.number, page.has_next, self.cards_key)
+        return cached_page(
+            self.request,
+            parts,
+            lambda extra: super(PartyListView, self).render_to_response({**context, **extra}),
+        )
 
 
 @dataclass
@@ -222,6 +234,32 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             context["cohost_form"] = CohostForm()
             context["announcement_form"] = AnnouncementForm()
         return context
+
+    def render_to_response(self, context: dict, **kwargs) -> HttpResponse:
+        return cached_page(
+            self.request,
+            self.page_parts(context),
+            lambda extra: super(PartyDetailView, self).render_to_response({**context, **extra}),
+        )
+
+    def page_parts(self, context: dict) -> tuple | None:
+        """What a guest's party page shows, for its cache key. The hosts' page
+        (guests' diets, forms for the menu) and a reply with errors are not cached."""
+        if context["can_manage"] or self.rsvp_form is not None:
+            return None
+        user, party, my_rsvp = self.request.user, context["party"], context["my_rsvp"]
+        return (
+            # The menu bar, and what the menu warns this guest about.
+            (user.pk, user.username, user.is_staff, tuple(user.diets), tuple(user.allergies)),
+            # The party: its details, and its replies, menu and messages (version).
+            (party.pk, party.updated_at.timestamp(), party.version, context["invite_token"]),
+            # The guest's reply, their place on the waitlist, the reply form.
+            self.reply_values(my_rsvp),
+            context.get("my_waitlist_position"),
+            context.get("rsvp_form") is not None,
+            # "In 3 days", "2 hours ago", replies closing when it starts.
+            int(timezone.now().timestamp()) // CARD_TTL,
+        )
 
     @staticmethod
     def reply_values(rsvp: RSVP | None) -> tuple:

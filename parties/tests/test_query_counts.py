@@ -69,7 +69,7 @@ def test_party_list(django_assert_max_num_queries, viewer, viewer_client, size):
 
     with django_assert_max_num_queries(LIST_QUERIES):
         again = viewer_client.get(reverse("parties:list"))
-    assert len(again.context["parties"]) == min(size, 20)
+    assert again.content.decode().count('class="card party-card') == min(size, 20)
 
 
 @pytest.mark.parametrize("size", [1, 50])

@@ -1,0 +1,43 @@
+"""Whole pages cached per viewer, with a fresh CSRF token in every response.
+
+A logged-in page is cached under a key made of everything it shows (the viewer's
+name in the menu, the cards' key, the party's version…); a page with a flash
+message waiting, or one the view says not to cache (`None` key), is rendered as
+usual. The cached copy is rendered with a placeholder where `{% csrf_token %}`
+goes; each response gets the request's own masked token in its place, so forms
+keep working in every browser and no response repeats another's token.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+from parties.cards import CARD_TTL, fragment_key
+
+# Never typed by anyone, never sent: replaced before any response leaves.
+CSRF_SLOT = "\x1fcsrf-token\x1f"
+
+
+def cached_page(
+    request: HttpRequest,
+    parts: Iterable | None,
+    render: Callable[[dict], HttpResponse],
+) -> HttpResponse:
+    """The page for `parts` (what it shows; None: don't cache), from the cache or
+    from `render(extra_context)`, which renders it with the given extra context."""
+    if parts is None or len(messages.get_messages(request)):
+        return render({})
+    key = f"page:{request.path}:{fragment_key([tuple(parts)])}"
+    html = cache.get(key)
+    if html is not None:
+        return HttpResponse(html.replace(CSRF_SLOT, get_token(request)))
+    response = render({"csrf_token": CSRF_SLOT})
+    response.render()
+    html = response.content.decode(response.charset)
+    if response.status_code == 200:
+        cache.set(key, html, CARD_TTL)
+    response.content = html.replace(CSRF_SLOT, get_token(request))
+    return response

@@ -1,0 +1,126 @@
+"""Whole pages are cached per viewer (parties/pages.py). These prove that each
+response still carries a working CSRF token of its own, that a page never shows
+one viewer what belongs to another, and that every change shows at once."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from parties import services
+from parties.pages import CSRF_SLOT
+from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import going, page_text
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def browser(user) -> Client:
+    """A browser that enforces CSRF, as a real one is held to."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def tokens(response) -> list[str]:
+    return TOKEN.findall(response.content.decode())
+
+
+@pytest.mark.parametrize("page", ["list", "detail"])
+def test_a_cached_page_carries_a_fresh_working_token_in_every_browser(party, guest, page):
+    url = reverse("parties:list") if page == "list" else party.get_absolute_url()
+    first_browser, second_browser = browser(guest), browser(guest)
+
+    first = first_browser.get(url)
+    again = first_browser.get(url)
+    other = second_browser.get(url)
+
+    for response in (first, again, other):
+        assert tokens(response)
+        assert CSRF_SLOT not in response.content.decode()
+    assert tokens(first)[0] != tokens(again)[0]  # masked anew for each response
+    # The page the second browser got (from the cache) works in that browser.
+    logout = second_browser.post(reverse("logout"), {"csrfmiddlewaretoken": tokens(other)[0]})
+    assert logout.status_code == 302
+    if page == "detail":
+        reply = first_browser.post(
+            reverse("parties:rsvp", args=[party.pk]),
+            {"status": "going", "plus_ones": "0", "csrfmiddlewaretoken": tokens(again)[-1]},
+        )
+        assert reply.status_code == 302
+        assert party.rsvps.filter(guest=guest, status="going").exists()
+
+
+def test_one_viewer_never_gets_another_s_cached_page(party, guest):
+    other = UserFactory(username="zed")
+    browser(guest).get(reverse("parties:list"))
+    browser(guest).get(party.get_absolute_url())
+
+    for url in (reverse("parties:list"), party.get_absolute_url()):
+        text = page_text(browser(other).get(url))
+        assert "zed" in text
+        assert guest.username not in text
+
+
+def test_a_new_username_and_admin_access_show_in_the_menu_at_once(party, guest):
+    client = browser(guest)
+    client.get(reverse("parties:list"))
+    guest.username, guest.is_staff = "benjamin", True
+    guest.save()
+
+    text = page_text(client.get(reverse("parties:list")))
+    assert "benjamin" in text
+    assert "Admin" in text
+
+
+def test_a_reply_shows_on_the_cached_party_page_at_once(party, guest):
+    client = browser(guest)
+    assert "You replied" not in page_text(client.get(party.get_absolute_url()))
+
+    services.rsvp_submit(party=party, guest=guest, status="maybe")
+
+    assert "You replied: Maybe" in page_text(client.get(party.get_absolute_url()))
+
+
+def test_someone_else_s_reply_shows_on_the_cached_party_page_at_once(party, guest):
+    client = browser(guest)
+    client.get(party.get_absolute_url())
+    going(party, UserFactory(first_name="Olga", last_name="Berg"))
+
+    assert "Olga Berg" in page_text(client.get(party.get_absolute_url()))
+
+
+def test_a_flash_message_is_shown_once_even_on_a_cached_page(party, guest):
+    client = browser(guest)
+    client.get(party.get_absolute_url())
+    page = client.get(party.get_absolute_url())
+    reply = client.post(
+        reverse("parties:rsvp", args=[party.pk]),
+        {"status": "maybe", "plus_ones": "0", "csrfmiddlewaretoken": tokens(page)[-1]},
+        follow=True,
+    )
+    assert "Noted: you might come" in page_text(reply)
+    assert "Noted: you might come" not in page_text(client.get(party.get_absolute_url()))
+
+
+def test_the_hosts_page_is_never_served_from_the_cache(party, host):
+    client = browser(host)
+    client.get(party.get_absolute_url())
+    guest = UserFactory(first_name="Pia", dietary_notes="no shellfish")
+    going(party, guest)
+    guest.dietary_notes = "no shellfish, no nuts"
+    guest.save()  # a guest's diet is not part of the party's version
+
+    assert "no shellfish, no nuts" in page_text(client.get(party.get_absolute_url()))
+
+
+def test_a_new_party_shows_on_the_cached_list_at_once(guest):
+    client = browser(guest)
+    client.get(reverse("parties:list"))
+    DinnerPartyFactory(title="Midnight ramen")
+
+    assert "Midnight ramen" in page_text(client.get(reverse("parties:list")))
