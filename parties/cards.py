@@ -55,7 +55,7 @@ PUBLIC_LISTING = PreparedQuery(
 def _party_access(viewer, now, pk: int, invite_token: str):
     parties = DinnerParty.objects.visible_to(viewer, invite_token=invite_token).with_viewer(viewer)
     parties = parties.filter(pk=pk) if pk else parties.filter(invite_token=invite_token)
-    return parties.values("pk", "viewer_status", "viewer_cohosts")
+    return parties.values("pk", "invite_token", "viewer_status", "viewer_cohosts")
 
 
 # May the viewer see this party (by id, or by its invite link), and how do they

@@ -407,14 +407,12 @@ class RSVPView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         token = request.POST.get("invite", "")[:64]
-        party = (
-            DinnerParty.objects.visible_to(request.user, invite_token=token)
-            .select_related("host")
-            .filter(pk=pk)
-            .first()
-        )
-        if party is None:
+        # The permission check (PARTY_ACCESS, in SQL); the service reads the party
+        # itself, under its lock.
+        found = PARTY_ACCESS.rows(viewer=request.user, limit=1, pk=pk, invite_token=token)
+        if not found:
             raise Http404(PARTY_NOT_FOUND)
+        party = DinnerParty(pk=pk, invite_token=found[0]["invite_token"])
         back = self.back_url(party, token)
         form = RSVPForm(request.POST)
         if not form.is_valid():
@@ -434,7 +432,7 @@ class RSVPView(LoginRequiredMixin, View):
         except services.RsvpError as error:
             messages.error(request, str(error))
             return redirect(back)
-        self.say(outcome, party)
+        self.say(outcome, outcome.rsvp.party)
         return redirect(back)
 
     def show_again(self, form: RSVPForm, *, pk: int, token: str) -> HttpResponse:
