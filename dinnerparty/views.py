@@ -23,7 +23,7 @@ class HomeView(TemplateView):
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         now, viewer = timezone.now(), request.user
-        rows = PUBLIC_LISTING.rows(viewer=viewer, now=now, limit=LANDING_CARDS)
+        rows = PUBLIC_LISTING.rows(viewer=viewer, now=now, limit=LANDING_CARDS, offset=0)
         key = cards_key(rows, viewer, now)
         parties = PageParties([row["pk"] for row in rows], load_cards(viewer))
 

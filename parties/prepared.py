@@ -27,19 +27,27 @@ STAND_IN_STR = "\x1fstand-in:{}\x1f"
 
 
 class PreparedQuery:
-    """`build(viewer, now, **params)` returns a `.values(...)` queryset without a
-    slice; `rows(viewer=, now=, limit=, **params)` returns its rows as dicts.
+    """`build(viewer, now, **shape, **params)` returns a `.values(...)` queryset;
+    `rows(viewer=, now=, **shape, **params)` returns its rows as dicts.
 
     `params` (names with an example value, for the type: int or str) are the
-    query's other inputs. A false value (0, "") is passed to `build` as it is,
-    so a queryset may take a different shape without it (an invite token that
-    adds a condition only when there is one); each shape is compiled once.
+    query's inputs that become SQL parameters: compiled once, with stand-ins. A
+    false value (0, "") is passed to `build` as it is, so a queryset may take a
+    different shape without it (an invite token that adds a condition only
+    when there is one). `shape` names inputs that change the SQL itself (a
+    page's LIMIT and OFFSET, which Django writes into the SQL): each value is
+    compiled once, and at most MAX_SHAPES of them are kept.
 
     Values come back as the database driver gives them (SQLite returns times as
     text): they are meant for ids, flags and cache keys, not for display."""
 
-    def __init__(self, build: Callable[..., QuerySet], **params: int | str) -> None:
+    MAX_SHAPES = 256
+
+    def __init__(
+        self, build: Callable[..., QuerySet], *, shape: tuple[str, ...] = (), **params: int | str
+    ) -> None:
         self.build = build
+        self.shape = shape
         self.params = params
         self._compiled: dict[tuple, tuple[str, list, list[str | None], list[str]]] = {}
 
@@ -49,15 +57,18 @@ class PreparedQuery:
             return STAND_IN_INT - position
         return STAND_IN_STR.format(name)
 
-    def _compile(self, using: str, superuser: bool, given: tuple[str, ...]) -> tuple:
-        key = (using, superuser, given)
+    def _compile(self, using: str, superuser: bool, given: tuple[str, ...], shape: tuple) -> tuple:
+        key = (using, superuser, given, shape)
         if key not in self._compiled:
+            if len(self._compiled) >= self.MAX_SHAPES:
+                self._compiled.clear()
             stand_ins = {
                 name: self._stand_in(name) if name in given else type(example)()
                 for name, example in self.params.items()
             }
             viewer = User(pk=STAND_IN_USER_PK, is_superuser=superuser)
-            query = self.build(viewer, STAND_IN_NOW, **stand_ins).query
+            shaped = dict(zip(self.shape, shape, strict=True))
+            query = self.build(viewer, STAND_IN_NOW, **shaped, **stand_ins).query
             sql, params = query.get_compiler(using).as_sql()
             now_param = connections[using].ops.adapt_datetimefield_value(STAND_IN_NOW)
             by_value: dict[Any, str] = {STAND_IN_USER_PK: "viewer", STAND_IN_NOW: "now"}
@@ -72,34 +83,58 @@ class PreparedQuery:
             self._compiled[key] = (sql, list(params), slots, names)
         return self._compiled[key]
 
+    def _statement(
+        self, viewer: Any, now: datetime | None, using: str, kwargs: dict
+    ) -> tuple[str, list, list[str]]:
+        if set(kwargs) != {*self.shape, *self.params}:
+            raise TypeError(
+                f"A prepared query takes {sorted([*self.shape, *self.params])}, "
+                f"got {sorted(kwargs)}."
+            )
+        shape = tuple(int(kwargs[name]) for name in self.shape)
+        given = tuple(name for name in self.params if kwargs[name])
+        superuser = bool(getattr(viewer, "is_superuser", False))
+        sql, values, slots, names = self._compile(using, superuser, given, shape)
+        if now is None and "now" in slots:
+            raise TypeError("This prepared query needs the time it runs at (now=).")
+        real = {
+            "viewer": viewer.pk,
+            "now": connections[using].ops.adapt_datetimefield_value(now),
+            **kwargs,
+        }
+        values = [
+            value if slot is None else real[slot] for value, slot in zip(values, slots, strict=True)
+        ]
+        return sql, values, names
+
     def rows(
         self,
         *,
         viewer: Any,
         now: datetime | None = None,
-        limit: int,
-        offset: int = 0,
         using: str | None = None,
-        **params: int | str,
+        **kwargs: int | str,
     ) -> list[dict]:
         using = using or DEFAULT_DB_ALIAS
-        if set(params) != set(self.params):
-            raise TypeError(f"A prepared query takes {sorted(self.params)}, got {sorted(params)}.")
-        given = tuple(name for name in self.params if params[name])
-        superuser = bool(getattr(viewer, "is_superuser", False))
-        sql, values, slots, names = self._compile(using, superuser, given)
-        real = {
-            "viewer": viewer.pk,
-            "now": connections[using].ops.adapt_datetimefield_value(now),
-            **params,
-        }
-        if now is None and "now" in slots:
-            raise TypeError("This prepared query needs the time it runs at (now=).")
-        values = [
-            value if slot is None else real[slot] for value, slot in zip(values, slots, strict=True)
-        ]
+        sql, values, names = self._statement(viewer, now, using, kwargs)
         with connections[using].cursor() as cursor:
-            cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*values, limit, offset])
+            cursor.execute(sql, values)
             if len(cursor.description) != len(names):
                 raise ImproperlyConfigured("A prepared query's columns did not match its names.")
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def explain(
+        self,
+        *,
+        viewer: Any,
+        now: datetime | None = None,
+        using: str | None = None,
+        **kwargs: int | str,
+    ) -> str:
+        """The database's plan for `rows(...)` with these values (EXPLAIN)."""
+        using = using or DEFAULT_DB_ALIAS
+        sql, values, _names = self._statement(viewer, now, using, kwargs)
+        prefix = "EXPLAIN QUERY PLAN" if connections[using].vendor == "sqlite" else "EXPLAIN"
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"{prefix} {sql}", values)
+            return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())

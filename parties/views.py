@@ -160,7 +160,6 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         under the party's version and loaded only when it is rendered."""
         found = PARTY_ACCESS.rows(
             viewer=self.request.user,
-            limit=1,
             pk=0 if self.invite_token() else self.kwargs["pk"],
             invite_token=self.invite_token(),
         )
@@ -409,7 +408,7 @@ class RSVPView(LoginRequiredMixin, View):
         token = request.POST.get("invite", "")[:64]
         # The permission check (PARTY_ACCESS, in SQL); the service reads the party
         # itself, under its lock.
-        found = PARTY_ACCESS.rows(viewer=request.user, limit=1, pk=pk, invite_token=token)
+        found = PARTY_ACCESS.rows(viewer=request.user, pk=pk, invite_token=token)
         if not found:
             raise Http404(PARTY_NOT_FOUND)
         party = DinnerParty(pk=pk, invite_token=found[0]["invite_token"])
