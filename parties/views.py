@@ -97,10 +97,17 @@ class PartyExtras:
         extras = cache.get(key)
         if extras is None:
             extras = cls(
-                dishes=list(Dish.objects.filter(party=party).select_related("added_by")),
+                # (Users' password hashes stay out of the cache.)
+                dishes=list(
+                    Dish.objects.filter(party=party)
+                    .select_related("added_by")
+                    .defer("added_by__password")
+                ),
                 slots=list(PotluckSlot.objects.filter(party=party)),
                 announcements=list(
-                    Announcement.objects.filter(party=party).select_related("author")
+                    Announcement.objects.filter(party=party)
+                    .select_related("author")
+                    .defer("author__password")
                 ),
             )
             cache.set(key, extras, CARD_TTL)
@@ -163,9 +170,10 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             pk=0 if self.invite_token() else self.kwargs["pk"],
             invite_token=self.invite_token(),
         )
-        party = found and DinnerParty.objects.select_related("host").filter(pk=found[0]["pk"])
-        party = party and party.first()
-        if not party:
+        if not found:
+            raise Http404(self.not_found)
+        party = DinnerParty.objects.select_related("host").filter(pk=found[0]["pk"]).first()
+        if party is None:  # deleted between the two reads
             raise Http404(self.not_found)
         party.viewer_status = found[0]["viewer_status"]
         party.viewer_cohosts = bool(found[0]["viewer_cohosts"])

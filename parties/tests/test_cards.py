@@ -1,6 +1,7 @@
 """Rendered cards are cached; these prove no card is ever stale after a change."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -146,3 +147,16 @@ def test_a_co_host_who_deletes_their_account_leaves_no_dish_behind(party, guest,
     services.user_delete(user=cohost)
 
     assert "Pan con tomate" not in page_text(guest_client.get(party.get_absolute_url()))
+
+
+def test_cached_menu_data_holds_no_password_hashes(party, host, guest_client):
+    services.dish_add(party=party, cook=host, course="main", name="Paella")
+    services.announce(party=party, author=host, audience="all", text="Doors at seven")
+    party.refresh_from_db()
+    guest_client.get(party.get_absolute_url())
+
+    extras = cache.get(f"party-extras:{party.pk}:{party.version}")
+    assert extras.dishes
+    assert extras.announcements
+    assert "password" in extras.dishes[0].added_by.get_deferred_fields()
+    assert "password" in extras.announcements[0].author.get_deferred_fields()
