@@ -483,11 +483,12 @@ def argon2_limit(env: dict[str, str], seconds: float, log: Path) -> dict:
         [str(PYTHON), str(BENCH / "argon2_rate.py"), "--seconds", str(seconds)], env, log
     )
     argon2 = last_json(out)
-    argon2["cores"] = os.cpu_count() or 1
+    argon2["cores"] = argon2["cores_hashing"]
     argon2["limit"] = round(argon2["per_core"] * argon2["cores"], 2)
     say(
-        f"    Argon2 limit: {argon2['per_core']:.2f} hashes/s on one core × {argon2['cores']} = "
-        f"{argon2['limit']:.1f} logins/s ({argon2['params']})"
+        f"    Argon2 limit: {argon2['per_core']:.2f} hashes/s per core with all "
+        f"{argon2['cores']} cores hashing = {argon2['limit']:.1f} logins/s "
+        f"(one core alone: {argon2['single_core']:.2f}/s; {argon2['params']})"
     )
     return argon2
 
@@ -897,8 +898,9 @@ def table(runs: list[dict]) -> str:
     argon2 = next((run["argon2"] for run in runs if run.get("argon2")), None)
     if argon2:
         lines.append(
-            f"Argon2 limit = hashes/s of {argon2['hasher']} {argon2['params']} on one core × "
-            f"{argon2['cores']} cores, measured just before each login run"
+            f"Argon2 limit = hashes/s per core of {argon2['hasher']} {argon2['params']} with "
+            f"all {argon2['cores']} cores hashing at once × {argon2['cores']} cores, measured "
+            "just before each login run"
         )
     return "\n".join(lines)
 
