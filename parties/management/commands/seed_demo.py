@@ -51,6 +51,12 @@ class Command(BaseCommand):
         parser.add_argument("--rsvps-per-party", type=int, default=10)
 
     def handle(self, *args, **options) -> None:
+        if connection.vendor == "sqlite":
+            # The site reads SQLite through a memory map (settings.py); a bulk
+            # writer gains nothing from it, and the mapped pages it touched would
+            # count as its memory (RSS 80 -> 260 MB at 100,000 parties).
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA mmap_size=0")
         # Demo replies would email made-up addresses: send those nowhere.
         with override_settings(MAILERS=QUIET_MAIL):
             users = self.demo_users()
