@@ -1,8 +1,10 @@
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.contrib.messages import ERROR, get_messages
 from django.db import connection
 from django.test import Client
@@ -808,3 +810,12 @@ def test_the_landing_page_hides_private_parties_from_members_too(guest_client, g
 
 def test_rsvp_factory_default_holds_no_seat():
     assert RSVPFactory().status == RSVPStatus.MAYBE
+
+
+def test_notices_stored_before_the_flag_existed_are_flagged_by_the_migration(guest, guest_client):
+    Notice.objects.create(user=guest, text="Moved to the table before the upgrade")
+    assert "Moved to the table" not in page_text(guest_client.get(reverse("parties:list")))
+
+    import_module("parties.migrations.0007_flag_pending_notices").flag_pending(apps, None)
+
+    assert "Moved to the table" in page_text(guest_client.get(reverse("parties:list")))
