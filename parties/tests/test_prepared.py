@@ -60,6 +60,15 @@ def prepared(query: PreparedQuery, viewer, now, **params):
     return [(r["pk"], r["viewer_status"], bool(r["viewer_cohosts"])) for r in rows]
 
 
+def viewer_called(who: str, me, other):
+    """The viewer a parametrised test names: one of the cast, or someone new."""
+    if who == "stranger":
+        return UserFactory()
+    if who == "superuser":
+        return UserFactory(is_superuser=True)
+    return {"me": me, "other": other}[who]
+
+
 def titles(rows) -> list[str]:
     by_pk = dict(DinnerParty.objects.values_list("pk", "title"))
     return [by_pk[row[0]] for row in rows]
@@ -68,12 +77,7 @@ def titles(rows) -> list[str]:
 @pytest.mark.parametrize("who", ["me", "other", "stranger", "superuser"])
 def test_the_listing_finds_what_the_orm_rules_find(cast, who):
     me, other, _parties = cast
-    viewer = {
-        "me": me,
-        "other": other,
-        "stranger": UserFactory(),
-        "superuser": UserFactory(is_superuser=True),
-    }[who]
+    viewer = viewer_called(who, me, other)
     now = timezone.now()
     assert prepared(LISTING, viewer, now) == orm_listing(viewer, now)
 
@@ -140,12 +144,7 @@ def test_a_query_on_the_time_needs_the_time(cast):
 @pytest.mark.parametrize("who", ["me", "other", "stranger", "superuser"])
 def test_the_party_access_check_agrees_with_the_orm_rules(cast, who):
     me, other, parties = cast
-    viewer = {
-        "me": me,
-        "other": other,
-        "stranger": UserFactory(),
-        "superuser": UserFactory(is_superuser=True),
-    }[who]
+    viewer = viewer_called(who, me, other)
     for party in parties.values():
         expected = list(
             DinnerParty.objects.visible_to(viewer)
