@@ -73,7 +73,10 @@ class PartyListView(LoginRequiredMixin, ListView):
         """The whole page is cached under what it shows: the viewer's menu, the
         page's cards and where the pages go from here."""
         user, page = self.request.user, context["page_obj"]
-        parts = (user.pk, user.username, user.is_staff, page.number, page.has_next, self.cards_key)
+        parts = (
+            (user.pk, user.username, user.is_staff, user.timezone),
+            (page.number, page.has_next, self.cards_key),
+        )
         return cached_page(
             self.request,
             parts,
@@ -257,7 +260,8 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         user, party, my_rsvp = self.request.user, context["party"], context["my_rsvp"]
         return (
             # The menu bar, and what the menu warns this guest about.
-            (user.pk, user.username, user.is_staff, tuple(user.diets), tuple(user.allergies)),
+            (user.pk, user.username, user.is_staff, user.timezone),
+            (tuple(user.diets), tuple(user.allergies)),
             # The party: its details, and its replies, menu and messages (version).
             (party.pk, party.updated_at.timestamp(), party.version, context["invite_token"]),
             # The guest's reply, their place on the waitlist, the reply form.
