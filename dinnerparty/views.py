@@ -1,7 +1,6 @@
 import logging
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -10,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from parties.cards import CARD_TTL, PUBLIC_LISTING, PageParties, cards_key, load_cards
+from parties.pages import cached_page
 
 logger = logging.getLogger(__name__)
 
@@ -27,22 +27,13 @@ class HomeView(TemplateView):
         key = cards_key(rows, viewer, now)
         parties = PageParties([row["pk"] for row in rows], load_cards(viewer))
 
-        def render() -> HttpResponse:
+        def render(extra: dict) -> HttpResponse:
             context = self.get_context_data(parties=parties, cards_key=key, card_ttl=CARD_TTL)
-            return self.render_to_response(context)
+            return self.render_to_response({**context, **extra})
 
-        # Visitors who aren't logged in all see the same page (unless a message is
-        # waiting for them): serve it from the cache, keyed by the cards it shows.
-        if viewer.is_authenticated or len(messages.get_messages(request)):
-            return render()
-        page_key = f"home:anonymous:{key}"
-        html = cache.get(page_key)
-        if html is None:
-            response = render()
-            response.render()
-            cache.set(page_key, response.content, CARD_TTL)
-            return response
-        return HttpResponse(html)
+        # Visitors who aren't logged in all see the same page: it is cached, keyed
+        # by the cards it shows. A logged-in member's page is rendered for them.
+        return cached_page(request, None if viewer.is_authenticated else (key,), render)
 
 
 @never_cache

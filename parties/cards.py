@@ -70,6 +70,12 @@ def _party_access(viewer, now, pk: int, invite_token: str):
 PARTY_ACCESS = PreparedQuery(_party_access, pk=0, invite_token="")
 
 
+def time_bucket(now: datetime) -> int:
+    """Which CARD_TTL-long slice of time `now` falls in: a cache key holding it
+    changes as "in 3 days" or "replies close" may change."""
+    return int(now.timestamp()) // CARD_TTL
+
+
 def fragment_key(rows: Iterable[Iterable]) -> str:
     """A digest of everything a cached fragment shows, one tuple per row."""
     text = "\n".join("|".join(str(value) for value in row) for row in rows)
@@ -87,7 +93,7 @@ def cards_key(rows: Iterable[dict], viewer, now: datetime) -> str:
     superuser = bool(getattr(viewer, "is_superuser", False))
     return fragment_key(
         [
-            (int(now.timestamp()) // CARD_TTL, superuser),
+            (time_bucket(now), superuser),
             *(
                 (
                     *(row[name] for name in CARD_FIELDS),

@@ -1,7 +1,8 @@
 """Whole pages cached per viewer, with a fresh CSRF token in every response.
 
-A logged-in page is cached under a key made of everything it shows (the viewer's
-name in the menu, the cards' key, the party's version…); a page with a flash
+A page (the list, a guest's party page, the landing page for visitors) is cached
+under a key made of everything it shows (the viewer's name in the menu, the
+cards' key, the party's version…); a page with a flash
 message waiting, or one the view says not to cache (`None` key), is rendered as
 usual. The cached copy is rendered with a placeholder where `{% csrf_token %}`
 goes; each response gets the request's own masked token in its place, so forms
@@ -33,11 +34,19 @@ def cached_page(
     key = f"page:{request.path}:{fragment_key([tuple(parts)])}"
     html = cache.get(key)
     if html is not None:
-        return HttpResponse(html.replace(CSRF_SLOT, get_token(request)))
+        return HttpResponse(with_token(request, html))
     response = render({"csrf_token": CSRF_SLOT})
     response.render()
     html = response.content.decode(response.charset)
     if response.status_code == 200:
         cache.set(key, html, CARD_TTL)
-    response.content = html.replace(CSRF_SLOT, get_token(request))
+    response.content = with_token(request, html)
     return response
+
+
+def with_token(request: HttpRequest, html: str) -> str:
+    """The page with the request's CSRF token in its forms. A page without a form
+    (the landing page for visitors) asks for no token, so sets no CSRF cookie."""
+    if CSRF_SLOT not in html:
+        return html
+    return html.replace(CSRF_SLOT, get_token(request))

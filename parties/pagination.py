@@ -5,7 +5,6 @@ another page follows. Page N costs the same at 1,000 parties as at 100,000."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
 from django.http import Http404
 
 
@@ -36,14 +35,6 @@ class LookaheadPage:
         if not rows and number > 1:
             raise Http404("There are no parties on that page.")
         return cls(number=number, object_list=rows[:per_page], has_next=len(rows) > per_page)
-
-    @classmethod
-    def of(cls, queryset: QuerySet, *, per_page: int, page: str | None) -> "LookaheadPage":
-        return cls.of_rows(
-            lambda limit, offset: list(queryset[offset : offset + limit]),
-            per_page=per_page,
-            page=page,
-        )
 
     @property
     def has_previous(self) -> bool:

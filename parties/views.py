@@ -21,6 +21,7 @@ from parties.cards import (
     cards_key,
     fragment_key,
     load_cards,
+    time_bucket,
 )
 from parties.food import Course
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
@@ -269,7 +270,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             context.get("my_waitlist_position"),
             context.get("rsvp_form") is not None,
             # "In 3 days", "2 hours ago", replies closing when it starts.
-            int(timezone.now().timestamp()) // CARD_TTL,
+            time_bucket(timezone.now()),
         )
 
     @staticmethod

@@ -124,3 +124,13 @@ def test_a_new_party_shows_on_the_cached_list_at_once(guest):
     DinnerPartyFactory(title="Midnight ramen")
 
     assert "Midnight ramen" in page_text(client.get(reverse("parties:list")))
+
+
+def test_the_cached_landing_page_sets_no_csrf_cookie_for_visitors(party):
+    visitor = Client()
+    first, again = visitor.get(reverse("home")), visitor.get(reverse("home"))
+
+    for response in (first, again):
+        assert "Paella night" in page_text(response)
+        assert "csrftoken" not in response.cookies
+        assert CSRF_SLOT not in response.content.decode()
