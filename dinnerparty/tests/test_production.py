@@ -10,37 +10,18 @@ manifest that production's hashed static storage needs.
 """
 
 import json
-import os
 import secrets
 import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
+from dinnerparty.tests.helpers import run_manage
+
 pytestmark = pytest.mark.slow
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ONE_YEAR = 365 * 24 * 60 * 60
 PASSWORD = "a-long-enough-probe-password-0451"
-
-# Variables of the outer environment that would change what the settings read.
-SETTINGS_VARIABLES = (
-    "DJANGO_ENV",
-    "DEBUG",
-    "SECRET_KEY",
-    "ALLOWED_HOSTS",
-    "CSRF_TRUSTED_ORIGINS",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_PRELOAD",
-    "BEHIND_HTTPS_PROXY",
-    "DJANGO_SETTINGS_MODULE",
-    "PYTHONPATH",
-)
 
 PROBE = textwrap.dedent(
     f"""
@@ -85,16 +66,7 @@ PROBE = textwrap.dedent(
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean_env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
-    result = subprocess.run(  # noqa: S603 - fixed arguments, our own manage.py
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_ROOT,
-        env={**clean_env, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_manage(*args, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 

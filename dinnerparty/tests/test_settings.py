@@ -3,44 +3,17 @@
 These run manage.py in a fresh interpreter, as an operator would.
 """
 
-import os
 import re
 import secrets
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-# Variables of the outer environment that would change what the settings read.
-SETTINGS_VARIABLES = (
-    "DJANGO_ENV",
-    "DEBUG",
-    "SECRET_KEY",
-    "ALLOWED_HOSTS",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_PRELOAD",
-    "BEHIND_HTTPS_PROXY",
-    "DJANGO_SETTINGS_MODULE",
-)
+from dinnerparty.tests.helpers import run_manage
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean_env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
-    return subprocess.run(  # noqa: S603 - fixed arguments, our own manage.py
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_ROOT,
-        env={**clean_env, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_manage(*args, env=env)
 
 
 @pytest.fixture
