@@ -183,18 +183,52 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         party.viewer_cohosts = bool(found[0]["viewer_cohosts"])
         return party
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        """A guest's page comes from the cache when it can (see `page_parts`):
+        the context below is built only when the page is rendered."""
+        self.object = self.get_object()
+        return cached_page(
+            request,
+            self.page_parts(),
+            lambda extra: self.render_to_response(
+                self.get_context_data(object=self.object, **extra)
+            ),
+        )
+
+    @cached_property
+    def my_rsvp(self) -> RSVP | None:
+        """The viewer's reply to the party, if they have one."""
+        if self.object.viewer_status is None:  # from PARTY_ACCESS: no reply, no query
+            return None
+        rsvp = RSVP.objects.filter(party=self.object, guest=self.request.user).first()
+        if rsvp is not None:
+            rsvp.guest = self.request.user
+        return rsvp
+
+    @cached_property
+    def my_waitlist_position(self) -> int | None:
+        return services.waitlist_position(self.my_rsvp) if self.my_rsvp else None
+
+    @property
+    def is_host(self) -> bool:
+        return self.object.host_id == self.request.user.pk or self.request.user.is_superuser
+
+    @property
+    def can_manage(self) -> bool:
+        return self.is_host or bool(self.object.viewer_cohosts)
+
+    @property
+    def replies_open(self) -> bool:
+        """The viewer gets the reply form: they are not the host, and it hasn't started."""
+        return self.object.host_id != self.request.user.pk and not self.object.has_started
+
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         party: DinnerParty = self.object
         user = self.request.user
-        my_rsvp = None
-        if party.viewer_status is not None:
-            my_rsvp = RSVP.objects.filter(party=party, guest=user).first()
-            if my_rsvp is not None:
-                my_rsvp.guest = user
+        my_rsvp = self.my_rsvp
         my_status = my_rsvp.status if my_rsvp else None
-        is_host = party.host_id == user.pk or user.is_superuser
-        can_manage = is_host or bool(party.viewer_cohosts)
+        is_host, can_manage = self.is_host, self.can_manage
         extras = PartyExtras.of(party)
         guests = GuestList(party)
         context.update(self.menu_context(party, extras, guests, my_rsvp, can_manage))
@@ -217,9 +251,9 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             my_rsvp=my_rsvp,
             invite_token=self.invite_token(),
         )
-        if my_status == RSVPStatus.WAITLISTED:
-            context["my_waitlist_position"] = services.waitlist_position(my_rsvp)
-        if party.host_id != user.pk and not party.has_started:
+        if self.my_waitlist_position is not None:
+            context["my_waitlist_position"] = self.my_waitlist_position
+        if self.replies_open:
             # A waitlisted guest's standing request is "going".
             waiting = my_rsvp is None or my_rsvp.status == RSVPStatus.WAITLISTED
             initial = {"status": RSVPStatus.GOING} if waiting else {}
@@ -246,29 +280,22 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             context["announcement_form"] = AnnouncementForm()
         return context
 
-    def render_to_response(self, context: dict, **kwargs) -> HttpResponse:
-        return cached_page(
-            self.request,
-            self.page_parts(context),
-            lambda extra: super(PartyDetailView, self).render_to_response({**context, **extra}),
-        )
-
-    def page_parts(self, context: dict) -> tuple | None:
+    def page_parts(self) -> tuple | None:
         """What a guest's party page shows, for its cache key. The hosts' page
         (guests' diets, forms for the menu) and a reply with errors are not cached."""
-        if context["can_manage"] or self.rsvp_form is not None:
+        if self.can_manage or self.rsvp_form is not None:
             return None
-        user, party, my_rsvp = self.request.user, context["party"], context["my_rsvp"]
+        user, party = self.request.user, self.object
         return (
             # The menu bar, and what the menu warns this guest about.
             (user.pk, user.username, user.is_staff, user.timezone),
             (tuple(user.diets), tuple(user.allergies)),
             # The party: its details, and its replies, menu and messages (version).
-            (party.pk, party.updated_at.timestamp(), party.version, context["invite_token"]),
+            (party.pk, party.updated_at.timestamp(), party.version, self.invite_token()),
             # The guest's reply, their place on the waitlist, the reply form.
-            self.reply_values(my_rsvp),
-            context.get("my_waitlist_position"),
-            context.get("rsvp_form") is not None,
+            self.reply_values(self.my_rsvp),
+            self.my_waitlist_position,
+            self.replies_open,
             # "In 3 days", "2 hours ago", replies closing when it starts.
             time_bucket(timezone.now()),
         )
