@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -38,6 +38,9 @@ class DinnerPartyQuerySet(models.QuerySet):
         hold an RSVP for (and the one whose invite link they carry). Superusers see all."""
         if user.is_superuser:
             return self.all()
+        if not user.is_authenticated:  # a visitor: public parties and their link's
+            found = Q(visibility=Visibility.PUBLIC)
+            return self.filter(found | Q(invite_token=invite_token) if invite_token else found)
         # "Has a reply" and "co-hosts" are scalar subqueries, not EXISTS: for an
         # EXISTS, PostgreSQL may build a hash of every party the user ever replied
         # to on each query (10 ms for a guest with 5,000 replies); a scalar
@@ -69,7 +72,11 @@ class DinnerPartyQuerySet(models.QuerySet):
         """Annotate the viewer's reply status and whether they co-host, which decide
         what a party card may show them (see `venue_for`)."""
         if not user.is_authenticated:
-            return self
+            # No id, so no reply and no co-hosting: constants, not subqueries.
+            return self.annotate(
+                viewer_status=Value(None, output_field=models.CharField()),
+                viewer_cohosts=Value(False),
+            )
         return self.annotate(
             viewer_status=Subquery(
                 RSVP.objects.filter(party=OuterRef("pk"), guest=user)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
@@ -57,8 +58,8 @@ class PreparedQuery:
             return STAND_IN_INT - position
         return STAND_IN_STR.format(name)
 
-    def _compile(self, using: str, superuser: bool, given: tuple[str, ...], shape: tuple) -> tuple:
-        key = (using, superuser, given, shape)
+    def _compile(self, using: str, viewer_kind: str, given: tuple[str, ...], shape: tuple) -> tuple:
+        key = (using, viewer_kind, given, shape)
         if key not in self._compiled:
             if len(self._compiled) >= self.MAX_SHAPES:
                 self._compiled.clear()
@@ -66,7 +67,11 @@ class PreparedQuery:
                 name: self._stand_in(name) if name in given else type(example)()
                 for name, example in self.params.items()
             }
-            viewer = User(pk=STAND_IN_USER_PK, is_superuser=superuser)
+            viewer = (
+                AnonymousUser()
+                if viewer_kind == "anonymous"
+                else User(pk=STAND_IN_USER_PK, is_superuser=viewer_kind == "superuser")
+            )
             shaped = dict(zip(self.shape, shape, strict=True))
             query = self.build(viewer, STAND_IN_NOW, **shaped, **stand_ins).query
             sql, params = query.get_compiler(using).as_sql()
@@ -83,6 +88,15 @@ class PreparedQuery:
             self._compiled[key] = (sql, list(params), slots, names)
         return self._compiled[key]
 
+    @staticmethod
+    def _kind(viewer: Any) -> str:
+        """A visitor who is not logged in has no id: their SQL has no conditions on
+        it (SQLite and PostgreSQL plan `guest_id = NULL` each time; a constant-free
+        query can keep one plan). Superusers see every party: another query."""
+        if not getattr(viewer, "is_authenticated", False):
+            return "anonymous"
+        return "superuser" if viewer.is_superuser else "member"
+
     def _statement(
         self, viewer: Any, now: datetime | None, using: str, kwargs: dict
     ) -> tuple[str, list, list[str]]:
@@ -93,12 +107,11 @@ class PreparedQuery:
             )
         shape = tuple(int(kwargs[name]) for name in self.shape)
         given = tuple(name for name in self.params if kwargs[name])
-        superuser = bool(getattr(viewer, "is_superuser", False))
-        sql, values, slots, names = self._compile(using, superuser, given, shape)
+        sql, values, slots, names = self._compile(using, self._kind(viewer), given, shape)
         if now is None and "now" in slots:
             raise TypeError("This prepared query needs the time it runs at (now=).")
         real = {
-            "viewer": viewer.pk,
+            "viewer": getattr(viewer, "pk", None),
             "now": connections[using].ops.adapt_datetimefield_value(now),
             **kwargs,
         }

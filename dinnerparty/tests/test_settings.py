@@ -3,6 +3,7 @@
 These run manage.py in a fresh interpreter, as an operator would.
 """
 
+import json
 import re
 import secrets
 import subprocess
@@ -77,3 +78,30 @@ def test_manage_py_test_runs_pytest():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test session starts" in result.stdout
     assert re.search(r"=+ \d+ passed in [\d.]+s", result.stdout), result.stdout
+
+
+def database_options(**env: str) -> dict:
+    """The default database's OPTIONS as the settings build them (no connection made)."""
+    result = manage(
+        "shell",
+        "-c",
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_postgresql_prepares_statements_unless_told_not_to():
+    url = "postgres://someone@127.0.0.1:5432/nowhere"
+
+    options = database_options(DATABASE_URL=url)
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+
+    # Behind a pooler in transaction mode (PgBouncer before 1.21).
+    off = database_options(DATABASE_URL=url, DB_PREPARED_STATEMENTS="0")
+    assert "server_side_binding" not in off
+    assert "prepare_threshold" not in off

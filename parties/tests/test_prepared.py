@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -157,3 +159,28 @@ def test_the_party_access_check_agrees_with_the_orm_rules(cast, who):
         assert [row[0] for row in by_link] == [party.pk]
     assert prepared(PARTY_ACCESS, viewer, None, pk=0, invite_token="no-such-token") == []
     assert prepared(PARTY_ACCESS, viewer, None, pk=10**9, invite_token="") == []
+
+
+def test_a_visitors_query_has_no_conditions_on_a_viewer(cast):
+    """A visitor has no id: their landing query asks nothing about replies or
+    co-hosts (a constant-free query keeps one plan on PostgreSQL)."""
+    with CaptureQueriesContext(connection) as visitor:
+        PUBLIC_LISTING.rows(viewer=AnonymousUser(), now=timezone.now(), limit=6, offset=0)
+    with CaptureQueriesContext(connection) as member:
+        PUBLIC_LISTING.rows(viewer=cast[0], now=timezone.now(), limit=6, offset=0)
+
+    assert "parties_rsvp" not in visitor.captured_queries[0]["sql"]
+    assert "parties_dinnerparty_cohosts" not in visitor.captured_queries[0]["sql"]
+    assert "parties_rsvp" in member.captured_queries[0]["sql"]
+
+
+def test_a_visitor_sees_public_parties_and_the_one_their_link_opens(cast):
+    _me, _other, parties = cast
+    visitor = AnonymousUser()
+    public = set(
+        DinnerParty.objects.filter(visibility=Visibility.PUBLIC).values_list("pk", flat=True)
+    )
+    assert set(DinnerParty.objects.visible_to(visitor).values_list("pk", flat=True)) == public
+    private = parties["mine-private"]
+    by_link = DinnerParty.objects.visible_to(visitor, invite_token=private.invite_token)
+    assert set(by_link.values_list("pk", flat=True)) == public | {private.pk}

@@ -32,3 +32,26 @@ def test_the_party_list_reads_an_index_not_the_whole_table(page):
     assert not re.search(r"Seq Scan on parties_dinnerparty\b(?!_)", plan), plan
     assert "party_listing_idx" in plan, plan
     assert "hashed SubPlan" not in plan, plan
+
+
+def test_the_party_list_query_is_prepared_once_and_planned_once():
+    """Server-side binding with prepared statements (settings.py): a connection
+    parses the list's query once, and PostgreSQL settles on one plan for it
+    rather than planning it for every request."""
+    call_command("seed_demo", parties=300, users=50, rsvps_per_party=5, verbosity=0)
+    viewer = User.objects.get(username="guest-3")
+    for _ in range(12):
+        LISTING.rows(viewer=viewer, now=timezone.now(), limit=21, offset=0)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ['%"viewer_status"%LIMIT 21%'],
+        )
+        found = cursor.fetchall()
+
+    assert len(found) == 1, found
+    generic, custom = found[0]
+    assert generic + custom >= 7  # run as a prepared statement from the 5th time
+    assert generic >= 1  # and then without planning it again
