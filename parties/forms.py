@@ -146,6 +146,11 @@ class RSVPForm(forms.ModelForm):
     plus_one_diets = codes_field(Diet, label="Your plus-ones' diets")
     plus_one_allergies = codes_field(Allergen, label="Your plus-ones' allergies")
 
+    def validate_constraints(self) -> None:
+        """The model's one constraint on these fields (0-5 plus-ones) is also the
+        field's own validators, checked already; Django would ask the database
+        again (a query on every reply). The database still enforces it."""
+
 
 class DishForm(forms.ModelForm):
     """A dish with its tags: the host's own, or one a guest brings for a slot."""

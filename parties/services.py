@@ -53,10 +53,13 @@ class RsvpOutcome:
         return self.rsvp.status
 
 
-def _locked(party: DinnerParty) -> DinnerParty:
+def _locked(party: DinnerParty, *, bump_version: bool = True) -> DinnerParty:
     """Lock the party's row for this transaction and move its version on: the
-    caller is about to change what its page shows (see `DinnerParty.version`)."""
-    DinnerParty.objects.filter(pk=party.pk).update(version=F("version") + 1)
+    caller is about to change what its page shows (see `DinnerParty.version`).
+    A caller that updates the row anyway may move it on there instead
+    (`bump_version=False`), saving a statement."""
+    if bump_version:
+        DinnerParty.objects.filter(pk=party.pk).update(version=F("version") + 1)
     return DinnerParty.objects.select_for_update().select_related("host").get(pk=party.pk)
 
 
@@ -136,9 +139,12 @@ def leave_notices(notices: Iterable[Notice]) -> None:
     User.objects.filter(pk__in={notice.user_id for notice in stored}).update(has_notices=True)
 
 
-def _change_seats_taken(party: DinnerParty, delta: int) -> None:
-    if delta:
-        DinnerParty.objects.filter(pk=party.pk).update(seats_taken=F("seats_taken") + delta)
+def _change_seats_taken(party: DinnerParty, delta: int, *, bump_version: bool = False) -> None:
+    changes = {"seats_taken": F("seats_taken") + delta} if delta else {}
+    if bump_version:
+        changes["version"] = F("version") + 1
+    if changes:
+        DinnerParty.objects.filter(pk=party.pk).update(**changes)
         party.seats_taken += delta
 
 
@@ -166,7 +172,7 @@ def rsvp_submit(
     if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
         raise RsvpError("Choose going, maybe or can't go.")
     with transaction.atomic():
-        party = _locked(party)
+        party = _locked(party, bump_version=False)  # moved on with the seats, below
         refusal = rsvp_refusal(party=party, guest=guest)
         if refusal:
             raise RsvpError(refusal)
@@ -210,7 +216,7 @@ def rsvp_submit(
             _release_claims(party_id=party.pk, guest_ids=[guest.pk])
 
         now_held = needed if new_status == RSVPStatus.GOING else 0
-        _change_seats_taken(party, now_held - held)
+        _change_seats_taken(party, now_held - held, bump_version=True)
         promoted = promote_waitlist(party=party) if now_held < held else []
         notifications.enqueue_after_commit(
             notifications.send_rsvp_emails, rsvp.pk, notify_host=new_status != previous_status

@@ -257,3 +257,38 @@ def test_potluck_page_as_cohost(django_assert_max_num_queries, viewer, size, dis
 
     assert response.context["can_manage"]
     assert sum(len(course.lines) for course in response.context["menu"]) == dishes
+
+
+# session and user; may the viewer reply (PARTY_ACCESS); in one transaction
+# (2 statements): lock the party, the viewer's reply, save it, seats and version
+# in one update; then the email task: the reply with its party, host, guest and
+# co-hosting. Declining also gives back claimed dishes and looks for someone on
+# the waitlist to seat.
+RSVP_GOING_QUERIES = 10
+RSVP_DECLINED_QUERIES = 12
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_rsvp_post(
+    django_assert_num_queries, django_capture_on_commit_callbacks, viewer_client, size
+):
+    party = DinnerPartyFactory(seats=size + 5)
+    for _ in range(size):
+        services.rsvp_submit(party=party, guest=UserFactory(), status="going")
+    url = reverse("parties:rsvp", args=[party.pk])
+
+    with (
+        django_assert_num_queries(RSVP_GOING_QUERIES),
+        django_capture_on_commit_callbacks(execute=True) as emails,
+    ):
+        going = viewer_client.post(url, {"status": "going", "plus_ones": "0", "note": ""})
+    with (
+        django_assert_num_queries(RSVP_DECLINED_QUERIES),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        declined = viewer_client.post(url, {"status": "declined", "plus_ones": "0", "note": ""})
+
+    assert going.status_code == declined.status_code == 302
+    assert len(emails) == 1
+    party.refresh_from_db()
+    assert party.seats_taken == size
