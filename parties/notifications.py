@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -56,27 +55,24 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
 
 def venue_for_guest(party: DinnerParty, rsvp: RSVP, *, cohost_ids: set[int] | None = None) -> str:
     """What a guest's email may say about the place: a co-host gets the address
-    whatever their own reply, as on the party page."""
+    whatever their own reply, as on the party page. (Whether they co-host is
+    looked up only when it matters: when their reply alone wouldn't show it.)"""
+    shown = party.venue_for(user=rsvp.guest, status=rsvp.status)
+    if shown == party.venue:
+        return shown
     if cohost_ids is not None:
         cohost = rsvp.guest_id in cohost_ids
-    elif hasattr(rsvp, "guest_cohosts"):  # read with the reply by `_rsvp`
-        cohost = rsvp.guest_cohosts
     else:
         cohost = party.cohosts.filter(pk=rsvp.guest_id).exists()
-    return party.venue_for(user=rsvp.guest, status=rsvp.status, cohost=cohost)
+    return party.venue if cohost else shown
 
 
 def _rsvp(rsvp_id: int) -> RSVP | None:
-    """A reply with its party, host and guest, and whether the guest co-hosts."""
-    cohosting = DinnerParty.cohosts.through.objects.filter(
-        dinnerparty=OuterRef("party_id"), user=OuterRef("guest_id")
-    )
-    return (
-        RSVP.objects.select_related("party__host", "guest")
-        .annotate(guest_cohosts=Exists(cohosting))
-        .filter(pk=rsvp_id)
-        .first()
-    )
+    """A reply with its party, host and guest (None if it is gone by now)."""
+    try:
+        return RSVP.objects.select_related("party__host", "guest").get(pk=rsvp_id)
+    except RSVP.DoesNotExist:
+        return None
 
 
 @task

@@ -104,7 +104,7 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
     promoted: list[RSVP] = []
     if free <= 0:
         return promoted
-    waiting = RSVP.objects.filter(party=party, status=RSVPStatus.WAITLISTED).select_related("guest")
+    waiting = RSVP.objects.filter(party=party, status=RSVPStatus.WAITLISTED)
     for rsvp in waiting.order_by("waitlisted_at", "pk"):
         if rsvp.seats_needed <= free:
             free -= rsvp.seats_needed
@@ -122,7 +122,7 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
         DinnerParty.objects.filter(pk=party.pk).update(seats_taken=party.seats_taken)
         leave_notices(
             Notice(
-                user=rsvp.guest,
+                user_id=rsvp.guest_id,
                 text=f"You've been moved from the waitlist to the table at {party.describe()}!",
             )
             for rsvp in promoted
@@ -176,8 +176,9 @@ def rsvp_submit(
         refusal = rsvp_refusal(party=party, guest=guest)
         if refusal:
             raise RsvpError(refusal)
-        rsvp = RSVP.objects.filter(party=party, guest=guest).first()
-        if rsvp is None:
+        try:  # one at most (rsvp_one_per_guest_per_party)
+            rsvp = RSVP.objects.get(party=party, guest=guest)
+        except RSVP.DoesNotExist:
             rsvp = RSVP(party=party, guest=guest)
         previous_status = rsvp.status
         held = rsvp.seats_needed if rsvp.status == RSVPStatus.GOING else 0
