@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
 from parties.models import DinnerParty, Visibility
 from parties.prepared import PreparedQuery
 
@@ -62,11 +64,24 @@ PUBLIC_LISTING = PreparedQuery(
 def _party_access(viewer, now, pk: int, invite_token: str):
     parties = DinnerParty.objects.visible_to(viewer, invite_token=invite_token).with_viewer(viewer)
     parties = parties.filter(pk=pk) if pk else parties.filter(invite_token=invite_token)
-    return parties.values("pk", "invite_token", "viewer_status", "viewer_cohosts")
+    return parties.annotate(
+        has_started=ExpressionWrapper(Q(starts_at__lte=now), output_field=BooleanField())
+    ).values(
+        "pk",
+        "invite_token",
+        "viewer_status",
+        "viewer_cohosts",
+        # What else a guest's cached party page is keyed by (PartyDetailView).
+        "host_id",
+        "updated_at",
+        "version",
+        "has_started",
+    )
 
 
-# May the viewer see this party (by id, or by its invite link), and how do they
-# stand with it: the party page's permission check, in one lean query.
+# May the viewer see this party (by id, or by its invite link), how do they stand
+# with it, and which version of its page is current: the party page's permission
+# check and cache key, in one lean query (`now=` decides whether it has started).
 PARTY_ACCESS = PreparedQuery(_party_access, pk=0, invite_token="")
 
 

@@ -74,7 +74,8 @@ class PreparedQuery:
             )
             shaped = dict(zip(self.shape, shape, strict=True))
             query = self.build(viewer, STAND_IN_NOW, **shaped, **stand_ins).query
-            sql, params = query.get_compiler(using).as_sql()
+            compiler = query.get_compiler(using)
+            sql, params = compiler.as_sql()
             now_param = connections[using].ops.adapt_datetimefield_value(STAND_IN_NOW)
             by_value: dict[Any, str] = {STAND_IN_USER_PK: "viewer", STAND_IN_NOW: "now"}
             by_value.update({stand_ins[name]: name for name in given})
@@ -84,7 +85,9 @@ class PreparedQuery:
             missing = set(given) - set(slots)
             if missing:
                 raise ImproperlyConfigured(f"The prepared query ignores {sorted(missing)}.")
-            names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            # The columns' names in the order the SQL selects them (values() keeps
+            # the order it was given, fields and annotations mixed).
+            names = [alias for _expression, _sql, alias in compiler.select]
             self._compiled[key] = (sql, list(params), slots, names)
         return self._compiled[key]
 

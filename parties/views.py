@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -164,36 +165,47 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
     def invite_token(self) -> str:
         return ""
 
-    def get_object(self, queryset=None) -> DinnerParty:
-        """The party, if the viewer may see it (PARTY_ACCESS is the check, in
-        SQL), with their reply status and whether they co-host. The replies
-        (50 guests and more) are not loaded here: the guest list is cached
-        under the party's version and loaded only when it is rendered."""
+    @cached_property
+    def now(self) -> datetime:
+        return timezone.now()
+
+    @cached_property
+    def access(self) -> dict:
+        """May the viewer see the party (PARTY_ACCESS is the check, in SQL; 404
+        if not), their reply status, whether they co-host, and what the cached
+        page is keyed by."""
         found = PARTY_ACCESS.rows(
             viewer=self.request.user,
+            now=self.now,
             pk=0 if self.invite_token() else self.kwargs["pk"],
             invite_token=self.invite_token(),
         )
         if not found:
             raise Http404(self.not_found)
-        party = DinnerParty.objects.select_related("host").filter(pk=found[0]["pk"]).first()
+        return found[0]
+
+    def get_object(self, queryset=None) -> DinnerParty:
+        """The party with its host, the viewer's reply status and co-hosting. The
+        replies (50 guests and more) are not loaded here: the guest list is cached
+        under the party's version and loaded only when it is rendered."""
+        access = self.access
+        party = DinnerParty.objects.select_related("host").filter(pk=access["pk"]).first()
         if party is None:  # deleted between the two reads
             raise Http404(self.not_found)
-        party.viewer_status = found[0]["viewer_status"]
-        party.viewer_cohosts = bool(found[0]["viewer_cohosts"])
+        party.viewer_status = access["viewer_status"]
+        party.viewer_cohosts = bool(access["viewer_cohosts"])
         return party
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        """A guest's page comes from the cache when it can (see `page_parts`):
-        the context below is built only when the page is rendered."""
-        self.object = self.get_object()
-        return cached_page(
-            request,
-            self.page_parts(),
-            lambda extra: self.render_to_response(
-                self.get_context_data(object=self.object, **extra)
-            ),
-        )
+        """A guest's page comes from the cache when it can (see `page_parts`,
+        decided from the access check alone): the party is loaded and the
+        context built only when the page is rendered."""
+
+        def render(extra: dict) -> HttpResponse:
+            self.object = self.get_object()
+            return self.render_to_response(self.get_context_data(object=self.object, **extra))
+
+        return cached_page(request, self.page_parts(), render)
 
     @cached_property
     def my_rsvp(self) -> RSVP | None:
@@ -281,23 +293,25 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         return context
 
     def page_parts(self) -> tuple | None:
-        """What a guest's party page shows, for its cache key. The hosts' page
-        (guests' diets, forms for the menu) and a reply with errors are not cached."""
-        if self.can_manage or self.rsvp_form is not None:
+        """What a guest's party page shows, for its cache key, from the access
+        check's row. The hosts' page (guests' diets, forms for the menu) and a
+        reply with errors are not cached."""
+        access, user = self.access, self.request.user
+        hosting = access["host_id"] == user.pk or user.is_superuser or access["viewer_cohosts"]
+        if hosting or self.rsvp_form is not None:
             return None
-        user, party = self.request.user, self.object
         return (
             # The menu bar, and what the menu warns this guest about.
             (user.pk, user.username, user.is_staff, user.timezone),
             (tuple(user.diets), tuple(user.allergies)),
-            # The party: its details, and its replies, menu and messages (version).
-            (party.pk, party.updated_at.timestamp(), party.version, self.invite_token()),
-            # The guest's reply, their place on the waitlist, the reply form.
-            self.reply_values(self.my_rsvp),
-            self.my_waitlist_position,
-            self.replies_open,
-            # "In 3 days", "2 hours ago", replies closing when it starts.
-            time_bucket(timezone.now()),
+            # The party's details (updated_at), and its replies, menu and messages:
+            # the guest's own reply and place on the waitlist among them. Every
+            # change to those goes through services.py, which moves the version on.
+            (access["pk"], str(access["updated_at"]), access["version"], self.invite_token()),
+            access["viewer_status"],
+            # Replies close when it starts; "in 3 days", "2 hours ago".
+            bool(access["has_started"]),
+            time_bucket(self.now),
         )
 
     @staticmethod
@@ -448,7 +462,9 @@ class RSVPView(LoginRequiredMixin, View):
         token = request.POST.get("invite", "")[:64]
         # The permission check (PARTY_ACCESS, in SQL); the service reads the party
         # itself, under its lock.
-        found = PARTY_ACCESS.rows(viewer=request.user, pk=pk, invite_token=token)
+        found = PARTY_ACCESS.rows(
+            viewer=request.user, now=timezone.now(), pk=pk, invite_token=token
+        )
         if not found:
             raise Http404(PARTY_NOT_FOUND)
         party = DinnerParty(pk=pk, invite_token=found[0]["invite_token"])

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from parties import services
-from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING
+from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING, _party_access
 from parties.models import DinnerParty, RSVPStatus, Visibility
 from parties.prepared import PreparedQuery
 from parties.tests.factories import DinnerPartyFactory
@@ -147,6 +147,7 @@ def test_a_query_on_the_time_needs_the_time(cast):
 def test_the_party_access_check_agrees_with_the_orm_rules(cast, who):
     me, other, parties = cast
     viewer = viewer_called(who, me, other)
+    now = timezone.now()
     for party in parties.values():
         expected = list(
             DinnerParty.objects.visible_to(viewer)
@@ -154,11 +155,11 @@ def test_the_party_access_check_agrees_with_the_orm_rules(cast, who):
             .filter(pk=party.pk)
             .values_list("pk", "viewer_status", "viewer_cohosts")
         )
-        assert prepared(PARTY_ACCESS, viewer, None, pk=party.pk, invite_token="") == expected
-        by_link = prepared(PARTY_ACCESS, viewer, None, pk=0, invite_token=party.invite_token)
+        assert prepared(PARTY_ACCESS, viewer, now, pk=party.pk, invite_token="") == expected
+        by_link = prepared(PARTY_ACCESS, viewer, now, pk=0, invite_token=party.invite_token)
         assert [row[0] for row in by_link] == [party.pk]
-    assert prepared(PARTY_ACCESS, viewer, None, pk=0, invite_token="no-such-token") == []
-    assert prepared(PARTY_ACCESS, viewer, None, pk=10**9, invite_token="") == []
+    assert prepared(PARTY_ACCESS, viewer, now, pk=0, invite_token="no-such-token") == []
+    assert prepared(PARTY_ACCESS, viewer, now, pk=10**9, invite_token="") == []
 
 
 def test_a_visitors_query_has_no_conditions_on_a_viewer(cast):
@@ -184,3 +185,19 @@ def test_a_visitor_sees_public_parties_and_the_one_their_link_opens(cast):
     private = parties["mine-private"]
     by_link = DinnerParty.objects.visible_to(visitor, invite_token=private.invite_token)
     assert set(by_link.values_list("pk", flat=True)) == public | {private.pk}
+
+
+def test_rows_are_named_as_the_orm_names_them(cast):
+    """values() keeps the order it is given, fields and annotations mixed: each
+    column of a prepared row carries the name the ORM gives it."""
+    me, _other, parties = cast
+    now = timezone.now()
+    for party in parties.values():
+        orm = list(_party_access(me, now, party.pk, ""))
+        rows = PARTY_ACCESS.rows(viewer=me, now=now, pk=party.pk, invite_token="")
+        assert [list(row) for row in rows] == [list(row) for row in orm]
+        for row, expected in zip(rows, orm, strict=True):
+            for name in ("pk", "invite_token", "viewer_status", "host_id", "version"):
+                assert row[name] == expected[name], name
+            assert bool(row["viewer_cohosts"]) is expected["viewer_cohosts"]
+            assert bool(row["has_started"]) is expected["has_started"]
