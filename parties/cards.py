@@ -9,12 +9,16 @@ when their cards are not in the cache (`PageParties`)."""
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from parties.models import DinnerParty, Visibility
 from parties.prepared import PreparedQuery
+
+# Later than any party: where a page "after" a party no one may see starts.
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 # Cards also say "in 3 days": a cached card is at most this many seconds old.
 CARD_TTL = 300
@@ -31,12 +35,29 @@ CARD_FIELDS = (
 )
 
 
-def _listing(viewer, now, limit: int, offset: int, *, public_only: bool = False):
+def _listing(viewer, now, limit: int, offset: int, *, after: int = 0, public_only: bool = False):
     """A page of upcoming parties the viewer may see, soonest first, with their
     reply to each. The page's ids come first, from the listing index alone (for
     page 50 that is a thousand index entries, not a thousand parties with their
-    hosts and the viewer's replies); only its own rows are read in full."""
-    parties = DinnerParty.objects.upcoming(now)
+    hosts and the viewer's replies); only its own rows are read in full.
+
+    `after` (a party's id) starts the page just after that party instead of at
+    `offset` (keyset paging: page 50 reached by "Next" costs what page 1 does).
+    The party must be one the viewer may see, or the page is empty: a link
+    can't be used to learn when someone else's private party is."""
+    if after:
+        anchor = Subquery(
+            DinnerParty.objects.visible_to(viewer).filter(pk=after).values("starts_at")[:1]
+        )
+        # (starts_at, id) after the anchor's, and upcoming. One lower bound on
+        # starts_at, so the listing index seeks straight to it (SQLite uses one
+        # range condition per column); no anchor, no rows.
+        parties = DinnerParty.objects.filter(
+            Q(starts_at__gte=Greatest(Value(now), Coalesce(anchor, Value(NEVER)))),
+            Q(starts_at__gt=anchor) | Q(pk__gt=after),
+        )
+    else:
+        parties = DinnerParty.objects.upcoming(now)
     if public_only:
         parties = parties.filter(visibility=Visibility.PUBLIC)
     else:
@@ -50,8 +71,9 @@ def _listing(viewer, now, limit: int, offset: int, *, public_only: bool = False)
     )
 
 
-# The party list: upcoming parties the viewer may see.
-LISTING = PreparedQuery(_listing, shape=("limit", "offset"))
+# The party list: upcoming parties the viewer may see (from an offset, or after
+# a party: see `_listing`).
+LISTING = PreparedQuery(_listing, shape=("limit", "offset"), after=0)
 
 # The landing page: upcoming public parties. A visitor who is not logged in has
 # no id, so no reply and no co-hosting match.

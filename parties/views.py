@@ -58,9 +58,12 @@ class PartyListView(LoginRequiredMixin, ListView):
     def paginate_queryset(self, queryset, page_size: int):
         user, now = self.request.user, timezone.now()
         page = LookaheadPage.of_rows(
-            lambda limit, offset: LISTING.rows(viewer=user, now=now, limit=limit, offset=offset),
+            lambda limit, offset, after: LISTING.rows(
+                viewer=user, now=now, limit=limit, offset=offset, after=after
+            ),
             per_page=page_size,
             page=self.request.GET.get("page"),
+            after=self.request.GET.get("after"),
         )
         self.cards_key = cards_key(page.object_list, user, now)
         parties = PageParties([row["pk"] for row in page.object_list], load_cards(user))

@@ -58,6 +58,7 @@ def orm_listing(viewer, now):
 def prepared(query: PreparedQuery, viewer, now, **params):
     if query.shape:
         params = {"limit": 50, "offset": 0, **params}
+    params = {**{name: type(example)() for name, example in query.params.items()}, **params}
     rows = query.rows(viewer=viewer, now=now, **params)
     return [(r["pk"], r["viewer_status"], bool(r["viewer_cohosts"])) for r in rows]
 
@@ -140,7 +141,7 @@ def test_a_query_that_ignores_a_parameter_is_refused():
 
 def test_a_query_on_the_time_needs_the_time(cast):
     with pytest.raises(TypeError, match="now="):
-        LISTING.rows(viewer=AnonymousUser(), limit=1, offset=0)
+        LISTING.rows(viewer=AnonymousUser(), limit=1, offset=0, after=0)
 
 
 @pytest.mark.parametrize("who", ["me", "other", "stranger", "superuser"])

@@ -24,7 +24,9 @@ def test_the_party_list_reads_an_index_not_the_whole_table(page):
     call_command("seed_demo", parties=5_000, users=300, rsvps_per_party=10, verbosity=0)
     viewer = User.objects.get(username="guest-3")
 
-    plan = LISTING.explain(viewer=viewer, now=timezone.now(), limit=21, offset=(page - 1) * 20)
+    plan = LISTING.explain(
+        viewer=viewer, now=timezone.now(), limit=21, offset=(page - 1) * 20, after=0
+    )
 
     # The page's ids come from the listing index (however deep the page), its
     # rows by primary key; the parties table is never read whole. (A tiny
@@ -34,6 +36,21 @@ def test_the_party_list_reads_an_index_not_the_whole_table(page):
     assert "hashed SubPlan" not in plan, plan
 
 
+def test_a_deep_page_reached_by_next_reads_an_index_from_its_first_card():
+    call_command("seed_demo", parties=5_000, users=300, rsvps_per_party=10, verbosity=0)
+    viewer, now = User.objects.get(username="guest-3"), timezone.now()
+    page_49 = LISTING.rows(viewer=viewer, now=now, limit=20, offset=48 * 20, after=0)
+
+    plan = LISTING.explain(viewer=viewer, now=now, limit=21, offset=0, after=page_49[-1]["pk"])
+
+    # The ids come from the listing index starting at the last card of page 49
+    # (one index condition on starts_at, not a thousand entries skipped).
+    assert not re.search(r"Seq Scan on parties_dinnerparty\b(?!_)", plan), plan
+    listing = re.search(r"Index Only Scan using party_listing_idx.*\n\s*Index Cond: (.*)", plan)
+    assert listing, plan
+    assert listing.group(1).startswith("(starts_at >= GREATEST("), plan  # now or the anchor
+
+
 def test_the_party_list_query_is_prepared_once_and_planned_once():
     """Server-side binding with prepared statements (settings.py): a connection
     parses the list's query once, and PostgreSQL settles on one plan for it
@@ -41,7 +58,7 @@ def test_the_party_list_query_is_prepared_once_and_planned_once():
     call_command("seed_demo", parties=300, users=50, rsvps_per_party=5, verbosity=0)
     viewer = User.objects.get(username="guest-3")
     for _ in range(12):
-        LISTING.rows(viewer=viewer, now=timezone.now(), limit=21, offset=0)
+        LISTING.rows(viewer=viewer, now=timezone.now(), limit=21, offset=0, after=0)
 
     with connection.cursor() as cursor:
         cursor.execute(

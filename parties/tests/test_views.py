@@ -136,6 +136,85 @@ def test_list_pages_hold_twenty_parties(guest_client):
     assert guest_client.get(reverse("parties:list"), {"page": "0"}).status_code == 404
 
 
+def titles_on(response, parties) -> list[str]:
+    """Which of `parties` the page shows, in its order (also for a page served
+    from the cache, which has no context)."""
+    text = page_text(response)
+    found = {party.title: text.find(f"{party.title} ") for party in parties}
+    return sorted((t for t, at in found.items() if at >= 0), key=found.__getitem__)
+
+
+def next_link(response) -> str:
+    found = re.search(r'href="(\?page=\d+&amp;after=\d+)">Next<', response.content.decode())
+    assert found, "no Next link"
+    return html.unescape(found.group(1))
+
+
+def test_next_links_carry_the_last_card_and_lead_to_the_same_pages(guest_client):
+    now = timezone.now()
+    parties = [DinnerPartyFactory(starts_at=now + timedelta(hours=1 + i)) for i in range(45)]
+    # Two parties at the same time straddle pages 2 and 3: ties go by id.
+    parties[39].starts_at = parties[40].starts_at = now + timedelta(days=9)
+    DinnerParty.objects.bulk_update(parties[39:41], ["starts_at"])
+    parties = list(DinnerParty.objects.order_by("starts_at", "pk"))
+    url = reverse("parties:list")
+
+    first = guest_client.get(url)
+    assert next_link(first) == f"?page=2&after={parties[19].pk}"
+    second = guest_client.get(url + next_link(first))
+    third = guest_client.get(url + next_link(second))
+
+    assert list(second.context["parties"]) == parties[20:40]
+    assert list(third.context["parties"]) == parties[40:]
+    assert "Page 3" in page_text(third)
+    # The same page by its number alone, as typed or bookmarked.
+    by_number = guest_client.get(url, {"page": 3})
+    assert titles_on(by_number, parties) == [party.title for party in parties[40:]]
+
+
+def test_a_party_added_meanwhile_does_not_repeat_a_card_on_the_next_page(guest_client):
+    now = timezone.now()
+    parties = [DinnerPartyFactory(starts_at=now + timedelta(hours=1 + i)) for i in range(30)]
+    url = reverse("parties:list")
+    first = guest_client.get(url)
+
+    DinnerPartyFactory(title="Sooner", starts_at=now + timedelta(minutes=30))
+    second = guest_client.get(url + next_link(first))
+
+    assert list(second.context["parties"]) == parties[20:]
+
+
+@pytest.mark.parametrize(
+    "after",
+    ["", "x" * 500, "abc", "-5", "1.5", "٣", "1 OR 1=1", "<script>alert(1)</script>", "0"],
+)
+def test_a_mangled_next_link_still_opens_the_page_by_its_number(guest_client, after):
+    now = timezone.now()
+    parties = [DinnerPartyFactory(starts_at=now + timedelta(hours=1 + i)) for i in range(25)]
+
+    response = guest_client.get(reverse("parties:list"), {"page": 2, "after": after})
+
+    assert response.status_code == 200
+    assert titles_on(response, parties) == [party.title for party in parties[20:]]
+
+
+def test_a_next_link_after_a_party_gone_or_unseen_opens_the_page_by_its_number(guest_client):
+    """A link naming someone else's private party tells nothing about when it is:
+    the page is the one its number gives."""
+    now = timezone.now()
+    parties = [DinnerPartyFactory(starts_at=now + timedelta(hours=1 + i)) for i in range(25)]
+    secret = DinnerPartyFactory(visibility="private", starts_at=now + timedelta(hours=24))
+    gone = DinnerPartyFactory(starts_at=now + timedelta(hours=3))
+    gone_pk = gone.pk
+    gone.delete()
+    url = reverse("parties:list")
+
+    for after in (secret.pk, gone_pk, 10**12):
+        response = guest_client.get(url, {"page": 2, "after": after})
+        assert response.status_code == 200
+        assert titles_on(response, [*parties, secret]) == [p.title for p in parties[20:]]
+
+
 def test_list_badges_say_seats_left_or_full(guest_client):
     full = DinnerPartyFactory(title="Full one", seats=1)
     going(full, UserFactory())
