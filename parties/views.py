@@ -226,11 +226,12 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 
     @property
     def is_host(self) -> bool:
-        return self.object.host_id == self.request.user.pk or self.request.user.is_superuser
+        return self.access["host_id"] == self.request.user.pk or self.request.user.is_superuser
 
     @property
     def can_manage(self) -> bool:
-        return self.is_host or bool(self.object.viewer_cohosts)
+        """The host, a superuser or a co-host: they get the hosts' tools."""
+        return self.is_host or bool(self.access["viewer_cohosts"])
 
     @property
     def replies_open(self) -> bool:
@@ -299,10 +300,9 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         """What a guest's party page shows, for its cache key, from the access
         check's row. The hosts' page (guests' diets, forms for the menu) and a
         reply with errors are not cached."""
-        access, user = self.access, self.request.user
-        hosting = access["host_id"] == user.pk or user.is_superuser or access["viewer_cohosts"]
-        if hosting or self.rsvp_form is not None:
+        if self.can_manage or self.rsvp_form is not None:
             return None
+        access, user = self.access, self.request.user
         return (
             # The menu bar, and what the menu warns this guest about.
             (user.pk, user.username, user.is_staff, user.timezone),
