@@ -9,14 +9,16 @@ SQL Django wrote, and runs it with the real values. The rules stay written
 once, in the ORM (`DinnerPartyQuerySet`); only the compiling is skipped.
 """
 
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 from accounts.models import User
 
@@ -25,6 +27,23 @@ STAND_IN_USER_PK = -7_654_321
 STAND_IN_NOW = datetime(2001, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
 STAND_IN_INT = -7_654_000  # minus the parameter's position
 STAND_IN_STR = "\x1fstand-in:{}\x1f"
+
+
+def _stand_in(params: dict[str, int | str], name: str) -> int | str:
+    """The value a parameter is compiled with, unique to it (found again by value)."""
+    position = list(params).index(name)
+    if isinstance(params[name], int):
+        return STAND_IN_INT - position
+    return STAND_IN_STR.format(name)
+
+
+def _slots(params: list, by_value: dict[Any, str], given: Any) -> list[str | None]:
+    """Which input each compiled SQL parameter is (None: a constant of the query)."""
+    slots = [by_value.get(value) for value in params]
+    missing = set(given) - set(slots)
+    if missing:
+        raise ImproperlyConfigured(f"The prepared query ignores {sorted(missing)}.")
+    return slots
 
 
 class PreparedQuery:
@@ -53,10 +72,7 @@ class PreparedQuery:
         self._compiled: dict[tuple, tuple[str, list, list[str | None], list[str]]] = {}
 
     def _stand_in(self, name: str) -> int | str:
-        position = list(self.params).index(name)
-        if isinstance(self.params[name], int):
-            return STAND_IN_INT - position
-        return STAND_IN_STR.format(name)
+        return _stand_in(self.params, name)
 
     def _compile(self, using: str, viewer_kind: str, given: tuple[str, ...], shape: tuple) -> tuple:
         key = (using, viewer_kind, given, shape)
@@ -81,10 +97,7 @@ class PreparedQuery:
             by_value.update({stand_ins[name]: name for name in given})
             if isinstance(now_param, str):
                 by_value[now_param] = "now"
-            slots = [by_value.get(value) for value in params]
-            missing = set(given) - set(slots)
-            if missing:
-                raise ImproperlyConfigured(f"The prepared query ignores {sorted(missing)}.")
+            slots = _slots(params, by_value, given)
             # The columns' names in the order the SQL selects them (values() keeps
             # the order it was given, fields and annotations mixed).
             names = [alias for _expression, _sql, alias in compiler.select]
@@ -154,3 +167,90 @@ class PreparedQuery:
         with connections[using].cursor() as cursor:
             cursor.execute(f"{prefix} {sql}", values)
             return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
+
+
+class PreparedGet:
+    """`get(**params)`: the one model instance a queryset finds (with the rows its
+    `select_related()` joins), loaded as `QuerySet.get()` loads it, by SQL the ORM
+    compiled once per process.
+
+    For the few lookups by key that every reply or page view repeats: compiling
+    one with `select_related` takes the ORM ~0.4 ms, running it ~0.05 ms.
+    `build(**params)` returns the queryset; `params` name its inputs with an
+    example value (int or str), as for `PreparedQuery`. Instances are made as
+    `ModelIterable` makes them (converters, `from_db`, related populators), so
+    they behave exactly like the ORM's; querysets with annotations or known
+    related objects are refused."""
+
+    def __init__(self, build: Callable[..., QuerySet], **params: int | str) -> None:
+        self.build = build
+        self.params = params
+        self._compiled: dict[str, _CompiledGet] = {}
+
+    def _compile(self, using: str) -> "_CompiledGet":
+        if using not in self._compiled:
+            stand_ins = {name: _stand_in(self.params, name) for name in self.params}
+            queryset = self.build(**stand_ins)
+            if queryset.query.annotation_select or queryset._known_related_objects:
+                raise ImproperlyConfigured("A prepared get loads plain model rows only.")
+            self._compiled[using] = _CompiledGet(queryset[:2], using, stand_ins)
+        return self._compiled[using]
+
+    def get(self, *, using: str | None = None, **params: int | str) -> Model:
+        """The instance, or the model's DoesNotExist (MultipleObjectsReturned if
+        the queryset finds more than one), as `QuerySet.get()` raises them."""
+        if set(params) != set(self.params):
+            raise TypeError(f"A prepared get takes {sorted(self.params)}, got {sorted(params)}.")
+        using = using or DEFAULT_DB_ALIAS
+        return self._compile(using).get(params)
+
+
+class _CompiledGet:
+    def __init__(self, queryset: QuerySet, using: str, stand_ins: dict[str, int | str]) -> None:
+        self.model = queryset.model
+        self.using = using
+        self.compiler = queryset.query.get_compiler(using)
+        self.sql, params = self.compiler.as_sql()  # also fills select and klass_info
+        self.params = list(params)
+        self.slots = _slots(
+            self.params, {value: name for name, value in stand_ins.items()}, stand_ins
+        )
+        features = connections[using].features
+        self.for_update = queryset.query.select_for_update and features.has_select_for_update
+        self.fetch_mode = queryset._fetch_mode
+        select, klass_info = self.compiler.select, self.compiler.klass_info
+        fields = klass_info["select_fields"]
+        self.model_cols = slice(fields[0], fields[-1] + 1)
+        self.init_list = [column[0].target.attname for column in select[self.model_cols]]
+        self.related = get_related_populators(klass_info, select, using, self.fetch_mode)
+
+    def get(self, values: dict[str, int | str]) -> Model:
+        connection = connections[self.using]
+        if self.for_update and connection.get_autocommit():  # as the ORM checks it
+            raise transaction.TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        params = [
+            value if slot is None else values[slot]
+            for value, slot in zip(self.params, self.slots, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            raise self.model.DoesNotExist(
+                f"{self.model._meta.object_name} matching query does not exist."
+            )
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(
+                f"get() returned more than one {self.model._meta.object_name}."
+            )
+        row = next(self.compiler.results_iter([rows]))
+        instance = self.model.from_db(
+            self.using, self.init_list, row[self.model_cols], fetch_mode=self.fetch_mode
+        )
+        if self.fetch_mode.track_peers:
+            instance._state.peers = [weakref.ref(instance)]
+        for populator in self.related:
+            populator.populate(row, instance)
+        return instance

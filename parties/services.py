@@ -28,6 +28,7 @@ from parties.models import (
     RSVPStatus,
     new_invite_token,
 )
+from parties.prepared import PreparedGet
 
 
 class RsvpError(Exception):
@@ -53,6 +54,17 @@ class RsvpOutcome:
         return self.rsvp.status
 
 
+# The statements every reply runs, compiled once (see parties/prepared.py).
+LOCKED_PARTY = PreparedGet(
+    lambda pk: DinnerParty.objects.select_for_update().select_related("host").filter(pk=pk), pk=0
+)
+REPLY = PreparedGet(
+    lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
+    party_id=0,
+    guest_id=0,
+)
+
+
 def _locked(party: DinnerParty, *, bump_version: bool = True) -> DinnerParty:
     """Lock the party's row for this transaction and move its version on: the
     caller is about to change what its page shows (see `DinnerParty.version`).
@@ -60,7 +72,7 @@ def _locked(party: DinnerParty, *, bump_version: bool = True) -> DinnerParty:
     (`bump_version=False`), saving a statement."""
     if bump_version:
         DinnerParty.objects.filter(pk=party.pk).update(version=F("version") + 1)
-    return DinnerParty.objects.select_for_update().select_related("host").get(pk=party.pk)
+    return LOCKED_PARTY.get(pk=party.pk)
 
 
 def _touch(parties) -> None:
@@ -177,7 +189,7 @@ def rsvp_submit(
         if refusal:
             raise RsvpError(refusal)
         try:  # one at most (rsvp_one_per_guest_per_party)
-            rsvp = RSVP.objects.get(party=party, guest=guest)
+            rsvp = REPLY.get(party_id=party.pk, guest_id=guest.pk)
         except RSVP.DoesNotExist:
             rsvp = RSVP(party=party, guest=guest)
         previous_status = rsvp.status

@@ -1,20 +1,23 @@
 """The party list's lean query (`LISTING`, compiled once) finds exactly what the
-ORM rules it is built from find, for every kind of viewer, page and time."""
+ORM rules it is built from find, for every kind of viewer, page and time; the
+lookups by key compiled once (`PreparedGet`) load what `QuerySet.get()` loads."""
 
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from parties import services
+from parties import notifications, services
 from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING, _party_access
-from parties.models import DinnerParty, RSVPStatus, Visibility
-from parties.prepared import PreparedQuery
+from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility
+from parties.prepared import PreparedGet, PreparedQuery
 from parties.tests.factories import DinnerPartyFactory
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +205,62 @@ def test_rows_are_named_as_the_orm_names_them(cast):
                 assert row[name] == expected[name], name
             assert bool(row["viewer_cohosts"]) is expected["viewer_cohosts"]
             assert bool(row["has_started"]) is expected["has_started"]
+
+
+# --- PreparedGet: model instances by SQL compiled once --------------------------
+
+
+def field_values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_a_prepared_get_loads_what_the_orm_loads_with_its_joined_rows(cast):
+    me, _other, parties = cast
+    reply = parties["public"].rsvps.get(guest=me)
+    reply.plus_one_diets = ["vegan"]  # a JSON field, converted back on loading
+    reply.save()
+    loaded = notifications.RSVP_FOR_EMAIL.get(pk=reply.pk)
+    expected = RSVP.objects.select_related("party__host", "guest").get(pk=reply.pk)
+    assert field_values(loaded) == field_values(expected)
+    assert loaded.plus_one_diets == ["vegan"]
+    with CaptureQueriesContext(connection) as queries:  # the joined rows came with it
+        assert field_values(loaded.party) == field_values(expected.party)
+        assert field_values(loaded.party.host) == field_values(expected.party.host)
+        assert field_values(loaded.guest) == field_values(expected.guest)
+    assert len(queries) == 0
+    assert loaded._state.adding is False
+    assert loaded._state.db == "default"
+
+
+def test_a_prepared_get_raises_as_queryset_get_does(cast):
+    me, _other, parties = cast
+    with pytest.raises(RSVP.DoesNotExist):
+        notifications.RSVP_FOR_EMAIL.get(pk=987_654)
+    many = PreparedGet(lambda host_id: DinnerParty.objects.filter(host_id=host_id), host_id=0)
+    with pytest.raises(DinnerParty.MultipleObjectsReturned):
+        many.get(host_id=parties["public"].host_id)
+    assert services.REPLY.get(party_id=parties["public"].pk, guest_id=me.pk).status == "going"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_locking_get_needs_a_transaction(cast):
+    """As `select_for_update()` does where the database locks rows (PostgreSQL)."""
+    _me, _other, parties = cast
+    party = parties["public"]
+    if connection.features.has_select_for_update:
+        with pytest.raises(TransactionManagementError):
+            services.LOCKED_PARTY.get(pk=party.pk)
+    with transaction.atomic():
+        locked = services.LOCKED_PARTY.get(pk=party.pk)
+    assert (locked.pk, locked.host.username) == (party.pk, "other")
+
+
+def test_a_prepared_get_checks_its_inputs():
+    ignores = PreparedGet(lambda pk: DinnerParty.objects.all(), pk=0)
+    with pytest.raises(ImproperlyConfigured, match="ignores"):
+        ignores.get(pk=1)
+    with pytest.raises(TypeError, match="takes"):
+        services.REPLY.get(party_id=1)
+    annotated = PreparedGet(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=0)
+    with pytest.raises(ImproperlyConfigured, match="plain model rows"):
+        annotated.get(pk=1)
