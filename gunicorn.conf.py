@@ -4,12 +4,14 @@ import multiprocessing
 import os
 
 _cores = multiprocessing.cpu_count()
-_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-# Measured best here: one worker per core on SQLite (one writer at a time anyway),
-# two per core on PostgreSQL. WEB_CONCURRENCY overrides.
-workers = int(os.environ.get("WEB_CONCURRENCY", str(_cores * (2 if _postgres else 1))))
+# One worker per core, on SQLite (one writer at a time anyway) and on PostgreSQL:
+# with prepared statements a worker hardly waits for a local PostgreSQL, and two
+# per core measured 10-25% slower on every endpoint (bench/, 2 cores). With the
+# database on another machine, workers wait on the network: measure more there.
+# WEB_CONCURRENCY overrides.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(_cores)))
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
