@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from dinnerparty.prepared import PreparedQuery
 from parties.models import DinnerParty, Visibility
-from parties.prepared import PreparedQuery
 
 # Later than any party: where a page "after" a party no one may see starts.
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)

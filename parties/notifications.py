@@ -16,8 +16,8 @@ from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dinnerparty.prepared import PreparedGet
 from parties.models import RSVP, Announcement, DinnerParty, RSVPStatus, audience_statuses
-from parties.prepared import PreparedGet
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
+from dinnerparty.prepared import PreparedGet
 from parties import notifications
 from parties.food import COURSE_PLURALS, Course
 from parties.models import (
@@ -28,7 +29,6 @@ from parties.models import (
     RSVPStatus,
     new_invite_token,
 )
-from parties.prepared import PreparedGet
 
 
 class RsvpError(Exception):
@@ -54,7 +54,7 @@ class RsvpOutcome:
         return self.rsvp.status
 
 
-# The statements every reply runs, compiled once (see parties/prepared.py).
+# The statements every reply runs, compiled once (see dinnerparty/prepared.py).
 LOCKED_PARTY = PreparedGet(
     lambda pk: DinnerParty.objects.select_for_update().select_related("host").filter(pk=pk), pk=0
 )

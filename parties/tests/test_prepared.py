@@ -14,10 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from dinnerparty.prepared import PreparedGet, PreparedQuery
 from parties import notifications, services
 from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING, _party_access
 from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility
-from parties.prepared import PreparedGet, PreparedQuery
 from parties.tests.factories import DinnerPartyFactory
 
 pytestmark = pytest.mark.django_db
