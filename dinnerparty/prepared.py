@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, sql
 from django.db.models.query import get_related_populators
 
 from accounts.models import User
@@ -254,3 +254,49 @@ class _CompiledGet:
         for populator in self.related:
             populator.populate(row, instance)
         return instance
+
+
+class PreparedUpdate:
+    """`run(**params)`: `queryset.update(**changes)` for `build(**params)` =
+    (queryset, changes), by SQL compiled once per process; the rows changed.
+
+    For the counters every reply moves (`F("seats_taken") + delta`). Inputs are
+    ints only: they reach the SQL as they are, with no field conversion."""
+
+    def __init__(
+        self, build: Callable[..., tuple[QuerySet, dict[str, Any]]], **params: int
+    ) -> None:
+        if not all(isinstance(example, int) for example in params.values()):
+            raise ImproperlyConfigured("A prepared update takes int inputs only.")
+        self.build = build
+        self.params = params
+        self._compiled: dict[str, tuple[str, list, list[str | None]]] = {}
+
+    def _compile(self, using: str) -> tuple[str, list, list[str | None]]:
+        if using not in self._compiled:
+            stand_ins = {name: _stand_in(self.params, name) for name in self.params}
+            queryset, changes = self.build(**stand_ins)
+            query = queryset.query.chain(sql.UpdateQuery)
+            query.add_update_values(changes)
+            if query.related_updates:
+                raise ImproperlyConfigured("A prepared update changes one table only.")
+            statement, params = query.get_compiler(using).as_sql()
+            by_value = {value: name for name, value in stand_ins.items()}
+            self._compiled[using] = (statement, list(params), _slots(params, by_value, stand_ins))
+        return self._compiled[using]
+
+    def run(self, *, using: str | None = None, **params: int) -> int:
+        if set(params) != set(self.params):
+            raise TypeError(f"A prepared update takes {sorted(self.params)}, got {sorted(params)}.")
+        using = using or DEFAULT_DB_ALIAS
+        statement, values, slots = self._compile(using)
+        values = [
+            value if slot is None else int(params[slot])
+            for value, slot in zip(values, slots, strict=True)
+        ]
+        with (
+            transaction.mark_for_rollback_on_error(using),  # as QuerySet.update()
+            connections[using].cursor() as cursor,
+        ):
+            cursor.execute(statement, values)
+            return cursor.rowcount

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from dinnerparty.prepared import PreparedGet
+from dinnerparty.prepared import PreparedGet, PreparedUpdate
 from parties import notifications
 from parties.food import COURSE_PLURALS, Course
 from parties.models import (
@@ -58,6 +58,15 @@ class RsvpOutcome:
 LOCKED_PARTY = PreparedGet(
     lambda pk: DinnerParty.objects.select_for_update().select_related("host").filter(pk=pk), pk=0
 )
+SEATS_AND_VERSION = PreparedUpdate(
+    lambda pk, seats, version: (
+        DinnerParty.objects.filter(pk=pk),
+        {"seats_taken": F("seats_taken") + seats, "version": F("version") + version},
+    ),
+    pk=0,
+    seats=0,
+    version=0,
+)
 REPLY = PreparedGet(
     lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
     party_id=0,
@@ -71,7 +80,7 @@ def _locked(party: DinnerParty, *, bump_version: bool = True) -> DinnerParty:
     A caller that updates the row anyway may move it on there instead
     (`bump_version=False`), saving a statement."""
     if bump_version:
-        DinnerParty.objects.filter(pk=party.pk).update(version=F("version") + 1)
+        SEATS_AND_VERSION.run(pk=party.pk, seats=0, version=1)
     return LOCKED_PARTY.get(pk=party.pk)
 
 
@@ -152,11 +161,8 @@ def leave_notices(notices: Iterable[Notice]) -> None:
 
 
 def _change_seats_taken(party: DinnerParty, delta: int, *, bump_version: bool = False) -> None:
-    changes = {"seats_taken": F("seats_taken") + delta} if delta else {}
-    if bump_version:
-        changes["version"] = F("version") + 1
-    if changes:
-        DinnerParty.objects.filter(pk=party.pk).update(**changes)
+    if delta or bump_version:
+        SEATS_AND_VERSION.run(pk=party.pk, seats=delta, version=int(bump_version))
         party.seats_taken += delta
 
 

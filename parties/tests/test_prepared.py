@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from dinnerparty.prepared import PreparedGet, PreparedQuery
+from dinnerparty.prepared import PreparedGet, PreparedQuery, PreparedUpdate
 from parties import notifications, services
 from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING, _party_access
 from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility
@@ -264,3 +264,28 @@ def test_a_prepared_get_checks_its_inputs():
     annotated = PreparedGet(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=0)
     with pytest.raises(ImproperlyConfigured, match="plain model rows"):
         annotated.get(pk=1)
+
+
+# --- PreparedUpdate: counters moved by SQL compiled once ----------------------
+
+
+def test_a_prepared_update_changes_what_queryset_update_changes(cast):
+    _me, _other, parties = cast
+    party = parties["public"]
+    before = DinnerParty.objects.values("seats_taken", "version").get(pk=party.pk)
+    assert services.SEATS_AND_VERSION.run(pk=party.pk, seats=2, version=1) == 1
+    after = DinnerParty.objects.values("seats_taken", "version").get(pk=party.pk)
+    assert after == {"seats_taken": before["seats_taken"] + 2, "version": before["version"] + 1}
+    assert services.SEATS_AND_VERSION.run(pk=party.pk, seats=-2, version=0) == 1
+    assert DinnerParty.objects.get(pk=party.pk).seats_taken == before["seats_taken"]
+    assert services.SEATS_AND_VERSION.run(pk=987_654, seats=1, version=1) == 0  # no such party
+
+
+def test_a_prepared_update_checks_its_inputs():
+    with pytest.raises(ImproperlyConfigured, match="int inputs"):
+        PreparedUpdate(lambda title: (DinnerParty.objects.all(), {"title": title}), title="")
+    ignores = PreparedUpdate(lambda pk: (DinnerParty.objects.all(), {"seats": 5}), pk=0)
+    with pytest.raises(ImproperlyConfigured, match="ignores"):
+        ignores.run(pk=1)
+    with pytest.raises(TypeError, match="takes"):
+        services.SEATS_AND_VERSION.run(pk=1)
