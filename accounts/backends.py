@@ -4,9 +4,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 
-from dinnerparty.prepared import PreparedGet
+from dinnerparty.prepared import PreparedObjects
 
-USER_BY_PK = PreparedGet(lambda pk: get_user_model()._default_manager.filter(pk=pk), pk=0)
+USER_BY_PK = PreparedObjects(lambda pk: get_user_model()._default_manager.filter(pk=pk), pk=0)
 
 
 class EmailOrUsernameBackend(ModelBackend):

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model, QuerySet, sql
+from django.db.models.deletion import Collector
 from django.db.models.query import get_related_populators
 
 from accounts.models import User
@@ -169,43 +170,62 @@ class PreparedQuery:
             return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
 
 
-class PreparedGet:
-    """`get(**params)`: the one model instance a queryset finds (with the rows its
-    `select_related()` joins), loaded as `QuerySet.get()` loads it, by SQL the ORM
-    compiled once per process.
+class PreparedObjects:
+    """`get(**params)` / `all(**params)`: the model instances a queryset finds
+    (with the rows its `select_related()` joins), loaded as the ORM loads them, by
+    SQL compiled once per process.
 
-    For the few lookups by key that every reply or page view repeats: compiling
-    one with `select_related` takes the ORM ~0.4 ms, running it ~0.05 ms.
-    `build(**params)` returns the queryset; `params` name its inputs with an
-    example value (int or str), as for `PreparedQuery`. Instances are made as
-    `ModelIterable` makes them (converters, `from_db`, related populators), so
-    they behave exactly like the ORM's; querysets with annotations or known
-    related objects are refused."""
+    For the few lookups that every reply or page view repeats: compiling one with
+    `select_related` takes the ORM ~0.4 ms, running it ~0.05 ms. `build(**params)`
+    returns the queryset; `params` name its inputs with an example value (int or
+    str), as for `PreparedQuery`. Instances are made as `ModelIterable` makes
+    them (converters, `from_db`, related populators, fetch mode), so they behave
+    exactly like the ORM's; querysets with annotations or known related objects
+    are refused."""
 
     def __init__(self, build: Callable[..., QuerySet], **params: int | str) -> None:
         self.build = build
         self.params = params
-        self._compiled: dict[str, _CompiledGet] = {}
+        self._compiled: dict[tuple[str, bool], _CompiledObjects] = {}
 
-    def _compile(self, using: str) -> "_CompiledGet":
-        if using not in self._compiled:
+    def _compile(self, using: str, *, for_get: bool) -> "_CompiledObjects":
+        key = (using, for_get)
+        if key not in self._compiled:
             stand_ins = {name: _stand_in(self.params, name) for name in self.params}
             queryset = self.build(**stand_ins)
             if queryset.query.annotation_select or queryset._known_related_objects:
-                raise ImproperlyConfigured("A prepared get loads plain model rows only.")
-            self._compiled[using] = _CompiledGet(queryset[:2], using, stand_ins)
-        return self._compiled[using]
+                raise ImproperlyConfigured("Prepared objects are plain model rows only.")
+            if for_get:  # as QuerySet.get(): enough rows to tell one from many
+                queryset = queryset[:2]
+            self._compiled[key] = _CompiledObjects(queryset, using, stand_ins)
+        return self._compiled[key]
+
+    def _check(self, params: dict) -> None:
+        if set(params) != set(self.params):
+            raise TypeError(f"Prepared objects take {sorted(self.params)}, got {sorted(params)}.")
 
     def get(self, *, using: str | None = None, **params: int | str) -> Model:
         """The instance, or the model's DoesNotExist (MultipleObjectsReturned if
         the queryset finds more than one), as `QuerySet.get()` raises them."""
-        if set(params) != set(self.params):
-            raise TypeError(f"A prepared get takes {sorted(self.params)}, got {sorted(params)}.")
-        using = using or DEFAULT_DB_ALIAS
-        return self._compile(using).get(params)
+        self._check(params)
+        compiled = self._compile(using or DEFAULT_DB_ALIAS, for_get=True)
+        found = compiled.load(params)
+        model = compiled.model
+        if not found:
+            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        if len(found) > 1:
+            raise model.MultipleObjectsReturned(
+                f"get() returned more than one {model._meta.object_name}."
+            )
+        return found[0]
+
+    def all(self, *, using: str | None = None, **params: int | str) -> list[Model]:
+        """Every instance the queryset finds, in its order."""
+        self._check(params)
+        return self._compile(using or DEFAULT_DB_ALIAS, for_get=False).load(params)
 
 
-class _CompiledGet:
+class _CompiledObjects:
     def __init__(self, queryset: QuerySet, using: str, stand_ins: dict[str, int | str]) -> None:
         self.model = queryset.model
         self.using = using
@@ -224,7 +244,7 @@ class _CompiledGet:
         self.init_list = [column[0].target.attname for column in select[self.model_cols]]
         self.related = get_related_populators(klass_info, select, using, self.fetch_mode)
 
-    def get(self, values: dict[str, int | str]) -> Model:
+    def load(self, values: dict[str, int | str]) -> list[Model]:
         connection = connections[self.using]
         if self.for_update and connection.get_autocommit():  # as the ORM checks it
             raise transaction.TransactionManagementError(
@@ -238,22 +258,65 @@ class _CompiledGet:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if not rows:
-            raise self.model.DoesNotExist(
-                f"{self.model._meta.object_name} matching query does not exist."
+            return []
+        instances, peers = [], []
+        for row in self.compiler.results_iter([rows]):
+            instance = self.model.from_db(
+                self.using, self.init_list, row[self.model_cols], fetch_mode=self.fetch_mode
             )
-        if len(rows) > 1:
-            raise self.model.MultipleObjectsReturned(
-                f"get() returned more than one {self.model._meta.object_name}."
-            )
-        row = next(self.compiler.results_iter([rows]))
-        instance = self.model.from_db(
-            self.using, self.init_list, row[self.model_cols], fetch_mode=self.fetch_mode
-        )
-        if self.fetch_mode.track_peers:
-            instance._state.peers = [weakref.ref(instance)]
-        for populator in self.related:
-            populator.populate(row, instance)
-        return instance
+            if self.fetch_mode.track_peers:
+                peers.append(weakref.ref(instance))
+                instance._state.peers = peers
+            for populator in self.related:
+                populator.populate(row, instance)
+            instances.append(instance)
+        return instances
+
+
+class PreparedDelete:
+    """`run(**params)`: `build(**params).delete()` by SQL compiled once per
+    process, for a model Django deletes with one DELETE (no cascades, no delete
+    signals: checked when compiled); the rows deleted."""
+
+    def __init__(self, build: Callable[..., QuerySet], **params: int) -> None:
+        if not all(isinstance(example, int) for example in params.values()):
+            raise ImproperlyConfigured("A prepared delete takes int inputs only.")
+        self.build = build
+        self.params = params
+        self._compiled: dict[str, tuple[str, list, list[str | None]]] = {}
+
+    def _compile(self, using: str) -> tuple[str, list, list[str | None]]:
+        if using not in self._compiled:
+            stand_ins = {name: _stand_in(self.params, name) for name in self.params}
+            queryset = self.build(**stand_ins)
+            if not Collector(using=using, origin=queryset).can_fast_delete(queryset):
+                raise ImproperlyConfigured("A prepared delete can't cascade or send signals.")
+            query = queryset.query.clone()
+            query.__class__ = sql.DeleteQuery  # as QuerySet._raw_delete()
+            statement, params = query.get_compiler(using).as_sql()
+            by_value = {value: name for name, value in stand_ins.items()}
+            self._compiled[using] = (statement, list(params), _slots(params, by_value, stand_ins))
+        return self._compiled[using]
+
+    def run(self, *, using: str | None = None, **params: int) -> int:
+        if set(params) != set(self.params):
+            raise TypeError(f"A prepared delete takes {sorted(self.params)}, got {sorted(params)}.")
+        using = using or DEFAULT_DB_ALIAS
+        return _execute(using, *self._compile(using), params)
+
+
+def _execute(using: str, statement: str, values: list, slots: list, params: dict) -> int:
+    """Run a compiled write with these int inputs; the rows it changed."""
+    values = [
+        value if slot is None else int(params[slot])
+        for value, slot in zip(values, slots, strict=True)
+    ]
+    with (
+        transaction.mark_for_rollback_on_error(using),  # as QuerySet.update() and delete()
+        connections[using].cursor() as cursor,
+    ):
+        cursor.execute(statement, values)
+        return cursor.rowcount
 
 
 class PreparedUpdate:
@@ -289,14 +352,4 @@ class PreparedUpdate:
         if set(params) != set(self.params):
             raise TypeError(f"A prepared update takes {sorted(self.params)}, got {sorted(params)}.")
         using = using or DEFAULT_DB_ALIAS
-        statement, values, slots = self._compile(using)
-        values = [
-            value if slot is None else int(params[slot])
-            for value, slot in zip(values, slots, strict=True)
-        ]
-        with (
-            transaction.mark_for_rollback_on_error(using),  # as QuerySet.update()
-            connections[using].cursor() as cursor,
-        ):
-            cursor.execute(statement, values)
-            return cursor.rowcount
+        return _execute(using, *self._compile(using), params)

@@ -16,7 +16,7 @@ from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from dinnerparty.prepared import PreparedGet
+from dinnerparty.prepared import PreparedObjects
 from parties.models import RSVP, Announcement, DinnerParty, RSVPStatus, audience_statuses
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def venue_for_guest(party: DinnerParty, rsvp: RSVP, *, cohost_ids: set[int] | No
 
 
 # Every reply's emails load it (compiling this join costs the ORM ~0.4 ms a time).
-RSVP_FOR_EMAIL = PreparedGet(
+RSVP_FOR_EMAIL = PreparedObjects(
     lambda pk: RSVP.objects.select_related("party__host", "guest").filter(pk=pk), pk=0
 )
 

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from dinnerparty.prepared import PreparedGet, PreparedUpdate
+from dinnerparty.prepared import PreparedDelete, PreparedObjects, PreparedUpdate
 from parties import notifications
 from parties.food import COURSE_PLURALS, Course
 from parties.models import (
@@ -55,7 +55,7 @@ class RsvpOutcome:
 
 
 # The statements every reply runs, compiled once (see dinnerparty/prepared.py).
-LOCKED_PARTY = PreparedGet(
+LOCKED_PARTY = PreparedObjects(
     lambda pk: DinnerParty.objects.select_for_update().select_related("host").filter(pk=pk), pk=0
 )
 SEATS_AND_VERSION = PreparedUpdate(
@@ -67,7 +67,20 @@ SEATS_AND_VERSION = PreparedUpdate(
     seats=0,
     version=0,
 )
-REPLY = PreparedGet(
+WAITLIST = PreparedObjects(
+    lambda party_id: RSVP.objects.filter(party_id=party_id, status=RSVPStatus.WAITLISTED).order_by(
+        "waitlisted_at", "pk"
+    ),
+    party_id=0,
+)
+RELEASED_CLAIMS = PreparedDelete(
+    lambda party_id, guest_id: Dish.objects.filter(
+        party_id=party_id, added_by_id=guest_id, slot__isnull=False
+    ),
+    party_id=0,
+    guest_id=0,
+)
+REPLY = PreparedObjects(
     lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
     party_id=0,
     guest_id=0,
@@ -125,8 +138,7 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
     promoted: list[RSVP] = []
     if free <= 0:
         return promoted
-    waiting = RSVP.objects.filter(party=party, status=RSVPStatus.WAITLISTED)
-    for rsvp in waiting.order_by("waitlisted_at", "pk"):
+    for rsvp in WAITLIST.all(party_id=party.pk):
         if rsvp.seats_needed <= free:
             free -= rsvp.seats_needed
             rsvp.status = RSVPStatus.GOING
@@ -335,7 +347,9 @@ ANNOUNCEMENTS_PER_DAY = 5
 
 
 def _release_claims(*, party_id: int, guest_ids: list[int]) -> None:
-    Dish.objects.filter(party_id=party_id, added_by_id__in=guest_ids, slot__isnull=False).delete()
+    """These guests no longer bring the potluck dishes they claimed."""
+    for guest_id in guest_ids:
+        RELEASED_CLAIMS.run(party_id=party_id, guest_id=guest_id)
 
 
 def suggested_slots(head_count: int) -> dict[str, int]:

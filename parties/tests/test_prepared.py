@@ -1,6 +1,6 @@
 """The party list's lean query (`LISTING`, compiled once) finds exactly what the
 ORM rules it is built from find, for every kind of viewer, page and time; the
-lookups by key compiled once (`PreparedGet`) load what `QuerySet.get()` loads."""
+lookups by key compiled once (`PreparedObjects`) load what `QuerySet.get()` loads."""
 
 from datetime import timedelta
 
@@ -14,10 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from dinnerparty.prepared import PreparedGet, PreparedQuery, PreparedUpdate
+from dinnerparty.prepared import PreparedDelete, PreparedObjects, PreparedQuery, PreparedUpdate
 from parties import notifications, services
 from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING, _party_access
-from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility
+from parties.models import RSVP, DinnerParty, Dish, RSVPStatus, Visibility
 from parties.tests.factories import DinnerPartyFactory
 
 pytestmark = pytest.mark.django_db
@@ -207,7 +207,7 @@ def test_rows_are_named_as_the_orm_names_them(cast):
             assert bool(row["has_started"]) is expected["has_started"]
 
 
-# --- PreparedGet: model instances by SQL compiled once --------------------------
+# --- PreparedObjects: model instances by SQL compiled once ----------------------
 
 
 def field_values(instance) -> dict:
@@ -236,7 +236,7 @@ def test_a_prepared_get_raises_as_queryset_get_does(cast):
     me, _other, parties = cast
     with pytest.raises(RSVP.DoesNotExist):
         notifications.RSVP_FOR_EMAIL.get(pk=987_654)
-    many = PreparedGet(lambda host_id: DinnerParty.objects.filter(host_id=host_id), host_id=0)
+    many = PreparedObjects(lambda host_id: DinnerParty.objects.filter(host_id=host_id), host_id=0)
     with pytest.raises(DinnerParty.MultipleObjectsReturned):
         many.get(host_id=parties["public"].host_id)
     assert services.REPLY.get(party_id=parties["public"].pk, guest_id=me.pk).status == "going"
@@ -256,12 +256,12 @@ def test_a_prepared_locking_get_needs_a_transaction(cast):
 
 
 def test_a_prepared_get_checks_its_inputs():
-    ignores = PreparedGet(lambda pk: DinnerParty.objects.all(), pk=0)
+    ignores = PreparedObjects(lambda pk: DinnerParty.objects.all(), pk=0)
     with pytest.raises(ImproperlyConfigured, match="ignores"):
         ignores.get(pk=1)
-    with pytest.raises(TypeError, match="takes"):
+    with pytest.raises(TypeError, match="take"):
         services.REPLY.get(party_id=1)
-    annotated = PreparedGet(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=0)
+    annotated = PreparedObjects(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=0)
     with pytest.raises(ImproperlyConfigured, match="plain model rows"):
         annotated.get(pk=1)
 
@@ -289,3 +289,45 @@ def test_a_prepared_update_checks_its_inputs():
         ignores.run(pk=1)
     with pytest.raises(TypeError, match="takes"):
         services.SEATS_AND_VERSION.run(pk=1)
+
+
+def test_prepared_objects_list_what_the_orm_lists_in_its_order(cast):
+    me, other, parties = cast
+    party = parties["public"]
+    party.seats, party.seats_taken = 1, 1
+    party.save()
+    for name in ("first", "second", "third"):
+        services.rsvp_submit(party=party, guest=UserFactory(username=name), status="going")
+    waiting = services.WAITLIST.all(party_id=party.pk)
+    expected = RSVP.objects.filter(party=party, status="waitlisted").order_by("waitlisted_at", "pk")
+    assert [field_values(r) for r in waiting] == [field_values(r) for r in expected]
+    assert [r.guest.username for r in waiting] == ["first", "second", "third"]
+    assert services.WAITLIST.all(party_id=987_654) == []
+
+
+# --- PreparedDelete -----------------------------------------------------------
+
+
+def test_a_prepared_delete_deletes_what_queryset_delete_deletes(cast):
+    me, _other, parties = cast
+    party = parties["public"]
+    services.potluck_set_slots(party=party, wanted={"main": 2})
+    first, second = party.slots.all()
+    mine = Dish.objects.create(party=party, slot=first, course="main", added_by=me, name="Lasagne")
+    theirs = Dish.objects.create(
+        party=party, slot=second, course="main", added_by=UserFactory(), name="Stew"
+    )
+    assert services.RELEASED_CLAIMS.run(party_id=party.pk, guest_id=me.pk) == 1
+    assert list(Dish.objects.filter(party=party)) == [theirs]
+    assert not Dish.objects.filter(pk=mine.pk).exists()
+    assert services.RELEASED_CLAIMS.run(party_id=party.pk, guest_id=me.pk) == 0
+
+
+def test_a_prepared_delete_refuses_what_cascades_or_is_not_an_int():
+    cascades = PreparedDelete(lambda pk: DinnerParty.objects.filter(pk=pk), pk=0)
+    with pytest.raises(ImproperlyConfigured, match="cascade"):
+        cascades.run(pk=1)
+    with pytest.raises(ImproperlyConfigured, match="int inputs"):
+        PreparedDelete(lambda name: Dish.objects.filter(name=name), name="")
+    with pytest.raises(TypeError, match="takes"):
+        services.RELEASED_CLAIMS.run(party_id=1)
