@@ -165,11 +165,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions live in the database; with Redis they are also cached there, so every
-# worker on every machine reads them quickly.
+# worker on every machine reads them quickly. Without it, Django's database
+# sessions with the lookup compiled once (dinnerparty/sessions.py).
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "dinnerparty.sessions"
 )
 
 # --- Accounts -----------------------------------------------------------------
