@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Model, QuerySet, sql
+from django.db.models import Model, QuerySet, signals, sql
 from django.db.models.deletion import Collector
 from django.db.models.query import get_related_populators
 
@@ -353,3 +353,63 @@ class PreparedUpdate:
             raise TypeError(f"A prepared update takes {sorted(self.params)}, got {sorted(params)}.")
         using = using or DEFAULT_DB_ALIAS
         return _execute(using, *self._compile(using), params)
+
+
+class PreparedSave:
+    """`save(instance)`: `instance.save()` for a row that exists, by an UPDATE of
+    every column compiled once per process (the ORM spent ~0.2 ms compiling a
+    reply's UPDATE each time). Values go through each field's `pre_save` and
+    `get_db_prep_save`, as `Model.save()` sends them. Plain `save()` is used
+    instead when the model has save signals or the row is gone (save() then
+    inserts it); models with parents or special placeholders are refused."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+        self.fields = [
+            field
+            for field in model._meta.local_concrete_fields
+            if not field.primary_key and not field.generated
+        ]
+        if model._meta.parents or any(
+            getattr(field, "get_placeholder_sql", None) for field in self.fields
+        ):
+            raise ImproperlyConfigured("A prepared save needs plain columns on one table.")
+        self._compiled: dict[str, tuple[str, list, list[str | None]]] = {}
+
+    def _compile(self, using: str) -> tuple[str, list, list[str | None]]:
+        if using not in self._compiled:
+            pk = STAND_IN_INT
+            query = self.model._base_manager.filter(pk=pk).query.chain(sql.UpdateQuery)
+            query.add_update_fields([(field, None, None) for field in self.fields])
+            statement, params = query.get_compiler(using).as_sql()
+            # One parameter per column, in order (no field here has its own
+            # placeholder), then the WHERE clause's.
+            where = list(params)[len(self.fields) :]
+            slots = _slots(where, {pk: "pk"}, ["pk"])
+            self._compiled[using] = (statement, where, slots)
+        return self._compiled[using]
+
+    def save(self, instance: Model, *, using: str | None = None) -> None:
+        using = using or DEFAULT_DB_ALIAS
+        if (
+            instance._state.adding
+            or instance.pk is None
+            or signals.pre_save.has_listeners(self.model)
+            or signals.post_save.has_listeners(self.model)
+        ):
+            instance.save(using=using)
+            return
+        connection = connections[using]
+        statement, where, slots = self._compile(using)
+        values = [
+            field.get_db_prep_save(field.pre_save(instance, False), connection=connection)
+            for field in self.fields
+        ]
+        values += [instance.pk if slot else value for value, slot in zip(where, slots, strict=True)]
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(statement, values)
+            updated = cursor.rowcount
+        if not updated:  # gone meanwhile: save() inserts it again, as it would have
+            instance.save(using=using)
+            return
+        instance._state.db = using

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from dinnerparty.prepared import PreparedDelete, PreparedObjects, PreparedUpdate
+from dinnerparty.prepared import PreparedDelete, PreparedObjects, PreparedSave, PreparedUpdate
 from parties import notifications
 from parties.food import COURSE_PLURALS, Course
 from parties.models import (
@@ -80,6 +80,7 @@ RELEASED_CLAIMS = PreparedDelete(
     party_id=0,
     guest_id=0,
 )
+SAVE_REPLY = PreparedSave(RSVP)
 REPLY = PreparedObjects(
     lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
     party_id=0,
@@ -242,7 +243,7 @@ def rsvp_submit(
             rsvp.plus_one_diets = plus_one_diets if plus_ones else []
         if plus_one_allergies is not None:
             rsvp.plus_one_allergies = plus_one_allergies if plus_ones else []
-        rsvp.save()
+        SAVE_REPLY.save(rsvp)
         if new_status != RSVPStatus.GOING:
             _release_claims(party_id=party.pk, guest_ids=[guest.pk])
 

@@ -14,7 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from dinnerparty.prepared import PreparedDelete, PreparedObjects, PreparedQuery, PreparedUpdate
+from dinnerparty.prepared import (
+    PreparedDelete,
+    PreparedObjects,
+    PreparedQuery,
+    PreparedSave,
+    PreparedUpdate,
+)
 from parties import notifications, services
 from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING, _party_access
 from parties.models import RSVP, DinnerParty, Dish, RSVPStatus, Visibility
@@ -331,3 +337,43 @@ def test_a_prepared_delete_refuses_what_cascades_or_is_not_an_int():
         PreparedDelete(lambda name: Dish.objects.filter(name=name), name="")
     with pytest.raises(TypeError, match="takes"):
         services.RELEASED_CLAIMS.run(party_id=1)
+
+
+# --- PreparedSave -------------------------------------------------------------
+
+
+def test_a_prepared_save_writes_what_save_writes(cast):
+    me, _other, parties = cast
+    reply = parties["public"].rsvps.get(guest=me)
+    stamp = reply.updated_at
+    reply.status, reply.note = RSVPStatus.WAITLISTED, "Ünïcode <b>note</b>"
+    reply.plus_ones, reply.plus_one_diets = 2, ["vegan", "halal"]
+    reply.waitlisted_at = timezone.now()
+    services.SAVE_REPLY.save(reply)
+    loaded = RSVP.objects.get(pk=reply.pk)
+    assert field_values(loaded) == field_values(reply)
+    assert loaded.updated_at > stamp  # auto_now, as save() sets it
+    reply.waitlisted_at = None
+    services.SAVE_REPLY.save(reply)
+    assert RSVP.objects.get(pk=reply.pk).waitlisted_at is None
+
+
+def test_a_prepared_save_inserts_a_new_or_vanished_row_as_save_does(cast):
+    me, other, parties = cast
+    new = RSVP(party=parties["past-public"], guest=other, status=RSVPStatus.MAYBE)
+    services.SAVE_REPLY.save(new)
+    assert RSVP.objects.filter(pk=new.pk, status=RSVPStatus.MAYBE).exists()
+    RSVP.objects.filter(pk=new.pk).delete()
+    services.SAVE_REPLY.save(new)
+    assert RSVP.objects.filter(pk=new.pk).exists()
+
+
+def test_a_prepared_save_keeps_save_signals(cast):
+    """User has a post_save receiver (a renamed guest moves their parties' versions on)."""
+    me, _other, parties = cast
+    party = parties["public"]
+    version = DinnerParty.objects.get(pk=party.pk).version
+    me.first_name = "Renamed"
+    PreparedSave(type(me)).save(me)
+    assert type(me).objects.get(pk=me.pk).first_name == "Renamed"
+    assert DinnerParty.objects.get(pk=party.pk).version == version + 1
