@@ -243,6 +243,11 @@ class _CompiledObjects:
         self.model_cols = slice(fields[0], fields[-1] + 1)
         self.init_list = [column[0].target.attname for column in select[self.model_cols]]
         self.related = get_related_populators(klass_info, select, using, self.fetch_mode)
+        # What results_iter() works out on every call, worked out once.
+        columns = [column[0] for column in select[0 : self.compiler.col_count]]
+        if self.compiler.has_composite_fields(columns):
+            raise ImproperlyConfigured("Prepared objects can't load composite keys.")
+        self.converters = self.compiler.get_converters(columns)
 
     def load(self, values: dict[str, int | str]) -> list[Model]:
         connection = connections[self.using]
@@ -260,7 +265,9 @@ class _CompiledObjects:
         if not rows:
             return []
         instances, peers = [], []
-        for row in self.compiler.results_iter([rows]):
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        for row in rows:
             instance = self.model.from_db(
                 self.using, self.init_list, row[self.model_cols], fetch_mode=self.fetch_mode
             )
