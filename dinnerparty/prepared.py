@@ -81,16 +81,13 @@ class PreparedQuery:
         self.params = params
         self._compiled: dict[tuple, tuple[str, list, list[str | None], list[str]]] = {}
 
-    def _stand_in(self, name: str) -> int | str:
-        return _stand_in(self.params, name)
-
     def _compile(self, using: str, viewer_kind: str, given: tuple[str, ...], shape: tuple) -> tuple:
         key = (using, viewer_kind, given, shape)
         if key not in self._compiled:
             if len(self._compiled) >= self.MAX_SHAPES:
                 self._compiled.clear()
             stand_ins = {
-                name: self._stand_in(name) if name in given else type(example)()
+                name: _stand_in(self.params, name) if name in given else type(example)()
                 for name, example in self.params.items()
             }
             viewer = (

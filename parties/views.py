@@ -215,9 +215,11 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         """The viewer's reply to the party, if they have one."""
         if self.object.viewer_status is None:  # from PARTY_ACCESS: no reply, no query
             return None
-        rsvp = RSVP.objects.filter(party=self.object, guest=self.request.user).first()
-        if rsvp is not None:
-            rsvp.guest = self.request.user
+        try:  # the service's own lookup of a guest's reply, compiled once
+            rsvp = services.REPLY.get(party_id=self.object.pk, guest_id=self.request.user.pk)
+        except RSVP.DoesNotExist:  # withdrawn between the two reads
+            return None
+        rsvp.guest = self.request.user
         return rsvp
 
     @cached_property
@@ -236,7 +238,8 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
     @property
     def replies_open(self) -> bool:
         """The viewer gets the reply form: they are not the host, and it hasn't started."""
-        return self.object.host_id != self.request.user.pk and not self.object.has_started
+        # From the access row, as the cached page's key (page_parts) is: one "now".
+        return self.access["host_id"] != self.request.user.pk and not self.access["has_started"]
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
