@@ -135,7 +135,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")
     }
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that sends no query (see the module).
+    DATABASES["default"]["ENGINE"] = "dinnerparty.db.postgresql"
+if DATABASES["default"]["ENGINE"] == "dinnerparty.db.postgresql" and os.environ.get(
     "DB_PREPARED_STATEMENTS", "1"
 ) not in ("0", "false", "off"):
     # Parameters bound by the server, and a statement run a few times on a

@@ -81,12 +81,14 @@ def test_manage_py_test_runs_pytest():
 
 
 def database_options(**env: str) -> dict:
-    """The default database's OPTIONS as the settings build them (no connection made)."""
+    """The default database's OPTIONS (and ENGINE) as the settings build them (no
+    connection made)."""
     result = manage(
         "shell",
         "-c",
         "import json; from django.conf import settings; "
-        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))",
+        "db = settings.DATABASES['default']; "
+        "print(json.dumps({**db.get('OPTIONS', {}), 'ENGINE': db['ENGINE']}))",
         **env,
     )
     assert result.returncode == 0, result.stderr
@@ -98,6 +100,7 @@ def test_postgresql_prepares_statements_unless_told_not_to():
     url = "postgres://someone@127.0.0.1:5432/nowhere"
 
     options = database_options(DATABASE_URL=url)
+    assert options["ENGINE"] == "dinnerparty.db.postgresql"  # Django's, checked without a query
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
 
