@@ -331,6 +331,9 @@ LOGGING = {
     "loggers": {
         # Django's own console handler would print each line twice in DEBUG.
         "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # A task's start and success (two lines per email, in the request that
+        # enqueued it, with the ImmediateBackend): only failures (ERROR) are logged.
+        "django.tasks": {"level": "WARNING"},
     },
 }
 

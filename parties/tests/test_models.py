@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.tests.factories import UserFactory
 from parties.models import RSVP, DinnerParty, Visibility
@@ -141,6 +141,20 @@ def test_when_ignores_the_active_time_zone():
     )
     with timezone.override("Asia/Tokyo"):
         assert party.when == "Sat 12 Dec, 19:00 CET"
+
+
+def test_when_follows_a_change_of_time_zone_or_language():
+    party = DinnerPartyFactory.build(
+        timezone="Europe/Paris", starts_at=datetime(2026, 12, 12, 18, 0, tzinfo=UTC)
+    )
+    assert party.when == "Sat 12 Dec, 19:00 CET"
+
+    party.starts_at = datetime(2026, 12, 12, 19, 0, tzinfo=UTC)
+    assert party.when == "Sat 12 Dec, 20:00 CET"
+    party.timezone = "UTC"
+    assert party.when == "Sat 12 Dec, 19:00 UTC"
+    with translation.override("de"):
+        assert party.when == "Sa 12 Dez, 19:00 UTC"
 
 
 def test_new_parties_get_distinct_long_invite_tokens():

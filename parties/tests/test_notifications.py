@@ -385,8 +385,15 @@ def smtp_down(monkeypatch, caplog):
         raise smtplib.SMTPException("451 mail server on fire")
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", send)
-    caplog.set_level(logging.INFO, logger="django.tasks")
-    return caplog
+    return caplog  # at the levels the settings give (django.tasks: failures only)
+
+
+def test_a_sent_email_logs_no_task_lines(committing, caplog, mailoutbox, guest_client, party):
+    with committing():
+        rsvp_post(guest_client, party, GOING)
+
+    assert len(mailoutbox) == 2
+    assert [r for r in caplog.records if r.name.startswith("django.tasks")] == []
 
 
 def test_a_failing_mail_server_neither_loses_nor_rolls_back_the_reply(
