@@ -56,7 +56,10 @@ class RsvpOutcome:
 
 # The statements every reply runs, compiled once (see dinnerparty/prepared.py).
 LOCKED_PARTY = PreparedObjects(
-    lambda pk: DinnerParty.objects.select_for_update().select_related("host").filter(pk=pk), pk=0
+    lambda pk: (
+        DinnerParty.objects.select_for_update(of=("self",)).select_related("host").filter(pk=pk)
+    ),
+    pk=0,
 )
 SEATS_AND_VERSION = PreparedUpdate(
     lambda pk, seats, version: (

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from parties import services
 from parties.models import RSVP, DinnerParty, Dish, PotluckSlot, RSVPStatus
@@ -193,3 +194,29 @@ def test_two_guests_claim_the_last_dessert_slot_at_once(transactional_db):
     assert claimed.count() == 2
     assert set(claimed.values_list("name", flat=True)) == {"Brownies", winners[0].name}
     assert not PotluckSlot.objects.filter(party=party, dish__isnull=True).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_a_reply_locks_the_partys_row_not_its_hosts_account(transactional_db):
+    """Every service locks the party (services.LOCKED_PARTY, with its host joined
+    in): the host's own row must stay free, or every reply to any of their parties
+    would hold up their login (last_login) and profile edits."""
+    party = DinnerPartyFactory()
+
+    def try_lock(model, pk: int) -> str:
+        with transaction.atomic():
+            try:
+                model.objects.select_for_update(nowait=True).get(pk=pk)
+            except DatabaseError:
+                return "busy"
+        return "free"
+
+    with transaction.atomic():
+        services.LOCKED_PARTY.get(pk=party.pk)
+        results, errors = run_at_once(
+            2,
+            lambda i: try_lock(*((DinnerParty, party.pk), (User, party.host_id))[i]),
+        )
+
+    assert errors == []
+    assert results == ["busy", "free"]
