@@ -56,6 +56,13 @@ def _slots(params: list, by_value: dict[Any, str], given: Any) -> list[str | Non
     return slots
 
 
+def _fill(params: list, slots: list[str | None], real: dict[str, Any]) -> list:
+    """The compiled parameters with each input's slot given its real value."""
+    return [
+        value if slot is None else real[slot] for value, slot in zip(params, slots, strict=True)
+    ]
+
+
 class PreparedQuery:
     """`build(viewer, now, **shape, **params)` returns a `.values(...)` queryset;
     `rows(viewer=, now=, **shape, **params)` returns its rows as dicts.
@@ -138,10 +145,7 @@ class PreparedQuery:
             "now": connections[using].ops.adapt_datetimefield_value(now),
             **kwargs,
         }
-        values = [
-            value if slot is None else real[slot] for value, slot in zip(values, slots, strict=True)
-        ]
-        return sql, values, names
+        return sql, _fill(values, slots, real), names
 
     def rows(
         self,
@@ -261,12 +265,8 @@ class _CompiledObjects:
             raise transaction.TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
-        params = [
-            value if slot is None else values[slot]
-            for value, slot in zip(self.params, self.slots, strict=True)
-        ]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, _fill(self.params, self.slots, values))
             rows = cursor.fetchall()
         if not rows:
             return []
@@ -317,10 +317,7 @@ class _PreparedWrite:
             )
         using = using or DEFAULT_DB_ALIAS
         statement, values, slots = self._compile(using)
-        values = [
-            value if slot is None else int(params[slot])
-            for value, slot in zip(values, slots, strict=True)
-        ]
+        values = _fill(values, slots, {name: int(value) for name, value in params.items()})
         with (
             transaction.mark_for_rollback_on_error(using),  # as QuerySet.update() and delete()
             connections[using].cursor() as cursor,
@@ -409,7 +406,7 @@ class PreparedSave:
             field.get_db_prep_save(field.pre_save(instance, False), connection=connection)
             for field in self.fields
         ]
-        values += [instance.pk if slot else value for value, slot in zip(where, slots, strict=True)]
+        values += _fill(where, slots, {"pk": instance.pk})
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(statement, values)
             updated = cursor.rowcount
