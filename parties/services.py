@@ -76,12 +76,15 @@ WAITLIST = PreparedObjects(
     ),
     party_id=0,
 )
+
+
+def _claims(party_id: int, guest_ids: list[int]):
+    """The potluck dishes these guests claimed (slots they fill) at this party."""
+    return Dish.objects.filter(party_id=party_id, added_by_id__in=guest_ids, slot__isnull=False)
+
+
 RELEASED_CLAIMS = PreparedDelete(
-    lambda party_id, guest_id: Dish.objects.filter(
-        party_id=party_id, added_by_id=guest_id, slot__isnull=False
-    ),
-    party_id=0,
-    guest_id=0,
+    lambda party_id, guest_id: _claims(party_id, [guest_id]), party_id=0, guest_id=0
 )
 SAVE_REPLY = PreparedSave(RSVP)
 REPLY = PreparedObjects(
@@ -351,9 +354,12 @@ ANNOUNCEMENTS_PER_DAY = 5
 
 
 def _release_claims(*, party_id: int, guest_ids: list[int]) -> None:
-    """These guests no longer bring the potluck dishes they claimed."""
-    for guest_id in guest_ids:
-        RELEASED_CLAIMS.run(party_id=party_id, guest_id=guest_id)
+    """These guests no longer bring the potluck dishes they claimed: one DELETE
+    (compiled once for the single guest of a reply)."""
+    if len(guest_ids) == 1:
+        RELEASED_CLAIMS.run(party_id=party_id, guest_id=guest_ids[0])
+    elif guest_ids:
+        _claims(party_id, guest_ids).delete()
 
 
 def suggested_slots(head_count: int) -> dict[str, int]:

@@ -1,13 +1,15 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from parties import services
-from parties.models import RSVP, DinnerParty, Notice
+from parties.models import RSVP, DinnerParty, Dish, Notice
 from parties.services import RsvpError, SeatsBelowTaken
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import (
@@ -326,6 +328,25 @@ def test_rsvp_delete_across_parties():
 
     assert (seats_taken(first), seats_taken(second)) == (0, 0)
     assert_seats_consistent()
+
+
+def test_rsvp_delete_gives_back_every_deleted_guests_potluck_claims_in_one_statement():
+    party = DinnerPartyFactory(seats=4)
+    services.potluck_set_slots(party=party, wanted={"main": 3})
+    guests = [UserFactory() for _ in range(3)]
+    for guest in guests:
+        reply(party, guest, GOING)
+        services.slot_claim(party=party, guest=guest, course="main", name=f"{guest.username}'s")
+    doomed = list(RSVP.objects.filter(party=party, guest__in=guests[:2]))
+
+    with CaptureQueriesContext(connection) as queries:
+        services.rsvp_delete(rsvps=doomed)
+
+    assert list(Dish.objects.filter(party=party).values_list("added_by", flat=True)) == [
+        guests[2].pk
+    ]
+    deletes = [q["sql"] for q in queries if q["sql"].startswith('DELETE FROM "parties_dish"')]
+    assert len(deletes) == 1
 
 
 def test_deleting_a_waitlisted_reply_frees_nothing():
