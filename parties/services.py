@@ -61,6 +61,29 @@ LOCKED_PARTY = PreparedObjects(
     ),
     pk=0,
 )
+
+
+def _visible_locked(pk: int, guest_id: int, invite_token: str = ""):
+    guest = User(pk=guest_id)  # a member: superusers see every party (LOCKED_PARTY)
+    return (
+        DinnerParty.objects.visible_to(guest, invite_token=invite_token)
+        .select_for_update(of=("self",))
+        .select_related("host")
+        .filter(pk=pk)
+    )
+
+
+# The party under its lock only if the guest may see it (by its rules, or by the
+# invite link they came with): the permission check and the lock in one read.
+VISIBLE_LOCKED_PARTY = PreparedObjects(
+    lambda pk, guest_id: _visible_locked(pk, guest_id), pk=0, guest_id=0
+)
+VISIBLE_LOCKED_PARTY_BY_LINK = PreparedObjects(
+    lambda pk, guest_id, invite_token: _visible_locked(pk, guest_id, invite_token),
+    pk=0,
+    guest_id=0,
+    invite_token="",
+)
 SEATS_AND_VERSION = PreparedUpdate(
     lambda pk, seats, version: (
         DinnerParty.objects.filter(pk=pk),
@@ -102,6 +125,16 @@ def _locked(party: DinnerParty, *, bump_version: bool = True) -> DinnerParty:
     if bump_version:
         SEATS_AND_VERSION.run(pk=party.pk, seats=0, version=1)
     return LOCKED_PARTY.get(pk=party.pk)
+
+
+def _locked_for_guest(pk: int, guest, invite_token: str) -> DinnerParty:
+    """The party under its lock, if this guest may see it (`visible_to`, with the
+    invite link they came with); DinnerParty.DoesNotExist if not, or if it is gone."""
+    if guest.is_superuser:
+        return LOCKED_PARTY.get(pk=pk)
+    if invite_token:
+        return VISIBLE_LOCKED_PARTY_BY_LINK.get(pk=pk, guest_id=guest.pk, invite_token=invite_token)
+    return VISIBLE_LOCKED_PARTY.get(pk=pk, guest_id=guest.pk)
 
 
 def _touch(parties) -> None:
@@ -203,18 +236,29 @@ def rsvp_submit(
     note: str = "",
     plus_one_diets: list[str] | None = None,
     plus_one_allergies: list[str] | None = None,
+    invite_token: str | None = None,
 ) -> RsvpOutcome:
     """Record a guest's reply. "going" that doesn't fit becomes "waitlisted";
-    anything but "going" gives back the guest's potluck slots."""
+    anything but "going" gives back the guest's potluck slots.
+
+    With `invite_token` (a string, even empty: the guest's own request) the
+    party is found only if the guest may see it, by its rules or by that invite
+    link, else DinnerParty.DoesNotExist; without it (admin, commands) it is not
+    checked."""
     if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
         raise RsvpError("Choose going, maybe or can't go.")
     with transaction.atomic():
-        party = _locked(party, bump_version=False)  # moved on with the seats, below
+        # The seats update below moves the version on.
+        if invite_token is None:
+            party = _locked(party, bump_version=False)
+        else:
+            party = _locked_for_guest(party.pk, guest, invite_token)
         refusal = rsvp_refusal(party=party, guest=guest)
         if refusal:
             raise RsvpError(refusal)
         try:  # one at most (rsvp_one_per_guest_per_party)
             rsvp = REPLY.get(party_id=party.pk, guest_id=guest.pk)
+            rsvp.guest = guest  # as given (the emails name them): not loaded again
         except RSVP.DoesNotExist:
             rsvp = RSVP(party=party, guest=guest)
         previous_status = rsvp.status
@@ -250,15 +294,14 @@ def rsvp_submit(
         if plus_one_allergies is not None:
             rsvp.plus_one_allergies = plus_one_allergies if plus_ones else []
         SAVE_REPLY.save(rsvp)
-        if new_status != RSVPStatus.GOING:
+        if new_status != RSVPStatus.GOING and party.potluck:
+            # (Only a potluck has slots to claim, and a party stays one once it is.)
             _release_claims(party_id=party.pk, guest_ids=[guest.pk])
 
         now_held = needed if new_status == RSVPStatus.GOING else 0
         _change_seats_taken(party, now_held - held, bump_version=True)
         promoted = promote_waitlist(party=party) if now_held < held else []
-        notifications.enqueue_after_commit(
-            notifications.send_rsvp_emails, rsvp.pk, notify_host=new_status != previous_status
-        )
+        notifications.enqueue_rsvp_emails(rsvp, notify_host=new_status != previous_status)
         return RsvpOutcome(rsvp=rsvp, waitlist_position=waitlist_position(rsvp), promoted=promoted)
 
 

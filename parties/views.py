@@ -466,50 +466,57 @@ class RSVPView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         token = request.POST.get("invite", "")[:64]
-        # The permission check (PARTY_ACCESS, in SQL); the service reads the party
-        # itself, under its lock.
-        found = PARTY_ACCESS.rows(
-            viewer=request.user, now=timezone.now(), pk=pk, invite_token=token
-        )
-        if not found:
-            raise Http404(PARTY_NOT_FOUND)
-        party = DinnerParty(pk=pk, invite_token=found[0]["invite_token"])
-        back = self.back_url(party, token)
         form = RSVPForm(request.POST)
         if not form.is_valid():
-            return self.show_again(
-                form, pk=pk, token=token if back != party.get_absolute_url() else ""
-            )
+            return self.show_again(form, pk=pk, token=token)
         try:
+            # The permission check is the service's read of the party, under its
+            # lock: a party this guest may not see is never loaded for them.
             outcome = services.rsvp_submit(
-                party=party,
+                party=DinnerParty(pk=pk),
                 guest=request.user,
                 status=form.cleaned_data["status"],
                 plus_ones=form.cleaned_data["plus_ones"],
                 note=form.cleaned_data["note"],
                 plus_one_diets=form.cleaned_data["plus_one_diets"],
                 plus_one_allergies=form.cleaned_data["plus_one_allergies"],
+                invite_token=token,
             )
+        except DinnerParty.DoesNotExist:
+            raise Http404(PARTY_NOT_FOUND) from None
         except services.RsvpError as error:
             messages.error(request, str(error))
-            return redirect(back)
-        self.say(outcome, outcome.rsvp.party)
-        return redirect(back)
+            return redirect(self.back_url(pk, token, by_link=self.is_link_of(pk, token)))
+        party = outcome.rsvp.party
+        self.say(outcome, party)
+        return redirect(
+            self.back_url(pk, token, by_link=bool(token) and token == party.invite_token)
+        )
 
     def show_again(self, form: RSVPForm, *, pk: int, token: str) -> HttpResponse:
-        """The party page again, with the reply as typed and each error beside its field."""
+        """The party page again, with the reply as typed and each error beside its
+        field (404 if the viewer may not see the party)."""
         messages.error(self.request, FORM_ERRORS)
-        page = InviteView(rsvp_form=form) if token else PartyDetailView(rsvp_form=form)
+        if self.is_link_of(pk, token):
+            page = InviteView(rsvp_form=form)
+        else:
+            page, token = PartyDetailView(rsvp_form=form), ""
         page.setup(self.request, pk=pk, token=token)
         page.object = page.get_object()
         response = page.render_to_response(page.get_context_data(object=page.object))
         response.status_code = 400
         return response
 
-    def back_url(self, party: DinnerParty, token: str) -> str:
-        if token and token == party.invite_token:
+    @staticmethod
+    def is_link_of(pk: int, token: str) -> bool:
+        """Is `token` this party's invite link (so the guest goes back to it)?"""
+        return bool(token) and DinnerParty.objects.filter(pk=pk, invite_token=token).exists()
+
+    @staticmethod
+    def back_url(pk: int, token: str, *, by_link: bool) -> str:
+        if by_link:
             return reverse("parties:invite", args=[token])
-        return party.get_absolute_url()
+        return reverse("parties:detail", args=[pk])
 
     def say(self, outcome: services.RsvpOutcome, party: DinnerParty) -> None:
         status = outcome.status

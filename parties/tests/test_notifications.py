@@ -176,6 +176,26 @@ def test_the_host_hears_of_a_status_change_but_not_of_an_edited_note(
     assert only_email_to(mailoutbox, guest.email).subject == "Your reply to “Paella night”: Maybe"
 
 
+def test_each_email_describes_the_reply_it_confirms(committing, mailoutbox, guest, host, party):
+    # Two replies whose emails go out after both (a worker running behind, say):
+    # each still says what that reply was, not what the guest said last.
+    with committing():
+        reply(party, guest, GOING, plus_ones=1, note="Bringing bread")
+        reply(party, guest, DECLINED)
+
+    confirmations = to(mailoutbox, guest.email)
+    assert [m.subject for m in confirmations] == [
+        "Your reply to “Paella night”: Going",
+        "Your reply to “Paella night”: Can't go",
+    ]
+    assert f"You're going to {party.describe()} with 1 plus-one." in confirmations[0].body
+    assert "You said you can't make it" in confirmations[1].body
+    notes = to(mailoutbox, host.email)
+    assert "Seats taken: 2 of 4." in notes[0].body
+    assert "Their note: Bringing bread" in notes[0].body
+    assert "Seats taken: 0 of 4." in notes[1].body
+
+
 def test_nothing_is_sent_before_the_commit(django_capture_on_commit_callbacks, mailoutbox, guest):
     party = DinnerPartyFactory(title="Paella night")
 

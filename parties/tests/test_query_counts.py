@@ -268,13 +268,13 @@ def test_potluck_page_as_cohost(django_assert_max_num_queries, viewer, size, dis
     assert sum(len(course.lines) for course in response.context["menu"]) == dishes
 
 
-# session and user; may the viewer reply (PARTY_ACCESS); in one transaction
-# (2 statements): lock the party, the viewer's reply, save it, seats and version
-# in one update; then the email task: the reply with its party, host, guest and
-# co-hosting. Declining also gives back claimed dishes and looks for someone on
-# the waitlist to seat.
-RSVP_GOING_QUERIES = SESSION_QUERY + 9
-RSVP_DECLINED_QUERIES = SESSION_QUERY + 11
+# session and user; in one transaction (2 statements, BEGIN and COMMIT): the
+# party under its lock if the viewer may see it (the permission check), the
+# viewer's reply, save it, seats and version in one update. The emails load
+# nothing: they are written from the reply just saved. Declining also looks for
+# someone on the waitlist to seat (and, at a potluck, gives back claimed dishes).
+RSVP_GOING_QUERIES = SESSION_QUERY + 7
+RSVP_DECLINED_QUERIES = SESSION_QUERY + 8
 
 
 @pytest.mark.parametrize("size", [1, 30])

@@ -374,6 +374,54 @@ def test_rsvp_to_a_private_party_without_the_link_is_404(private_party, guest_cl
     assert not RSVP.objects.exists()
 
 
+def test_a_bad_reply_to_a_private_party_without_the_link_is_404_not_the_form(
+    private_party, guest_client
+):
+    for data in ({"status": "going", "plus_ones": "9"}, {"status": "", "invite": "nope"}):
+        response = guest_client.post(rsvp_url(private_party), data)
+        assert response.status_code == 404
+        assert "Secret supper" not in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
+def test_another_partys_invite_link_does_not_open_this_one(private_party, host, guest_client):
+    other = DinnerPartyFactory(host=host, title="Open table", visibility=Visibility.PRIVATE)
+    good = {"status": "going", "plus_ones": "0", "invite": other.invite_token}
+
+    assert guest_client.post(rsvp_url(private_party), good).status_code == 404
+    bad = guest_client.post(rsvp_url(private_party), {**good, "plus_ones": "9"})
+    assert bad.status_code == 404
+    assert not RSVP.objects.exists()
+
+
+def test_a_bad_reply_through_the_invite_link_shows_the_invite_page_again(
+    private_party, guest_client
+):
+    token = private_party.invite_token
+    response = guest_client.post(
+        rsvp_url(private_party), {"status": "going", "plus_ones": "9", "invite": token}
+    )
+    assert response.status_code == 400
+    assert response.context["rsvp_form"].errors["plus_ones"]
+    assert f'<input type="hidden" name="invite" value="{token}">' in response.content.decode()
+    assert not RSVP.objects.exists()
+
+
+def test_a_refused_reply_through_the_invite_link_goes_back_to_it(host, guest_client):
+    party = DinnerPartyFactory(
+        host=host,
+        visibility=Visibility.PRIVATE,
+        starts_at=timezone.now() - timedelta(minutes=5),
+    )
+    response = guest_client.post(
+        rsvp_url(party), {"status": "going", "plus_ones": "0", "invite": party.invite_token}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("parties:invite", args=[party.invite_token])
+    assert "already started" in " ".join(flash_messages(response))
+    assert not RSVP.objects.exists()
+
+
 def test_the_calendar_link_on_an_invite_page_works(private_party, guest_client):
     page = guest_client.get(reverse("parties:invite", args=[private_party.invite_token]))
     link = html.unescape(re.search(r'href="([^"]+)">Add to calendar', page.content.decode())[1])
