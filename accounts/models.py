@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -61,3 +62,19 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class Session(AbstractBaseSession):
+    """Django's database session, with the account it is logged in to (if any) in
+    a column of its own: every logged-in request loads the two in one query
+    (`dinnerparty.sessions`), and deleting an account deletes its sessions."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, editable=False, on_delete=models.CASCADE, related_name="+"
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from dinnerparty.sessions import SessionStore
+
+        return SessionStore

@@ -167,12 +167,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions live in the database; with Redis they are also cached there, so every
-# worker on every machine reads them quickly. Without it, Django's database
-# sessions with the lookup compiled once (dinnerparty/sessions.py).
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "dinnerparty.sessions"
-)
+# Sessions live in the database (accounts.Session: each with the id of the account
+# it is logged in to, so a request reads its session and user in one query); with
+# Redis they are also cached there, so every worker on every machine reads them
+# quickly (dinnerparty/sessions.py, dinnerparty/cached_sessions.py).
+SESSION_ENGINE = "dinnerparty.cached_sessions" if REDIS_URL else "dinnerparty.sessions"
 
 # --- Accounts -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -1,15 +1,17 @@
-"""Database sessions with the lookup compiled once (dinnerparty/sessions.py)."""
+"""Database sessions read with their account, by SQL compiled once (dinnerparty/sessions.py)."""
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
-from django.contrib.sessions.models import Session
+from django.core.signals import request_started
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from dinnerparty.sessions import SessionStore
+from accounts.models import Session
+from dinnerparty.sessions import SessionStore, user_loaded_with_session
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +74,10 @@ def test_logging_in_writes_one_session_under_a_new_key(client, settings, django_
         assert login(client, user).status_code == 302
     inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1
-    assert "django_session" in inserts[0]
-    assert not any("django_session" in q["sql"] and q["sql"].startswith("UPDATE") for q in queries)
+    assert "accounts_session" in inserts[0]
+    assert not any(
+        "accounts_session" in q["sql"] and q["sql"].startswith("UPDATE") for q in queries
+    )
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert key != old.session_key  # no session fixation
     assert not Session.objects.filter(session_key=old.session_key).exists()
@@ -93,3 +97,111 @@ def test_a_taken_key_is_not_reused(monkeypatch):
     store.save()
     assert store.session_key == "a" * 32
     assert SessionStore(session_key=taken.session_key)["owner"] == "someone else"
+
+
+# --- the session read with its account -----------------------------------------------
+
+
+def make_user(django_user_model, username: str = "ana"):
+    return django_user_model.objects.create_user(
+        username, f"{username}@example.com", "a long enough password"
+    )
+
+
+def test_a_logged_in_request_reads_its_session_and_user_in_one_query(
+    client, settings, django_user_model
+):
+    if settings.SESSION_ENGINE != "dinnerparty.sessions":
+        pytest.skip("with Redis, a session found in the cache costs no query")
+    user = make_user(django_user_model)
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("parties:list"))
+    assert response.context["user"] == user
+    first = queries[0]["sql"]
+    assert "accounts_session" in first
+    assert "accounts_user" in first
+    assert not any(q["sql"].startswith('SELECT "accounts_user"') for q in queries), (
+        "the user was loaded again"
+    )
+
+
+def test_the_session_row_keeps_the_id_of_its_account(client, django_user_model):
+    user = make_user(django_user_model)
+    client.force_login(user)
+    key = client.cookies["sessionid"].value
+    assert Session.objects.get(session_key=key).user_id == user.pk
+    client.post(reverse("logout"))
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_session_is_logged_in_to_the_account_its_data_names(client, django_user_model):
+    """Should the column ever say otherwise, the session's own (signed) data wins:
+    the user is then loaded by that id, never taken from the column."""
+    ana, ben = make_user(django_user_model, "ana"), make_user(django_user_model, "ben")
+    client.force_login(ana)
+    Session.objects.update(user=ben)
+    assert client.get(reverse("profile")).context["user"] == ana
+
+
+def test_deleting_an_account_ends_its_sessions(client, django_user_model):
+    user = make_user(django_user_model)
+    client.force_login(user)
+    user.delete()
+    assert not Session.objects.exists()
+    response = client.get(reverse("profile"))
+    assert response.status_code == 302  # to the login page
+
+
+def test_a_deactivated_account_is_logged_out(client, django_user_model):
+    user = make_user(django_user_model)
+    client.force_login(user)
+    django_user_model.objects.filter(pk=user.pk).update(is_active=False)
+    assert client.get(reverse("profile")).status_code == 302
+
+
+def test_a_new_request_never_sees_the_last_ones_user(client, settings, django_user_model):
+    if settings.SESSION_ENGINE != "dinnerparty.sessions":
+        pytest.skip("with Redis, a session found in the cache is read without its user")
+    user = make_user(django_user_model)
+    client.force_login(user)
+    client.get(reverse("profile"))
+    assert user_loaded_with_session(user.pk) == user
+    request_started.send(sender=None)
+    assert user_loaded_with_session(user.pk) is None
+
+
+def test_the_migration_carries_logged_in_sessions_over(django_user_model):
+    from django.apps import apps
+    from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+    from django.contrib.sessions.models import Session as DjangoSession
+
+    ana, gone = make_user(django_user_model, "ana"), make_user(django_user_model, "gone")
+    stores = {}
+    for name, data in {
+        "ana": {"_auth_user_id": str(ana.pk), "cart": "kept"},
+        "gone": {"_auth_user_id": str(gone.pk)},
+        "visitor": {"cart": "anonymous"},
+        "expired": {"_auth_user_id": str(ana.pk)},
+    }.items():
+        store = DjangoSessionStore()
+        store.update(data)
+        store.create()
+        stores[name] = store.session_key
+    DjangoSession.objects.filter(session_key=stores["expired"]).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    DjangoSession.objects.create(
+        session_key="x" * 32, session_data="not signed", expire_date=timezone.now() + timedelta(1)
+    )
+    gone.delete()
+
+    migration = import_module("accounts.migrations.0004_session")
+    migration.carry_sessions_over(apps, connection.schema_editor())
+
+    carried = {s.session_key: s for s in Session.objects.all()}
+    assert set(carried) == {stores["ana"], stores["gone"], stores["visitor"], "x" * 32}
+    assert carried[stores["ana"]].user_id == ana.pk
+    assert carried[stores["gone"]].user_id is None
+    assert carried[stores["visitor"]].user_id is None
+    assert SessionStore(session_key=stores["ana"])["cart"] == "kept"

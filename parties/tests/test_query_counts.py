@@ -2,7 +2,6 @@
 so a page that starts querying per row (an N+1) fails here."""
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -13,23 +12,24 @@ from parties.tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-# session and user (notices only when the user has some), then the page's own queries
-LIST_QUERIES = 3  # + the page's rows (pages are not counted)
-LIST_QUERIES_UNCACHED = 4  # + the parties with their hosts, when their cards are not cached
+# The session and its user are one query: read together (dinnerparty/sessions.py),
+# or with Redis (REDIS_URL: cached_db) the session from the cache and the user by id.
+SESSION_AND_USER = 1
+# the session and user (notices only when the user has some), then the page's own
+LIST_QUERIES = SESSION_AND_USER + 1  # + the page's rows (pages are not counted)
+LIST_QUERIES_UNCACHED = LIST_QUERIES + 1  # + the parties with their hosts, cards not cached
 # + may the viewer see it (and their reply), the party with its host, the viewer's
 # reply; the replies, dishes, slots and messages when their cache is cold; co-hosts
-DETAIL_QUERIES = 9
-# Sessions cached in Redis (REDIS_URL: cached_db) are read without a query.
-SESSION_QUERY = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
-# A guest's cached page: session, user, and the access check, which also gives
-# the page's cache key (the party's version moves on with every reply).
-DETAIL_QUERIES_CACHED = SESSION_QUERY + 2
-PROFILE_QUERIES = 4  # + hosted parties, replies with their parties and hosts
-ADMIN_CHANGELIST_QUERIES = 7
-ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = 9  # + the Hosts group's permissions
-ICS_QUERIES = 3  # + the party with its host
-HOME_QUERIES = 3  # + public parties' rows
-HOME_QUERIES_UNCACHED = 4  # + the parties with their hosts, when their cards are not cached
+DETAIL_QUERIES = SESSION_AND_USER + 7
+# A guest's cached page: the access check, which also gives the page's cache key
+# (the party's version moves on with every reply).
+DETAIL_QUERIES_CACHED = SESSION_AND_USER + 1
+PROFILE_QUERIES = SESSION_AND_USER + 2  # + hosted parties, replies with parties and hosts
+ADMIN_CHANGELIST_QUERIES = SESSION_AND_USER + 5
+ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = ADMIN_CHANGELIST_QUERIES + 2  # + the Hosts group's perms
+ICS_QUERIES = SESSION_AND_USER + 1  # + the party with its host
+HOME_QUERIES = SESSION_AND_USER + 1  # + public parties' rows
+HOME_QUERIES_UNCACHED = HOME_QUERIES + 1  # + the parties with their hosts, cards not cached
 
 
 @pytest.fixture
@@ -268,13 +268,13 @@ def test_potluck_page_as_cohost(django_assert_max_num_queries, viewer, size, dis
     assert sum(len(course.lines) for course in response.context["menu"]) == dishes
 
 
-# session and user; in one transaction (2 statements, BEGIN and COMMIT): the
+# the session and user; in one transaction (2 statements, BEGIN and COMMIT): the
 # party under its lock if the viewer may see it (the permission check), the
 # viewer's reply, save it, seats and version in one update. The emails load
 # nothing: they are written from the reply just saved. Declining also looks for
 # someone on the waitlist to seat (and, at a potluck, gives back claimed dishes).
-RSVP_GOING_QUERIES = SESSION_QUERY + 7
-RSVP_DECLINED_QUERIES = SESSION_QUERY + 8
+RSVP_GOING_QUERIES = SESSION_AND_USER + 6
+RSVP_DECLINED_QUERIES = SESSION_AND_USER + 7
 
 
 @pytest.mark.parametrize("size", [1, 30])
