@@ -63,12 +63,33 @@ LOCKED_PARTY = PreparedObjects(
 )
 
 
+# What a reply reads of its party and host (the rules, the seats, its messages and
+# emails); the rest (the description, the host's account data) is not loaded.
+REPLY_READS = (
+    "host__first_name",
+    "host__username",
+    "host__email",
+    "title",
+    "starts_at",
+    "timezone",
+    "venue",
+    "area",
+    "hide_address",
+    "potluck",
+    "main_dish",
+    "seats",
+    "seats_taken",
+    "invite_token",
+)
+
+
 def _visible_locked(pk: int, guest_id: int, invite_token: str = ""):
     guest = User(pk=guest_id)  # a member: superusers see every party (LOCKED_PARTY)
     return (
         DinnerParty.objects.visible_to(guest, invite_token=invite_token)
         .select_for_update(of=("self",))
         .select_related("host")
+        .only(*REPLY_READS)
         .filter(pk=pk)
     )
 
