@@ -486,12 +486,13 @@ class RSVPView(LoginRequiredMixin, View):
             raise Http404(PARTY_NOT_FOUND) from None
         except services.RsvpError as error:
             messages.error(request, str(error))
-            return redirect(self.back_url(pk, token, by_link=self.is_link_of(pk, token)))
+            back = self.back_url(pk, token, by_link=self.is_link_of(pk, token))
+            return HttpResponseRedirect(back)
         party = outcome.rsvp.party
         self.say(outcome, party)
-        return redirect(
-            self.back_url(pk, token, by_link=bool(token) and token == party.invite_token)
-        )
+        by_link = bool(token) and token == party.invite_token
+        # (Not redirect(): it would first try the path as a URL name.)
+        return HttpResponseRedirect(self.back_url(pk, token, by_link=by_link))
 
     def show_again(self, form: RSVPForm, *, pk: int, token: str) -> HttpResponse:
         """The party page again, with the reply as typed and each error beside its
