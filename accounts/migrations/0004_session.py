@@ -19,6 +19,7 @@ def carry_sessions_over(apps, schema_editor):
     User = apps.get_model("accounts", "User")
     using = schema_editor.connection.alias
     old = Old.objects.using(using).filter(expire_date__gt=timezone.now()).order_by("pk")
+    serializer = import_string(settings.SESSION_SERIALIZER)
     batch = []
     for session in old.iterator(chunk_size=BATCH):
         batch.append(
@@ -26,7 +27,7 @@ def carry_sessions_over(apps, schema_editor):
                 session_key=session.session_key,
                 session_data=session.session_data,
                 expire_date=session.expire_date,
-                user_id=account_id(session.session_data),
+                user_id=account_id(session.session_data, serializer),
             )
         )
         if len(batch) == BATCH:
@@ -35,12 +36,11 @@ def carry_sessions_over(apps, schema_editor):
     save_batch(New, User, batch, using)
 
 
-def account_id(session_data):
+def account_id(session_data, serializer):
     """The account a session's data is logged in to, as Django's session stores
     read it (each is a "SessionStore": the name is part of the signature's salt);
     None for a visitor's session or one this SECRET_KEY can't read (copied as it
     is: it was no use before either)."""
-    serializer = import_string(settings.SESSION_SERIALIZER)
     try:
         data = signing.loads(
             session_data, salt="django.contrib.sessions.SessionStore", serializer=serializer
