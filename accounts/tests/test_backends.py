@@ -1,10 +1,11 @@
-"""The email-or-username backend's user lookup (every logged-in request runs it)."""
+"""The email-or-username backend: its login lookup and its user lookup (every
+logged-in request runs the second)."""
 
 import pytest
 from django.contrib.auth.backends import ModelBackend
 
 from accounts.backends import EmailOrUsernameBackend
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,3 +28,43 @@ def test_get_user_finds_no_one_for_a_missing_or_mangled_id(user_id):
 def test_get_user_turns_away_a_deactivated_account():
     user = UserFactory(is_active=False)
     assert EmailOrUsernameBackend().get_user(user.pk) is None
+
+
+@pytest.mark.parametrize("typed", ["ana", "ANA", "  Ana ", "ana@example.com", "Ana@Example.COM "])
+def test_authenticate_finds_the_account_by_username_or_email_in_any_case(typed):
+    ana = UserFactory(username="ana", email="ana@example.com")
+    UserFactory(username="bob", email="bob@example.com")
+    assert EmailOrUsernameBackend().authenticate(None, typed, DEFAULT_PASSWORD) == ana
+
+
+def test_authenticate_reads_the_candidates_in_one_query(django_assert_num_queries):
+    ana = UserFactory(username="ana", email="ana@example.com")
+    with django_assert_num_queries(1):
+        assert EmailOrUsernameBackend().authenticate(None, "ana", DEFAULT_PASSWORD) == ana
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "nobody",
+        "ana%",  # LIKE wildcards are plain characters here
+        "_na",
+        "' OR '1'='1",
+        "ana@example.com' --",
+        "x" * 300,
+        "ünïcödé@example.com",
+    ],
+)
+def test_authenticate_finds_no_one_for_anything_but_an_exact_match(typed):
+    UserFactory(username="ana", email="ana@example.com")
+    assert EmailOrUsernameBackend().authenticate(None, typed, DEFAULT_PASSWORD) is None
+
+
+def test_authenticate_refuses_a_wrong_password_and_a_deactivated_account():
+    UserFactory(username="ana", email="ana@example.com")
+    UserFactory(username="cy", email="cy@example.com", is_active=False)
+    backend = EmailOrUsernameBackend()
+    assert backend.authenticate(None, "ana", "not-the-password") is None
+    assert backend.authenticate(None, "cy", DEFAULT_PASSWORD) is None
+    assert backend.authenticate(None, "", DEFAULT_PASSWORD) is None
+    assert backend.authenticate(None, "ana", None) is None
