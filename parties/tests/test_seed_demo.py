@@ -121,3 +121,25 @@ def test_seed_demo_potluck_page_shows_the_host_who_cannot_eat_what(client):
     assert "Prawn cocktail" in text
     assert "Pecan pie" in text
     assert party.venue in text
+
+
+def test_generated_replies_are_the_rows_the_orm_would_save():
+    seed("--parties", "3", "--rsvps-per-party", "2", "--users", "5")
+    generated = RSVP.objects.filter(party__title__startswith="Generated dinner")
+    party = DinnerParty.objects.get(title="Sunday roast")  # a demo party, not generated
+    guest = User.objects.get(username="guest-0")
+    saved = RSVP.objects.create(party=party, guest=guest, status=RSVPStatus.GOING)
+    fields = [
+        f.attname
+        for f in RSVP._meta.concrete_fields
+        if f.attname not in {"id", "party_id", "guest_id", "created_at", "updated_at"}
+    ]
+    expected = {name: getattr(saved, name) for name in fields}
+
+    assert generated.count() == 6
+    for reply in generated:
+        assert {name: getattr(reply, name) for name in fields} == expected
+        assert reply.guest_id != reply.party.host_id
+        assert reply.created_at is not None
+        assert abs(reply.created_at - saved.created_at).total_seconds() < 60
+        assert reply.updated_at >= reply.created_at

@@ -6,6 +6,7 @@ Without options it is idempotent: running it twice changes nothing. With
 """
 
 import random
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from itertools import islice
 
@@ -13,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
+from django.db.models import sql
 from django.test import override_settings
 from django.utils import timezone
 
@@ -40,6 +42,39 @@ def private(i: int) -> bool:
     on day i % 365: `i % 5 == 0` made every fifth day wholly private, so the first
     page of the list had to skip a whole day of parties nobody else may see.)"""
     return (i + i // 365) % 5 == 0
+
+
+class GoingReplies:
+    """Generated "going" replies with no plus-ones, inserted `BATCH` at a time.
+
+    Nine in ten generated rows are replies, and `bulk_create` prepares every value
+    of every row through its field (1M replies at 100,000 parties: ~80 s here).
+    These rows differ only in their party and guest, so Django compiles one row's
+    INSERT once, its fields preparing each value as `bulk_create` would, and each
+    batch of rows is that statement with their two ids, run by `executemany`."""
+
+    def __init__(self) -> None:
+        example = RSVP(party_id=0, guest_id=0, status=RSVPStatus.GOING)
+        fields = [field for field in RSVP._meta.concrete_fields if not field.primary_key]
+        query = sql.InsertQuery(RSVP)
+        query.insert_values(fields, [example])
+        # (Its created_at and updated_at: now, from the fields' own pre_save.)
+        [(self.statement, params)] = query.get_compiler(connection=connection).as_sql()
+        self.params = list(params)
+        names = [field.attname for field in fields]
+        self.party_at, self.guest_at = names.index("party_id"), names.index("guest_id")
+
+    def insert(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Insert a reply for each (party id, guest id)."""
+        pairs = iter(pairs)
+        with connection.cursor() as cursor:
+            while batch := list(islice(pairs, BATCH)):
+                rows = []
+                for party_id, guest_id in batch:
+                    row = self.params.copy()
+                    row[self.party_at], row[self.guest_at] = party_id, guest_id
+                    rows.append(row)
+                cursor.executemany(self.statement, rows)
 
 
 class Command(BaseCommand):
@@ -254,6 +289,7 @@ class Command(BaseCommand):
         rng = random.Random(have)  # noqa: S311 -- demo data, not security
         now = timezone.now()
         seats = rsvps_per_party + 2
+        replies = GoingReplies()
         for start in range(have, n_parties, BATCH):
             stop = min(start + BATCH, n_parties)
             with transaction.atomic():
@@ -272,8 +308,8 @@ class Command(BaseCommand):
                     )
                     for i in range(start, stop)
                 )
-                rsvps = (
-                    RSVP(party=party, guest_id=guest_id, status=RSVPStatus.GOING)
+                replies.insert(
+                    (party.pk, guest_id)
                     for party in parties
                     # Guests from the whole pool, as in life: nobody replies to every party.
                     for guest_id in [
@@ -282,7 +318,6 @@ class Command(BaseCommand):
                         if g != party.host_id
                     ][:rsvps_per_party]
                 )
-                self.insert(RSVP, rsvps)
             self.stdout.write(f"  {stop}/{n_parties} generated parties")
         # Fresh planner statistics, or the first queries on a bulk-loaded table
         # pick poor plans (PostgreSQL would take a while to get there by itself).
