@@ -810,7 +810,7 @@ def bench_one(
                 if args.warmup:
                     wrk(server.port, spec, args.warmup, None)
                     server.drain()
-                if endpoint.name not in ("hello", "login") and hello_spec:
+                if endpoint.name not in ("hello", "login") and hello_spec and args.local_ceiling:
                     # Its own ceiling, measured just now: this machine's speed moves by
                     # tens of percent within a minute, so the ratio compares two runs
                     # seconds apart, not one made minutes before.
