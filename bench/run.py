@@ -6,19 +6,17 @@ each size (1,000 then 100,000 parties with 10 RSVPs each, made by seed_demo):
 start gunicorn as `make serve` does (gunicorn.conf.py, DJANGO_ENV=production,
 BENCHMARK=1 for the /bench/hello ceiling), log a pool of generated users in,
 and drive each endpoint with wrk at 16 connections for a fixed time after a
-short warm-up. Each endpoint's ratio is to the hello-world ceiling measured for
-a few seconds just before it; the Argon2 limit for logins is measured in the
-same run, just before and after the login run.
+short warm-up. The Argon2 limit for logins is measured in the same run.
 
 Prints a table and writes var/bench/results.json and var/bench/ratios.png. The
 last line is `bench: all targets met` or `bench: targets missed: <names>`; the
 exit code is 1 when a target is missed, 2 when the harness itself failed.
 
-    .venv/bin/python bench/run.py [--duration 8] [--warmup 2] [--local-ceiling 3]
-                                  [--sizes 1000,100000] [--databases sqlite,postgres] [--keep]
+    .venv/bin/python bench/run.py [--duration 8] [--warmup 2] [--sizes 1000,100000]
+                                  [--databases sqlite,postgres] [--keep]
 
-The same settings come from BENCH_DURATION, BENCH_WARMUP, BENCH_LOCAL_CEILING,
-BENCH_SIZES and BENCH_DATABASES, so `BENCH_DURATION=4 make bench` works too.
+The same settings come from BENCH_DURATION, BENCH_WARMUP, BENCH_SIZES and
+BENCH_DATABASES, so `BENCH_DURATION=4 make bench` works too.
 """
 
 import argparse
@@ -64,8 +62,7 @@ CONNECTIONS = 16
 THREADS = 2
 PG_BENCH_DB = "dinnerparty_bench"
 
-# Targets (issue 6). Ratios are to the hello-world ceiling's req/s in the same run,
-# measured again for a few seconds right before each endpoint (--local-ceiling).
+# Targets (issue 6). Ratios are to the hello-world ceiling's req/s in the same run.
 RATIO_TARGETS = {"landing": 0.40, "list-p1": 0.20, "detail-50": 0.15, "rsvp": 0.15}
 TARGET_SIZE = 100_000
 P99_OVER_P50 = 5.0
@@ -785,7 +782,6 @@ def bench_one(
         client = Client(server.port)
         overall = RssSampler(server)
         overall.start()
-        hello_spec: Path | None = None
         for endpoint in ENDPOINTS:
             last = endpoint is ENDPOINTS[-1]
             requests = build_requests(endpoint, prep, sessions, login_csrf)
@@ -793,8 +789,6 @@ def bench_one(
             write_spec(spec, endpoint.expect, requests)
             result: dict = {"label": endpoint.label, "path": requests[0].path}
             run["endpoints"][endpoint.name] = result
-            if endpoint.name == "hello":
-                hello_spec = spec
             with clock.phase(f"{tag}: {endpoint.name}"):
                 verdict, why = precheck(client, endpoint, requests[0])
                 if verdict != "ok":
@@ -810,16 +804,6 @@ def bench_one(
                 if args.warmup:
                     wrk(server.port, spec, args.warmup, None)
                     server.drain()
-                if endpoint.name not in ("hello", "login") and hello_spec and args.local_ceiling:
-                    # Its own ceiling, measured just now: this machine's speed moves by
-                    # tens of percent within a minute, so the ratio compares two runs
-                    # seconds apart, not one made minutes before.
-                    local = wrk(server.port, hello_spec, args.local_ceiling, None)
-                    server.drain()
-                    if local["requests"] and local["status"] + local["unexpected"] == 0:
-                        result["ceiling_rps"] = round(
-                            local["requests"] / (local["duration_us"] / 1e6), 1
-                        )
                 sampler = RssSampler(server)
                 sampler.start()
                 before, began = processes(), time.monotonic()
@@ -879,9 +863,8 @@ def bench_one(
         )
     ceiling = run["endpoints"].get("hello", {}).get("rps")
     for result in run["endpoints"].values():
-        own = result.get("ceiling_rps") or ceiling
-        if own and "rps" in result:
-            result["ratio"] = round(result["rps"] / own, 4)
+        if ceiling and "rps" in result:
+            result["ratio"] = round(result["rps"] / ceiling, 4)
     return run
 
 
@@ -974,9 +957,9 @@ def evaluate(runs: list[dict], runtime: float) -> list[Target]:
 def depth_target(name: str, base: dict, other: dict, other_label: str, base_label: str) -> Target:
     """`other` within 1.3× of `base`, by req/s or by median latency (either will do).
 
-    req/s are compared as shares of each one's own hello-world ceiling (measured
-    seconds before it): the two are served a minute or more apart, and this
-    machine's speed drifts by more than the 1.3× allowed between them."""
+    req/s are compared as shares of each one's own hello-world ceiling: the two
+    sizes are served minutes apart, and this machine's speed drifts by more than
+    the 1.3× allowed between them (page 1 and page 50 share one ceiling anyway)."""
     if not base.get("rps") or not other.get("rps"):
         return Target(name, False, f"not measured ({other_label} or {base_label} missing)")
     measure = "ratio" if base.get("ratio") and other.get("ratio") else "rps"
@@ -1015,8 +998,6 @@ def table(runs: list[dict]) -> str:
             if name == "login" and run.get("argon2"):
                 limit = run["argon2"]["limit"]
                 notes.append(f"{r['rps'] / limit:.0%} of Argon2 limit {limit:.1f}/s")
-            if r.get("ceiling_rps"):
-                notes.append(f"ceiling just before: {r['ceiling_rps']:,.0f} req/s")
             if r.get("note"):
                 notes.append(r["note"])
             ratio = f"{r['ratio']:.1%}" if "ratio" in r else "—"
@@ -1096,12 +1077,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", default=env("BENCH_SIZES", ",".join(map(str, SIZES))))
     parser.add_argument("--databases", default=env("BENCH_DATABASES", "sqlite,postgres"))
     parser.add_argument("--argon2-seconds", type=float, default=3.0)
-    parser.add_argument(
-        "--local-ceiling",
-        type=int,
-        default=int(env("BENCH_LOCAL_CEILING", "3")),
-        help="seconds of hello-world right before each endpoint: its ratio's ceiling",
-    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
     args.sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s)
@@ -1167,7 +1142,6 @@ def main() -> int:
             "threads": THREADS,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
-            "local_ceiling_s": args.local_ceiling,
             "sizes": args.sizes,
             "rsvps_per_party": RSVPS_PER_PARTY,
             "pool_users": len(POOL),
