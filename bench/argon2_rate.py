@@ -1,4 +1,6 @@
-"""The Argon2 limit for logins: password checks per second, per core and in all.
+"""Argon2 password checks per second, per core and in all, with nothing else
+running: the benchmark's cross-check of the limit it measures in the login run
+itself (bench/README.md).
 
 Uses the hasher Django is configured with (the first of PASSWORD_HASHERS, which
 hashes every password the site stores) exactly as a login does: `verify()` of
@@ -7,8 +9,9 @@ same time, as the server's workers do during the login run: a core may hash
 more slowly while the others hash too (Argon2 leans on memory bandwidth, and a
 virtual machine's cores are shared; seen here: 2-10% slower than one core
 alone). The limit is the sum of their rates, i.e. the rate per core with every
-core busy × cores. The rate of one core alone is reported too (`single_core`).
-Prints one JSON object.
+core busy × cores (bench/run.py runs it with BENCHMARK=0, so the hasher is
+the site's own, not the timed one). The rate of one core alone is reported
+too (`single_core`). Prints one JSON object.
 
     .venv/bin/python bench/argon2_rate.py --seconds 3
 """

@@ -1,0 +1,37 @@
+"""What only the benchmark (bench/, settings.BENCHMARK) switches on.
+
+`TimedArgon2Hasher` is the site's own hasher that also writes down how long each
+password check took, in CPU time of the thread that ran it. The benchmark holds
+the login run to the rate those same checks ran at, in the same workers at the
+same moments, so a change in the shared machine's speed weighs on both sides
+alike. One line per check, "<cpu seconds> <wall seconds>", in
+`settings.BENCHMARK_HASH_TIMES/<pid>.txt`.
+"""
+
+import os
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from accounts.hashers import DinnerPartyArgon2Hasher
+
+
+class TimedArgon2Hasher(DinnerPartyArgon2Hasher):
+    """DinnerPartyArgon2Hasher, the same algorithm name and costs (so stored hashes
+    check the same and are never re-made), timing each `verify()`."""
+
+    def verify(self, password: str, encoded: str) -> bool:
+        cpu, wall = time.thread_time(), time.perf_counter()
+        try:
+            return super().verify(password, encoded)
+        finally:
+            record_hash_time(time.thread_time() - cpu, time.perf_counter() - wall)
+
+
+def record_hash_time(cpu: float, wall: float) -> None:
+    directory = Path(settings.BENCHMARK_HASH_TIMES)
+    directory.mkdir(parents=True, exist_ok=True)
+    # One short append per check (a login takes ~0.1 s; this ~0.05 ms).
+    with (directory / f"{os.getpid()}.txt").open("a") as times:
+        times.write(f"{cpu:.6f} {wall:.6f}\n")
