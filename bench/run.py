@@ -94,7 +94,7 @@ ENDPOINTS = [
     Endpoint("list-p50", "/parties/ page 50 (by Next)", "GET", 200, auth=True),
     # Page 1 once more, right after page 50: page 50 is compared with the mean of
     # the page 1 runs before and after it, so a drift in this machine's speed
-    # over those half-minute weighs on both sides alike.
+    # over that half-minute weighs on both sides alike.
     Endpoint("list-p1-again", "/parties/ page 1, again", "GET", 200, auth=True),
     Endpoint("detail-50", "party detail, 50 guests", "GET", 200, auth=True),
     Endpoint("rsvp", "RSVP POST", "POST", 302, auth=True),
