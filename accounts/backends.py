@@ -7,10 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 
-from dinnerparty.prepared import PreparedObjects
-from dinnerparty.sessions import user_loaded_with_session
-
-USER_BY_PK = PreparedObjects(lambda pk: get_user_model()._default_manager.filter(pk=pk), pk=0)
+from accounts.sessions import user_loaded_with_session
 
 
 def _candidates(identifier: str):
@@ -22,10 +19,6 @@ def _candidates(identifier: str):
         .filter(Q(username_ci=identifier) | Q(email_ci=identifier))
         .order_by("pk")[:2]
     )
-
-
-# Compiled once: building this queryset costs the ORM more than the query itself.
-CANDIDATES = PreparedObjects(_candidates, identifier="someone@example.com")
 
 
 class EmailOrUsernameBackend(ModelBackend):
@@ -42,7 +35,7 @@ class EmailOrUsernameBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if not username or password is None:
             return None
-        candidates = CANDIDATES.all(identifier=username.strip().lower())
+        candidates = list(_candidates(username.strip().lower()))
         if not candidates:
             # Run the hasher anyway so response time does not reveal whether
             # the account exists (as ModelBackend does).
@@ -55,8 +48,8 @@ class EmailOrUsernameBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> AbstractBaseUser | None:
         """As ModelBackend.get_user: the user the request's session was read with
-        (`dinnerparty.sessions`, the same row as `user_id`'s), else loaded by SQL
-        compiled once. Django then checks the session's auth hash against it."""
+        (`accounts.sessions`, the same row as `user_id`'s), else loaded by id.
+        Django then checks the session's auth hash against it."""
         try:
             pk = int(user_id)
         except (TypeError, ValueError, OverflowError):
@@ -64,7 +57,7 @@ class EmailOrUsernameBackend(ModelBackend):
         user = user_loaded_with_session(pk)
         if user is None:
             try:
-                user = USER_BY_PK.get(pk=pk)
-            except (OverflowError, get_user_model().DoesNotExist):  # (too big for the column)
+                user = get_user_model()._default_manager.get(pk=pk)
+            except get_user_model().DoesNotExist:
                 return None
         return user if self.user_can_authenticate(user) else None

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from accounts import throttle
 from accounts.models import User
 from accounts.validators import MAX_PASSWORD_LENGTH
-from dinnerparty.timezones import timezone_choices
-from parties.food import Allergen, Diet
-from parties.forms import codes_field
+from common.food import Allergen, Diet
+from common.forms import codes_field
+from common.timezones import timezone_choices
 
 EMAIL_TAKEN = "An account with this email already exists."
 INVALID_LOGIN = "That username or email and password don't match. Please try again."

@@ -1,11 +1,13 @@
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 
-from dinnerparty.timezones import validate_timezone
-from parties.food import validate_allergens, validate_diets
+from common.food import validate_allergens, validate_diets
+from common.timezones import validate_timezone
 
 
 def default_timezone() -> str:
@@ -67,7 +69,7 @@ class User(AbstractUser):
 class Session(AbstractBaseSession):
     """Django's database session, with the account it is logged in to (if any) in
     a column of its own: every logged-in request loads the two in one query
-    (`dinnerparty.sessions`), and deleting an account deletes its sessions."""
+    (`accounts.sessions`), and deleting an account deletes its sessions."""
 
     user = models.ForeignKey(
         User, null=True, blank=True, editable=False, on_delete=models.CASCADE, related_name="+"
@@ -75,6 +77,6 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from dinnerparty.sessions import SessionStore
-
-        return SessionStore
+        # The engine in use (accounts.sessions, or accounts.cached_sessions with
+        # Redis), looked up as Django's SessionMiddleware does.
+        return import_module(settings.SESSION_ENGINE).SessionStore

@@ -54,7 +54,7 @@ else:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "dinnerparty.apps.DinnerPartyAdminConfig",
+    "accounts.apps.DinnerPartyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -135,19 +135,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")
     }
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, with a health check that sends no query (see the module).
-    DATABASES["default"]["ENGINE"] = "dinnerparty.db.postgresql"
-if DATABASES["default"]["ENGINE"] == "dinnerparty.db.postgresql" and os.environ.get(
-    "DB_PREPARED_STATEMENTS", "1"
-) not in ("0", "false", "off"):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DB_PREPARED_STATEMENTS", True
+):
     # Parameters bound by the server, and a statement run a few times on a
-    # connection prepared there (psycopg's threshold: 5), so PostgreSQL parses
-    # and plans the same query once rather than on every request: a list query
-    # took 0.25 ms to plan and 0.08 ms to run (make bench: list 435 -> 527 req/s,
-    # party page 351 -> 456, RSVP 111 -> 141). Django turns prepared statements
-    # off by default for poolers in transaction mode (PgBouncer before 1.21):
-    # behind one, set DB_PREPARED_STATEMENTS=0.
+    # connection prepared there (psycopg's threshold: 5), so PostgreSQL plans a
+    # repeated query once. Django turns this off by default for poolers in
+    # transaction mode (PgBouncer before 1.21): behind one, DB_PREPARED_STATEMENTS=0.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
     )
@@ -170,8 +164,8 @@ else:
 # Sessions live in the database (accounts.Session: each with the id of the account
 # it is logged in to, so a request reads its session and user in one query); with
 # Redis they are also cached there, so every worker on every machine reads them
-# quickly (dinnerparty/sessions.py, dinnerparty/cached_sessions.py).
-SESSION_ENGINE = "dinnerparty.cached_sessions" if REDIS_URL else "dinnerparty.sessions"
+# quickly (accounts/sessions.py, accounts/cached_sessions.py).
+SESSION_ENGINE = "accounts.cached_sessions" if REDIS_URL else "accounts.sessions"
 
 # --- Accounts -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

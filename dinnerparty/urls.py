@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from dinnerparty.views import HomeView, healthz
+from dinnerparty.views import healthz
+from parties.views import HomeView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),

@@ -4,36 +4,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.generic import TemplateView
-
-from parties.cards import CARD_TTL, PUBLIC_LISTING, PageParties, cards_key, load_cards
-from parties.pages import cached_page
 
 logger = logging.getLogger(__name__)
-
-LANDING_CARDS = 6
-
-
-class HomeView(TemplateView):
-    """The landing page: what DinnerParty is, and the next public parties."""
-
-    template_name = "home.html"
-
-    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        now, viewer = timezone.now(), request.user
-        rows = PUBLIC_LISTING.rows(viewer=viewer, now=now, limit=LANDING_CARDS, offset=0)
-        key = cards_key(rows, viewer, now)
-        parties = PageParties([row["pk"] for row in rows], load_cards(viewer))
-
-        def render(extra: dict) -> HttpResponse:
-            context = self.get_context_data(parties=parties, cards_key=key, card_ttl=CARD_TTL)
-            return self.render_to_response({**context, **extra})
-
-        # Visitors who aren't logged in all see the same page: it is cached, keyed
-        # by the cards it shows. A logged-in member's page is rendered for them.
-        return cached_page(request, None if viewer.is_authenticated else (key,), render)
 
 
 @never_cache

@@ -1,7 +1,7 @@
 """Party cards (the list page and the landing page), served from the cache.
 
 A page of cards is cached under a key made of everything its cards show, read
-by one lean query per page (`PreparedQuery`): each party's id, last change,
+by one lean query per page (`parties.queries.LISTING`): each party's id, last change,
 seats taken, host's name and what decides which venue the viewer sees. Any
 change to a party, its seats or its host's name gives a new key at once, so
 nothing has to be invalidated by hand. The parties themselves are loaded only
@@ -9,102 +9,13 @@ when their cards are not in the cache (`PageParties`)."""
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
-
-from dinnerparty.prepared import PreparedQuery
-from parties.models import DinnerParty, Visibility
-
-# Later than any party: where a page "after" a party no one may see starts.
-NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+from parties.models import DinnerParty
+from parties.queries import CARD_FIELDS
 
 # Cards also say "in 3 days": a cached card is at most this many seconds old.
 CARD_TTL = 300
-
-# What a card's cache key is made of, besides the viewer's facts and the time.
-CARD_FIELDS = (
-    "pk",
-    "updated_at",
-    "seats_taken",
-    "hide_address",
-    "host_id",
-    "host__first_name",
-    "host__username",
-)
-
-
-def _listing(viewer, now, limit: int, offset: int, *, after: int = 0, public_only: bool = False):
-    """A page of upcoming parties the viewer may see, soonest first, with their
-    reply to each. The page's ids come first, from the listing index alone (for
-    page 50 that is a thousand index entries, not a thousand parties with their
-    hosts and the viewer's replies); only its own rows are read in full.
-
-    `after` (a party's id) starts the page just after that party instead of at
-    `offset` (keyset paging: page 50 reached by "Next" costs what page 1 does).
-    The party must be one the viewer may see, or the page is empty: a link
-    can't be used to learn when someone else's private party is."""
-    if after:
-        anchor = Subquery(
-            DinnerParty.objects.visible_to(viewer).filter(pk=after).values("starts_at")[:1]
-        )
-        # (starts_at, id) after the anchor's, and upcoming. One lower bound on
-        # starts_at, so the listing index seeks straight to it (SQLite uses one
-        # range condition per column); no anchor, no rows.
-        parties = DinnerParty.objects.filter(
-            Q(starts_at__gte=Greatest(Value(now), Coalesce(anchor, Value(NEVER)))),
-            Q(starts_at__gt=anchor) | Q(pk__gt=after),
-        )
-    else:
-        parties = DinnerParty.objects.upcoming(now)
-    if public_only:
-        parties = parties.filter(visibility=Visibility.PUBLIC)
-    else:
-        parties = parties.visible_to(viewer)
-    page = parties.order_by("starts_at", "pk").values("pk")[offset : offset + limit]
-    return (
-        DinnerParty.objects.filter(pk__in=page)
-        .with_viewer(viewer)
-        .order_by("starts_at", "pk")
-        .values(*CARD_FIELDS, "viewer_status", "viewer_cohosts")
-    )
-
-
-# The party list: upcoming parties the viewer may see (from an offset, or after
-# a party: see `_listing`).
-LISTING = PreparedQuery(_listing, shape=("limit", "offset"), after=0)
-
-# The landing page: upcoming public parties. A visitor who is not logged in has
-# no id, so no reply and no co-hosting match.
-PUBLIC_LISTING = PreparedQuery(
-    lambda viewer, now, limit, offset: _listing(viewer, now, limit, offset, public_only=True),
-    shape=("limit", "offset"),
-)
-
-
-def _party_access(viewer, now, pk: int, invite_token: str):
-    parties = DinnerParty.objects.visible_to(viewer, invite_token=invite_token).with_viewer(viewer)
-    parties = parties.filter(pk=pk) if pk else parties.filter(invite_token=invite_token)
-    return parties.annotate(
-        has_started=ExpressionWrapper(Q(starts_at__lte=now), output_field=BooleanField())
-    ).values(
-        "pk",
-        "invite_token",
-        "viewer_status",
-        "viewer_cohosts",
-        # What else a guest's cached party page is keyed by (PartyDetailView).
-        "host_id",
-        "updated_at",
-        "version",
-        "has_started",
-    )
-
-
-# May the viewer see this party (by id, or by its invite link), how do they stand
-# with it, and which version of its page is current: the party page's permission
-# check and cache key, in one lean query (`now=` decides whether it has started).
-PARTY_ACCESS = PreparedQuery(_party_access, pk=0, invite_token="")
 
 
 def time_bucket(now: datetime) -> int:

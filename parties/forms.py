@@ -4,8 +4,9 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from dinnerparty.timezones import timezone_choices
-from parties.food import COURSE_PLURALS, Allergen, Course, Diet
+from common.food import COURSE_PLURALS, Allergen, Course, Diet
+from common.forms import codes_field
+from common.timezones import timezone_choices
 from parties.models import RSVP, Announcement, DinnerParty, Dish, RSVPStatus, Visibility
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -19,17 +20,6 @@ class WallClockDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         with timezone.override(UTC):  # no gaps or repeats in UTC
             return super().to_python(value)
-
-
-def codes_field(choices, *, label: str, **kwargs) -> forms.MultipleChoiceField:
-    """Tick boxes for diets or allergens (any, all or none of them)."""
-    return forms.MultipleChoiceField(
-        label=label,
-        choices=lambda: choices.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        **kwargs,
-    )
 
 
 class PartyForm(forms.ModelForm):

@@ -5,7 +5,7 @@ party page's query count stays fixed however long the menu is."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from parties.food import COURSE_PLURALS, Allergen, Course, Diet, Needs, Verdict, dish_verdict
+from common.food import COURSE_PLURALS, Allergen, Course, Diet, Needs, Verdict, dish_verdict
 from parties.models import RSVP, Dish, PotluckSlot
 
 

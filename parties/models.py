@@ -13,8 +13,8 @@ from django.utils import dateformat, timezone, translation
 from django.utils.timesince import timeuntil
 
 from accounts.models import default_timezone
-from dinnerparty.timezones import validate_timezone
-from parties.food import Course, validate_allergens, validate_diets
+from common.food import Course, validate_allergens, validate_diets
+from common.timezones import validate_timezone
 
 MAX_SEATS = 500
 MAX_PLUS_ONES = 5

@@ -16,7 +16,6 @@ from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from dinnerparty.prepared import PreparedObjects
 from parties.models import RSVP, Announcement, DinnerParty, RSVPStatus, audience_statuses
 
 logger = logging.getLogger(__name__)
@@ -68,17 +67,10 @@ def venue_for_guest(party: DinnerParty, rsvp: RSVP, *, cohost_ids: set[int] | No
     return party.venue if cohost else shown
 
 
-# Promotions and reminders load their reply when they run (compiling this join
-# costs the ORM ~0.4 ms a time).
-RSVP_FOR_EMAIL = PreparedObjects(
-    lambda pk: RSVP.objects.select_related("party__host", "guest").filter(pk=pk), pk=0
-)
-
-
 def _rsvp(rsvp_id: int) -> RSVP | None:
     """A reply with its party, host and guest (None if it is gone by now)."""
     try:
-        return RSVP_FOR_EMAIL.get(pk=rsvp_id)
+        return RSVP.objects.select_related("party__host", "guest").get(pk=rsvp_id)
     except RSVP.DoesNotExist:
         return None
 

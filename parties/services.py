@@ -16,9 +16,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from dinnerparty.prepared import PreparedDelete, PreparedObjects, PreparedSave, PreparedUpdate
+from common.food import COURSE_PLURALS, Course
 from parties import notifications
-from parties.food import COURSE_PLURALS, Course
 from parties.models import (
     RSVP,
     Announcement,
@@ -28,6 +27,17 @@ from parties.models import (
     PotluckSlot,
     RSVPStatus,
     new_invite_token,
+)
+from parties.queries import (
+    LOCKED_PARTY,
+    RELEASED_CLAIMS,
+    REPLY,
+    SAVE_REPLY,
+    SEATS_AND_VERSION,
+    VISIBLE_LOCKED_PARTY,
+    VISIBLE_LOCKED_PARTY_BY_LINK,
+    WAITLIST,
+    claims_of,
 )
 
 
@@ -52,90 +62,6 @@ class RsvpOutcome:
     @property
     def status(self) -> str:
         return self.rsvp.status
-
-
-# The statements every reply runs, compiled once (see dinnerparty/prepared.py).
-LOCKED_PARTY = PreparedObjects(
-    lambda pk: (
-        DinnerParty.objects.select_for_update(of=("self",)).select_related("host").filter(pk=pk)
-    ),
-    pk=0,
-)
-
-
-# What a reply reads of its party and host (the rules, the seats, its messages and
-# emails); the rest (the description, the host's account data) is not loaded.
-REPLY_READS = (
-    "host__first_name",
-    "host__username",
-    "host__email",
-    "title",
-    "starts_at",
-    "timezone",
-    "venue",
-    "area",
-    "hide_address",
-    "potluck",
-    "main_dish",
-    "seats",
-    "seats_taken",
-    "invite_token",
-)
-
-
-def _visible_locked(pk: int, guest_id: int, invite_token: str = ""):
-    guest = User(pk=guest_id)  # a member: superusers see every party (LOCKED_PARTY)
-    return (
-        DinnerParty.objects.visible_to(guest, invite_token=invite_token)
-        .select_for_update(of=("self",))
-        .select_related("host")
-        .only(*REPLY_READS)
-        .filter(pk=pk)
-    )
-
-
-# The party under its lock only if the guest may see it (by its rules, or by the
-# invite link they came with): the permission check and the lock in one read.
-VISIBLE_LOCKED_PARTY = PreparedObjects(
-    lambda pk, guest_id: _visible_locked(pk, guest_id), pk=0, guest_id=0
-)
-VISIBLE_LOCKED_PARTY_BY_LINK = PreparedObjects(
-    lambda pk, guest_id, invite_token: _visible_locked(pk, guest_id, invite_token),
-    pk=0,
-    guest_id=0,
-    invite_token="",
-)
-SEATS_AND_VERSION = PreparedUpdate(
-    lambda pk, seats, version: (
-        DinnerParty.objects.filter(pk=pk),
-        {"seats_taken": F("seats_taken") + seats, "version": F("version") + version},
-    ),
-    pk=0,
-    seats=0,
-    version=0,
-)
-WAITLIST = PreparedObjects(
-    lambda party_id: RSVP.objects.filter(party_id=party_id, status=RSVPStatus.WAITLISTED).order_by(
-        "waitlisted_at", "pk"
-    ),
-    party_id=0,
-)
-
-
-def _claims(party_id: int, guest_ids: list[int]):
-    """The potluck dishes these guests claimed (slots they fill) at this party."""
-    return Dish.objects.filter(party_id=party_id, added_by_id__in=guest_ids, slot__isnull=False)
-
-
-RELEASED_CLAIMS = PreparedDelete(
-    lambda party_id, guest_id: _claims(party_id, [guest_id]), party_id=0, guest_id=0
-)
-SAVE_REPLY = PreparedSave(RSVP)
-REPLY = PreparedObjects(
-    lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
-    party_id=0,
-    guest_id=0,
-)
 
 
 def _locked(party: DinnerParty, *, bump_version: bool = True) -> DinnerParty:
@@ -423,7 +349,7 @@ def _release_claims(*, party_id: int, guest_ids: list[int]) -> None:
     if len(guest_ids) == 1:
         RELEASED_CLAIMS.run(party_id=party_id, guest_id=guest_ids[0])
     elif guest_ids:
-        _claims(party_id, guest_ids).delete()
+        claims_of(party_id, guest_ids).delete()
 
 
 def suggested_slots(head_count: int) -> dict[str, int]:

@@ -11,20 +11,25 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
-from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
 
+from common.food import Course
 from parties import calendar, services
 from parties.cards import (
     CARD_TTL,
-    LISTING,
-    PARTY_ACCESS,
     PageParties,
     cards_key,
     fragment_key,
     load_cards,
     time_bucket,
 )
-from parties.food import Course
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
 from parties.models import (
@@ -38,9 +43,33 @@ from parties.models import (
 )
 from parties.pages import cached_page
 from parties.pagination import LookaheadPage
+from parties.queries import LISTING, PARTY_ACCESS, PUBLIC_LISTING, REPLY
 
 FORM_ERRORS = "Please fix the errors below."
 PARTY_NOT_FOUND = "Party not found."
+
+
+LANDING_CARDS = 6
+
+
+class HomeView(TemplateView):
+    """The landing page: what DinnerParty is, and the next public parties."""
+
+    template_name = "home.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        now, viewer = timezone.now(), request.user
+        rows = PUBLIC_LISTING.rows(viewer=viewer, now=now, limit=LANDING_CARDS, offset=0)
+        key = cards_key(rows, viewer, now)
+        parties = PageParties([row["pk"] for row in rows], load_cards(viewer))
+
+        def render(extra: dict) -> HttpResponse:
+            context = self.get_context_data(parties=parties, cards_key=key, card_ttl=CARD_TTL)
+            return self.render_to_response({**context, **extra})
+
+        # Visitors who aren't logged in all see the same page: it is cached, keyed
+        # by the cards it shows. A logged-in member's page is rendered for them.
+        return cached_page(request, None if viewer.is_authenticated else (key,), render)
 
 
 class PartyListView(LoginRequiredMixin, ListView):
@@ -216,7 +245,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         if self.object.viewer_status is None:  # from PARTY_ACCESS: no reply, no query
             return None
         try:  # the service's own lookup of a guest's reply, compiled once
-            rsvp = services.REPLY.get(party_id=self.object.pk, guest_id=self.request.user.pk)
+            rsvp = REPLY.get(party_id=self.object.pk, guest_id=self.request.user.pk)
         except RSVP.DoesNotExist:  # withdrawn between the two reads
             return None
         rsvp.guest = self.request.user

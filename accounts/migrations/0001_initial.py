@@ -7,7 +7,7 @@ import django.utils.timezone
 from django.db import migrations, models
 
 import accounts.models
-import dinnerparty.timezones
+import common.timezones
 
 
 class Migration(migrations.Migration):
@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
                         default=accounts.models.default_timezone,
                         help_text="Your parties default to this zone; other times are shown in it.",
                         max_length=64,
-                        validators=[dinnerparty.timezones.validate_timezone],
+                        validators=[common.timezones.validate_timezone],
                         verbose_name="time zone",
                     ),
                 ),

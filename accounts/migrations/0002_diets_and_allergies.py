@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import parties.food
+import common.food
 
 
 class Migration(migrations.Migration):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 default=list,
                 help_text="Allergens you must avoid (the 14 that EU food law names).",
-                validators=[parties.food.validate_allergens],
+                validators=[common.food.validate_allergens],
             ),
         ),
         migrations.AddField(
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 default=list,
                 help_text="Diets you follow.",
-                validators=[parties.food.validate_diets],
+                validators=[common.food.validate_diets],
             ),
         ),
     ]

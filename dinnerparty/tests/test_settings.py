@@ -73,7 +73,7 @@ def test_manage_py_test_help_works():
 @pytest.mark.slow
 def test_manage_py_test_runs_pytest():
     # A file with no database tests, so the run leaves this session's test database alone.
-    result = manage("test", "dinnerparty/tests/test_timezones.py")
+    result = manage("test", "common/tests/test_timezones.py")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test session starts" in result.stdout
@@ -100,7 +100,7 @@ def test_postgresql_prepares_statements_unless_told_not_to():
     url = "postgres://someone@127.0.0.1:5432/nowhere"
 
     options = database_options(DATABASE_URL=url)
-    assert options["ENGINE"] == "dinnerparty.db.postgresql"  # Django's, checked without a query
+    assert options["ENGINE"] == "django.db.backends.postgresql"
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import accounts.models
-import dinnerparty.timezones
+import common.timezones
 import parties.models
 
 
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                         default=accounts.models.default_timezone,
                         help_text="Times are entered and shown in this zone.",
                         max_length=64,
-                        validators=[dinnerparty.timezones.validate_timezone],
+                        validators=[common.timezones.validate_timezone],
                         verbose_name="time zone",
                     ),
                 ),

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import parties.food
+import common.food
 
 
 class Migration(migrations.Migration):
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             field=models.JSONField(
                 blank=True,
                 default=list,
-                validators=[parties.food.validate_allergens],
+                validators=[common.food.validate_allergens],
                 verbose_name="plus-ones' allergies",
             ),
         ),
@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
             field=models.JSONField(
                 blank=True,
                 default=list,
-                validators=[parties.food.validate_diets],
+                validators=[common.food.validate_diets],
                 verbose_name="plus-ones' diets",
             ),
         ),
@@ -179,7 +179,7 @@ class Migration(migrations.Migration):
                 (
                     "allergens",
                     models.JSONField(
-                        blank=True, default=list, validators=[parties.food.validate_allergens]
+                        blank=True, default=list, validators=[common.food.validate_allergens]
                     ),
                 ),
                 (
@@ -195,7 +195,7 @@ class Migration(migrations.Migration):
                     models.JSONField(
                         blank=True,
                         default=list,
-                        validators=[parties.food.validate_diets],
+                        validators=[common.food.validate_diets],
                         verbose_name="suits diets",
                     ),
                 ),

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from common.food import Course
 from parties import services
-from parties.food import Course
 from parties.models import RSVP, DinnerParty, RSVPStatus
 
 

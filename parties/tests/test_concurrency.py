@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from parties import services
+from parties import queries, services
 from parties.models import RSVP, DinnerParty, Dish, PotluckSlot, RSVPStatus
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import assert_seats_consistent
@@ -212,7 +212,7 @@ def test_a_reply_locks_the_partys_row_not_its_hosts_account(transactional_db):
         return "free"
 
     with transaction.atomic():
-        services.LOCKED_PARTY.get(pk=party.pk)
+        queries.LOCKED_PARTY.get(pk=party.pk)
         results, errors = run_at_once(
             2,
             lambda i: try_lock(*((DinnerParty, party.pk), (User, party.host_id))[i]),

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from common.food import Course
 from parties import services
-from parties.food import Course
 from parties.models import RSVP, DinnerParty, Dish, PotluckSlot, RSVPStatus, Visibility
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import (

@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from accounts.tests.factories import UserFactory
-from parties.models import RSVP, DinnerParty, Visibility
+from parties.models import RSVP, DinnerParty, Dish, Visibility
 from parties.tests.factories import DinnerPartyFactory, RSVPFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,20 @@ def test_seats_left_and_is_full():
     assert (party.seats_left, party.is_full) == (1, False)
     party.seats_taken = 3
     assert (party.seats_left, party.is_full) == (0, True)
+
+
+def test_the_models_run_the_validators(host):
+    party = DinnerPartyFactory(host=host)
+    dish = Dish(party=party, added_by=host, course="main", name="Stew", allergens=["nuts"])
+    dish.suits = "vegan"
+
+    with pytest.raises(ValidationError) as caught:
+        dish.full_clean()
+
+    assert set(caught.value.message_dict) == {"allergens", "suits"}
+    assert caught.value.message_dict["allergens"] == ["Unknown allergens: nuts."]
+
+    host.diets, host.allergies = ["carnivore"], [7]
+    with pytest.raises(ValidationError) as caught:
+        host.full_clean()
+    assert {"diets", "allergies"} <= set(caught.value.message_dict)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from parties.cards import LISTING
+from parties.queries import LISTING
 
 pytestmark = [
     pytest.mark.django_db,

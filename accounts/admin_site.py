@@ -1,3 +1,5 @@
+"""The admin site: Django's, with a login throttled like the site's."""
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 

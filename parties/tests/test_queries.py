@@ -14,16 +14,27 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from dinnerparty.prepared import (
+from compiled_queries.prepared import (
     PreparedDelete,
     PreparedObjects,
     PreparedQuery,
     PreparedSave,
     PreparedUpdate,
 )
-from parties import notifications, services
-from parties.cards import LISTING, PARTY_ACCESS, PUBLIC_LISTING, _party_access
+from parties import services
 from parties.models import RSVP, DinnerParty, Dish, RSVPStatus, Visibility
+from parties.queries import (
+    LISTING,
+    LOCKED_PARTY,
+    PARTY_ACCESS,
+    PUBLIC_LISTING,
+    RELEASED_CLAIMS,
+    REPLY,
+    SAVE_REPLY,
+    SEATS_AND_VERSION,
+    WAITLIST,
+    _party_access,
+)
 from parties.tests.factories import DinnerPartyFactory
 
 pytestmark = pytest.mark.django_db
@@ -215,6 +226,10 @@ def test_rows_are_named_as_the_orm_names_them(cast):
 
 # --- PreparedObjects: model instances by SQL compiled once ----------------------
 
+RSVP_FOR_EMAIL = PreparedObjects(
+    lambda pk: RSVP.objects.select_related("party__host", "guest").filter(pk=pk), pk=0
+)
+
 
 def field_values(instance) -> dict:
     return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
@@ -225,7 +240,7 @@ def test_a_prepared_get_loads_what_the_orm_loads_with_its_joined_rows(cast):
     reply = parties["public"].rsvps.get(guest=me)
     reply.plus_one_diets = ["vegan"]  # a JSON field, converted back on loading
     reply.save()
-    loaded = notifications.RSVP_FOR_EMAIL.get(pk=reply.pk)
+    loaded = RSVP_FOR_EMAIL.get(pk=reply.pk)
     expected = RSVP.objects.select_related("party__host", "guest").get(pk=reply.pk)
     assert field_values(loaded) == field_values(expected)
     assert loaded.plus_one_diets == ["vegan"]
@@ -241,11 +256,11 @@ def test_a_prepared_get_loads_what_the_orm_loads_with_its_joined_rows(cast):
 def test_a_prepared_get_raises_as_queryset_get_does(cast):
     me, _other, parties = cast
     with pytest.raises(RSVP.DoesNotExist):
-        notifications.RSVP_FOR_EMAIL.get(pk=987_654)
+        RSVP_FOR_EMAIL.get(pk=987_654)
     many = PreparedObjects(lambda host_id: DinnerParty.objects.filter(host_id=host_id), host_id=0)
     with pytest.raises(DinnerParty.MultipleObjectsReturned):
         many.get(host_id=parties["public"].host_id)
-    assert services.REPLY.get(party_id=parties["public"].pk, guest_id=me.pk).status == "going"
+    assert REPLY.get(party_id=parties["public"].pk, guest_id=me.pk).status == "going"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -255,9 +270,9 @@ def test_a_prepared_locking_get_needs_a_transaction(cast):
     party = parties["public"]
     if connection.features.has_select_for_update:
         with pytest.raises(TransactionManagementError):
-            services.LOCKED_PARTY.get(pk=party.pk)
+            LOCKED_PARTY.get(pk=party.pk)
     with transaction.atomic():
-        locked = services.LOCKED_PARTY.get(pk=party.pk)
+        locked = LOCKED_PARTY.get(pk=party.pk)
     assert (locked.pk, locked.host.username) == (party.pk, "other")
 
 
@@ -266,7 +281,7 @@ def test_a_prepared_get_checks_its_inputs():
     with pytest.raises(ImproperlyConfigured, match="ignores"):
         ignores.get(pk=1)
     with pytest.raises(TypeError, match="take"):
-        services.REPLY.get(party_id=1)
+        REPLY.get(party_id=1)
     annotated = PreparedObjects(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=0)
     with pytest.raises(ImproperlyConfigured, match="plain model rows"):
         annotated.get(pk=1)
@@ -279,12 +294,12 @@ def test_a_prepared_update_changes_what_queryset_update_changes(cast):
     _me, _other, parties = cast
     party = parties["public"]
     before = DinnerParty.objects.values("seats_taken", "version").get(pk=party.pk)
-    assert services.SEATS_AND_VERSION.run(pk=party.pk, seats=2, version=1) == 1
+    assert SEATS_AND_VERSION.run(pk=party.pk, seats=2, version=1) == 1
     after = DinnerParty.objects.values("seats_taken", "version").get(pk=party.pk)
     assert after == {"seats_taken": before["seats_taken"] + 2, "version": before["version"] + 1}
-    assert services.SEATS_AND_VERSION.run(pk=party.pk, seats=-2, version=0) == 1
+    assert SEATS_AND_VERSION.run(pk=party.pk, seats=-2, version=0) == 1
     assert DinnerParty.objects.get(pk=party.pk).seats_taken == before["seats_taken"]
-    assert services.SEATS_AND_VERSION.run(pk=987_654, seats=1, version=1) == 0  # no such party
+    assert SEATS_AND_VERSION.run(pk=987_654, seats=1, version=1) == 0  # no such party
 
 
 def test_a_prepared_update_checks_its_inputs():
@@ -294,7 +309,7 @@ def test_a_prepared_update_checks_its_inputs():
     with pytest.raises(ImproperlyConfigured, match="ignores"):
         ignores.run(pk=1)
     with pytest.raises(TypeError, match="takes"):
-        services.SEATS_AND_VERSION.run(pk=1)
+        SEATS_AND_VERSION.run(pk=1)
 
 
 def test_prepared_objects_list_what_the_orm_lists_in_its_order(cast):
@@ -304,11 +319,11 @@ def test_prepared_objects_list_what_the_orm_lists_in_its_order(cast):
     party.save()
     for name in ("first", "second", "third"):
         services.rsvp_submit(party=party, guest=UserFactory(username=name), status="going")
-    waiting = services.WAITLIST.all(party_id=party.pk)
+    waiting = WAITLIST.all(party_id=party.pk)
     expected = RSVP.objects.filter(party=party, status="waitlisted").order_by("waitlisted_at", "pk")
     assert [field_values(r) for r in waiting] == [field_values(r) for r in expected]
     assert [r.guest.username for r in waiting] == ["first", "second", "third"]
-    assert services.WAITLIST.all(party_id=987_654) == []
+    assert WAITLIST.all(party_id=987_654) == []
 
 
 # --- PreparedDelete -----------------------------------------------------------
@@ -323,10 +338,10 @@ def test_a_prepared_delete_deletes_what_queryset_delete_deletes(cast):
     theirs = Dish.objects.create(
         party=party, slot=second, course="main", added_by=UserFactory(), name="Stew"
     )
-    assert services.RELEASED_CLAIMS.run(party_id=party.pk, guest_id=me.pk) == 1
+    assert RELEASED_CLAIMS.run(party_id=party.pk, guest_id=me.pk) == 1
     assert list(Dish.objects.filter(party=party)) == [theirs]
     assert not Dish.objects.filter(pk=mine.pk).exists()
-    assert services.RELEASED_CLAIMS.run(party_id=party.pk, guest_id=me.pk) == 0
+    assert RELEASED_CLAIMS.run(party_id=party.pk, guest_id=me.pk) == 0
 
 
 def test_a_prepared_delete_refuses_what_cascades_or_is_not_an_int():
@@ -336,7 +351,7 @@ def test_a_prepared_delete_refuses_what_cascades_or_is_not_an_int():
     with pytest.raises(ImproperlyConfigured, match="int inputs"):
         PreparedDelete(lambda name: Dish.objects.filter(name=name), name="")
     with pytest.raises(TypeError, match="takes"):
-        services.RELEASED_CLAIMS.run(party_id=1)
+        RELEASED_CLAIMS.run(party_id=1)
 
 
 # --- PreparedSave -------------------------------------------------------------
@@ -349,22 +364,22 @@ def test_a_prepared_save_writes_what_save_writes(cast):
     reply.status, reply.note = RSVPStatus.WAITLISTED, "Ünïcode <b>note</b>"
     reply.plus_ones, reply.plus_one_diets = 2, ["vegan", "halal"]
     reply.waitlisted_at = timezone.now()
-    services.SAVE_REPLY.save(reply)
+    SAVE_REPLY.save(reply)
     loaded = RSVP.objects.get(pk=reply.pk)
     assert field_values(loaded) == field_values(reply)
     assert loaded.updated_at > stamp  # auto_now, as save() sets it
     reply.waitlisted_at = None
-    services.SAVE_REPLY.save(reply)
+    SAVE_REPLY.save(reply)
     assert RSVP.objects.get(pk=reply.pk).waitlisted_at is None
 
 
 def test_a_prepared_save_inserts_a_new_or_vanished_row_as_save_does(cast):
     me, other, parties = cast
     new = RSVP(party=parties["past-public"], guest=other, status=RSVPStatus.MAYBE)
-    services.SAVE_REPLY.save(new)
+    SAVE_REPLY.save(new)
     assert RSVP.objects.filter(pk=new.pk, status=RSVPStatus.MAYBE).exists()
     RSVP.objects.filter(pk=new.pk).delete()
-    services.SAVE_REPLY.save(new)
+    SAVE_REPLY.save(new)
     assert RSVP.objects.filter(pk=new.pk).exists()
 
 

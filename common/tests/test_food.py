@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.tests.factories import UserFactory
-from parties.food import (
+from common.food import (
     Allergen,
     Diet,
     Needs,
@@ -381,20 +381,3 @@ def test_validators_reject_non_strings(validate, value):
         validate(value)
 
     assert caught.value.code == "invalid_codes"
-
-
-def test_the_models_run_the_validators(host):
-    party = DinnerPartyFactory(host=host)
-    dish = Dish(party=party, added_by=host, course="main", name="Stew", allergens=["nuts"])
-    dish.suits = "vegan"
-
-    with pytest.raises(ValidationError) as caught:
-        dish.full_clean()
-
-    assert set(caught.value.message_dict) == {"allergens", "suits"}
-    assert caught.value.message_dict["allergens"] == ["Unknown allergens: nuts."]
-
-    host.diets, host.allergies = ["carnivore"], [7]
-    with pytest.raises(ValidationError) as caught:
-        host.full_clean()
-    assert {"diets", "allergies"} <= set(caught.value.message_dict)

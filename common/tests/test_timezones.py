@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from dinnerparty.timezones import timezone_choices, validate_timezone
+from common.timezones import timezone_choices, validate_timezone
 
 
 def test_choices_are_iana_names_with_readable_labels():

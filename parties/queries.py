@@ -1,0 +1,191 @@
+"""The parties reads and writes that every page view or reply repeats, compiled
+once per process by `compiled_queries` (plain ORM with COMPILED_QUERIES=0).
+
+Each is written as an ORM queryset; only the compiling is skipped. The rules
+themselves stay in `DinnerPartyQuerySet` (`visible_to`, `with_viewer`, …).
+"""
+
+from datetime import UTC, datetime
+
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from accounts.models import User
+from compiled_queries.prepared import (
+    PreparedDelete,
+    PreparedObjects,
+    PreparedQuery,
+    PreparedSave,
+    PreparedUpdate,
+)
+from parties.models import RSVP, DinnerParty, Dish, RSVPStatus, Visibility
+
+# Later than any party: where a page "after" a party no one may see starts.
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+# What a card's cache key is made of, besides the viewer's facts and the time.
+CARD_FIELDS = (
+    "pk",
+    "updated_at",
+    "seats_taken",
+    "hide_address",
+    "host_id",
+    "host__first_name",
+    "host__username",
+)
+
+
+def _listing(viewer, now, limit: int, offset: int, *, after: int = 0, public_only: bool = False):
+    """A page of upcoming parties the viewer may see, soonest first, with their
+    reply to each. The page's ids come first, from the listing index alone (for
+    page 50 that is a thousand index entries, not a thousand parties with their
+    hosts and the viewer's replies); only its own rows are read in full.
+
+    `after` (a party's id) starts the page just after that party instead of at
+    `offset` (keyset paging: page 50 reached by "Next" costs what page 1 does).
+    The party must be one the viewer may see, or the page is empty: a link
+    can't be used to learn when someone else's private party is."""
+    if after:
+        anchor = Subquery(
+            DinnerParty.objects.visible_to(viewer).filter(pk=after).values("starts_at")[:1]
+        )
+        # (starts_at, id) after the anchor's, and upcoming. One lower bound on
+        # starts_at, so the listing index seeks straight to it (SQLite uses one
+        # range condition per column); no anchor, no rows.
+        parties = DinnerParty.objects.filter(
+            Q(starts_at__gte=Greatest(Value(now), Coalesce(anchor, Value(NEVER)))),
+            Q(starts_at__gt=anchor) | Q(pk__gt=after),
+        )
+    else:
+        parties = DinnerParty.objects.upcoming(now)
+    if public_only:
+        parties = parties.filter(visibility=Visibility.PUBLIC)
+    else:
+        parties = parties.visible_to(viewer)
+    page = parties.order_by("starts_at", "pk").values("pk")[offset : offset + limit]
+    return (
+        DinnerParty.objects.filter(pk__in=page)
+        .with_viewer(viewer)
+        .order_by("starts_at", "pk")
+        .values(*CARD_FIELDS, "viewer_status", "viewer_cohosts")
+    )
+
+
+# The party list: upcoming parties the viewer may see (from an offset, or after
+# a party: see `_listing`).
+LISTING = PreparedQuery(_listing, shape=("limit", "offset"), after=0)
+
+# The landing page: upcoming public parties. A visitor who is not logged in has
+# no id, so no reply and no co-hosting match.
+PUBLIC_LISTING = PreparedQuery(
+    lambda viewer, now, limit, offset: _listing(viewer, now, limit, offset, public_only=True),
+    shape=("limit", "offset"),
+)
+
+
+def _party_access(viewer, now, pk: int, invite_token: str):
+    parties = DinnerParty.objects.visible_to(viewer, invite_token=invite_token).with_viewer(viewer)
+    parties = parties.filter(pk=pk) if pk else parties.filter(invite_token=invite_token)
+    return parties.annotate(
+        has_started=ExpressionWrapper(Q(starts_at__lte=now), output_field=BooleanField())
+    ).values(
+        "pk",
+        "invite_token",
+        "viewer_status",
+        "viewer_cohosts",
+        # What else a guest's cached party page is keyed by (PartyDetailView).
+        "host_id",
+        "updated_at",
+        "version",
+        "has_started",
+    )
+
+
+# May the viewer see this party (by id, or by its invite link), how do they stand
+# with it, and which version of its page is current: the party page's permission
+# check and cache key, in one lean query (`now=` decides whether it has started).
+PARTY_ACCESS = PreparedQuery(_party_access, pk=0, invite_token="")
+
+
+# The statements every reply runs, compiled once (see dinnerparty/prepared.py).
+LOCKED_PARTY = PreparedObjects(
+    lambda pk: (
+        DinnerParty.objects.select_for_update(of=("self",)).select_related("host").filter(pk=pk)
+    ),
+    pk=0,
+)
+
+
+# What a reply reads of its party and host (the rules, the seats, its messages and
+# emails); the rest (the description, the host's account data) is not loaded.
+REPLY_READS = (
+    "host__first_name",
+    "host__username",
+    "host__email",
+    "title",
+    "starts_at",
+    "timezone",
+    "venue",
+    "area",
+    "hide_address",
+    "potluck",
+    "main_dish",
+    "seats",
+    "seats_taken",
+    "invite_token",
+)
+
+
+def _visible_locked(pk: int, guest_id: int, invite_token: str = ""):
+    guest = User(pk=guest_id)  # a member: superusers see every party (LOCKED_PARTY)
+    return (
+        DinnerParty.objects.visible_to(guest, invite_token=invite_token)
+        .select_for_update(of=("self",))
+        .select_related("host")
+        .only(*REPLY_READS)
+        .filter(pk=pk)
+    )
+
+
+# The party under its lock only if the guest may see it (by its rules, or by the
+# invite link they came with): the permission check and the lock in one read.
+VISIBLE_LOCKED_PARTY = PreparedObjects(
+    lambda pk, guest_id: _visible_locked(pk, guest_id), pk=0, guest_id=0
+)
+VISIBLE_LOCKED_PARTY_BY_LINK = PreparedObjects(
+    lambda pk, guest_id, invite_token: _visible_locked(pk, guest_id, invite_token),
+    pk=0,
+    guest_id=0,
+    invite_token="",
+)
+SEATS_AND_VERSION = PreparedUpdate(
+    lambda pk, seats, version: (
+        DinnerParty.objects.filter(pk=pk),
+        {"seats_taken": F("seats_taken") + seats, "version": F("version") + version},
+    ),
+    pk=0,
+    seats=0,
+    version=0,
+)
+WAITLIST = PreparedObjects(
+    lambda party_id: RSVP.objects.filter(party_id=party_id, status=RSVPStatus.WAITLISTED).order_by(
+        "waitlisted_at", "pk"
+    ),
+    party_id=0,
+)
+
+
+def claims_of(party_id: int, guest_ids: list[int]):
+    """The potluck dishes these guests claimed (slots they fill) at this party."""
+    return Dish.objects.filter(party_id=party_id, added_by_id__in=guest_ids, slot__isnull=False)
+
+
+RELEASED_CLAIMS = PreparedDelete(
+    lambda party_id, guest_id: claims_of(party_id, [guest_id]), party_id=0, guest_id=0
+)
+SAVE_REPLY = PreparedSave(RSVP)
+REPLY = PreparedObjects(
+    lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
+    party_id=0,
+    guest_id=0,
+)
