@@ -6,5 +6,5 @@ from compiled_queries.prepared import PreparedObjects
 
 # A request's session with the account it is logged in to, in one query.
 SESSION_WITH_USER = PreparedObjects(
-    lambda key: Session.objects.select_related("user").filter(session_key=key), key=""
+    lambda key: Session.objects.select_related("user").filter(session_key=key), key=str
 )

@@ -69,10 +69,7 @@ class SessionStore(AccountSessionMixin, db.SessionStore):
         missing or expired (then its key is dropped, so a new one is made),
         here read in one query with the account it is logged in to."""
         _loaded_with_session.set(None)
-        try:
-            session = SESSION_WITH_USER.get(key=self.session_key or "")
-        except Session.DoesNotExist:
-            session = None
+        session = SESSION_WITH_USER.first(key=self.session_key or "")
         if session is None or session.expire_date <= timezone.now():
             self._session_key = None
             return {}

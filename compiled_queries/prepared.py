@@ -1,151 +1,294 @@
-"""Querysets turned into SQL once per process, then run with each request's values.
+"""Querysets compiled to SQL once per process, then run with each call's inputs.
 
-Django's ORM rebuilds and recompiles a queryset on every request. For the party
-list that is about 1.5 ms of Python (two EXISTS subqueries for who may see a
-party, two more for the viewer's reply), while SQLite or PostgreSQL answer the
-SQL itself in about 0.1 ms; a lookup by key with `select_related` takes ~0.4 ms
-to compile and ~0.05 ms to run. These classes build a queryset once with
-stand-in values for its inputs, keep the SQL Django wrote, and run it with the
-real values. The rules stay written once, in the ORM; only the compiling is
-skipped:
+Why it exists: on a reply, Django spends ~0.1–0.4 ms building and compiling
+each of about ten statements that the database answers in ~0.05 ms; see
+docs/performance.md for what it is worth (`make bench` measures it on and off).
 
-- `PreparedQuery`: a `values()` queryset for a viewer and a time, as dicts (the
-  list, the landing page, the party page's access check);
-- `PreparedObjects`: model instances, loaded as the ORM loads them (the session,
-  the user, the party under its lock, a guest's reply, the waitlist);
-- `PreparedUpdate` / `PreparedDelete`: `update()` and `delete()` with int inputs
-  (seats and version; potluck claims given back);
-- `PreparedSave`: `save()` of a row that exists (a guest's reply).
+How it stays honest:
+
+- **Inputs are declared** (`pk=int`, `key=str`; a query on the time or a
+  viewer takes `now` and `viewer`). The queryset is built once with each input
+  as an `Input` expression, which compiles to a parameter that names its input.
+  Nothing is found again by value: using an input it wasn't given, deriving a
+  Python value from one (`now - timedelta(days=1)`, `viewer.username`,
+  `f"{token}"`) fails when the query is compiled, with a message saying so.
+- **Values are prepared as the ORM prepares them**: each through its field's
+  `get_db_prep_value`, after the ORM's range checks: an id or offset outside
+  the column's range, or a text with a NUL byte (which no stored text here
+  holds), finds no rows instead of raising.
+- **A switch turns it off**: with `settings.COMPILED_QUERIES = False`
+  (`COMPILED_QUERIES=0`) every statement runs the plain queryset it was built
+  from, with the same checks. CI runs the suite both ways.
+- **It is tied to the Django it was tested on** (`check_django_version`, run at
+  start-up): loading model instances from compiled SQL repeats what
+  `ModelIterable` does with Django's private helpers, so another minor version
+  must be tested before it is used.
+
+The kinds:
+
+- `PreparedQuery`: a `values()` queryset for a viewer and a time, as dicts;
+- `PreparedObjects`: model instances, loaded as the ORM loads them;
+- `PreparedUpdate` / `PreparedDelete`: `update()` and `delete()`;
+- `PreparedSave`: `save()` of a row that exists.
 """
 
 import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+import django
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Model, QuerySet, signals, sql
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    Expression,
+    Field,
+    Model,
+    QuerySet,
+    signals,
+    sql,
+)
 from django.db.models.deletion import Collector
 from django.db.models.query import get_related_populators
 
-from accounts.models import User
-
-# Values no real request has, so they can be found among the compiled parameters.
-STAND_IN_USER_PK = -7_654_321
-STAND_IN_NOW = datetime(2001, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
-STAND_IN_INT = -7_654_000  # minus the parameter's position
-STAND_IN_STR = "\x1fstand-in:{}\x1f"
+# The Django minor versions whose private helpers this module was tested with.
+TESTED_DJANGO = {(6, 1)}
 
 
-def _stand_in(params: dict[str, int | str], name: str) -> int | str:
-    """The value a parameter is compiled with, unique to it (found again by value)."""
-    position = list(params).index(name)
-    if isinstance(params[name], int):
-        return STAND_IN_INT - position
-    return STAND_IN_STR.format(name)
+def check_django_version(version: tuple = django.VERSION) -> None:
+    """Refuse to start on a Django this layer has not been tested with."""
+    if enabled() and tuple(version[:2]) not in TESTED_DJANGO:
+        tested = ", ".join(f"{major}.{minor}" for major, minor in sorted(TESTED_DJANGO))
+        raise ImproperlyConfigured(
+            f"compiled_queries was tested with Django {tested}, not "
+            f"{version[0]}.{version[1]}. Run with COMPILED_QUERIES=0 (plain ORM, same "
+            "results) until it is tested on this version, or use Django "
+            f"{tested}."
+        )
 
 
-def _slots(params: list, by_value: dict[Any, str], given: Any) -> list[str | None]:
-    """Which input each compiled SQL parameter is (None: a constant of the query)."""
-    slots = [by_value.get(value) for value in params]
-    missing = set(given) - set(slots)
-    if missing:
-        raise ImproperlyConfigured(f"The prepared query ignores {sorted(missing)}.")
-    return slots
+def enabled() -> bool:
+    return getattr(settings, "COMPILED_QUERIES", True)
 
 
-def _fill(params: list, slots: list[str | None], real: dict[str, Any]) -> list:
-    """The compiled parameters with each input's slot given its real value."""
-    return [
-        value if slot is None else real[slot] for value, slot in zip(params, slots, strict=True)
-    ]
+# --- Inputs ----------------------------------------------------------------------
+
+# The field each declared type's values go through, as the ORM would send them.
+FIELDS: dict[type, Field] = {int: BigIntegerField(), str: CharField(), datetime: DateTimeField()}
+
+
+class NoRows(Exception):
+    """An input no row can match (out of its column's range, or a NUL byte)."""
+
+
+class Slot:
+    """The parameter an input fills, named: compiled SQL's parameters hold these
+    where the inputs go. Never a value; any attempt to use it as one fails."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __deepcopy__(self, memo: dict) -> "Slot":
+        return self
+
+    def _refuse(self, *_args: Any) -> Any:
+        raise ImproperlyConfigured(
+            f"The compiled query turns its input {self.name!r} into a constant in Python: "
+            "compare or compute with it in SQL (an ORM lookup or expression) instead."
+        )
+
+    __str__ = __format__ = __int__ = __float__ = __index__ = __len__ = __iter__ = _refuse
+
+    def __repr__(self) -> str:
+        return f"<input {self.name}>"
+
+
+class Input(Expression):
+    """A declared input of a compiled query, as an ORM expression: lookups and
+    expressions take it as they take a value (`filter(pk=pk)`,
+    `F("seats") + seats`); it compiles to a parameter that names it. Python
+    arithmetic on it, which would freeze a value into the SQL, is refused."""
+
+    def __init__(self, name: str, kind: type) -> None:
+        super().__init__(output_field=FIELDS[kind])
+        self.name = name
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Input({self.name!r})"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
+        return "%s", [Slot(self.name)]
+
+    def __str__(self) -> str:
+        return Slot(self.name)._refuse()
+
+    def __format__(self, spec: str) -> str:
+        return Slot(self.name)._refuse()
+
+    def _combine(self, other: Any, connector: str, reversed: bool) -> Any:
+        if not hasattr(other, "resolve_expression"):
+            Slot(self.name)._refuse()
+        return super()._combine(other, connector, reversed)
+
+
+class ViewerInput:
+    """The viewer a `PreparedQuery` is built for: a logged-in member (or a
+    superuser) whose only input is their id. Reading anything else of them
+    (`viewer.username`) would freeze one person's value into the SQL: refused."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, *, is_superuser: bool) -> None:
+        self.pk = self.id = Input("viewer", int)
+        self.is_superuser = is_superuser
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in {"resolve_expression", "as_sql"}:
+            raise AttributeError(name)  # (Django asking whether it is an expression)
+        raise ImproperlyConfigured(
+            f"The compiled query reads viewer.{name}; only viewer.pk is one of its inputs. "
+            "Declare what else it needs as an input."
+        )
+
+
+def declared(kinds: dict[str, type]) -> dict[str, type]:
+    for name, kind in kinds.items():
+        if kind not in FIELDS:
+            raise ImproperlyConfigured(
+                f"Input {name!r} is declared as {kind!r}; inputs are int, str or datetime."
+            )
+    return kinds
+
+
+def checked(kinds: dict[str, type], given: dict[str, Any]) -> None:
+    """The call gives exactly the declared inputs."""
+    if set(given) != set(kinds):
+        raise TypeError(f"This compiled query takes {sorted(kinds)}, got {sorted(given)}.")
+
+
+def prepare(value: Any, kind: type, connection: Any) -> Any:
+    """`value` as the ORM sends it for a field of this kind; NoRows where the ORM
+    finds none (an int outside the column's range) or the database can't be
+    asked (a NUL byte in text)."""
+    if kind is int:
+        value = int(value)
+        low, high = connection.ops.integer_field_range("BigIntegerField")
+        if not low <= value <= high:
+            raise NoRows
+    elif kind is str:
+        if not isinstance(value, str):
+            raise TypeError(f"Expected text, got {type(value).__name__}.")
+        if "\x00" in value:
+            raise NoRows
+    return FIELDS[kind].get_db_prep_value(value, connection, prepared=False)
+
+
+def fill(params: list, values: dict[str, Any]) -> list:
+    """The compiled parameters, each `Slot` given its input's prepared value."""
+    return [values[param.name] if isinstance(param, Slot) else param for param in params]
+
+
+def slots_of(params: list, expected: set[str]) -> None:
+    """Every input the query was given is used in its SQL."""
+    unused = expected - {param.name for param in params if isinstance(param, Slot)}
+    if unused:
+        raise ImproperlyConfigured(f"The compiled query ignores its inputs {sorted(unused)}.")
+
+
+# --- Rows for a viewer ---------------------------------------------------------
 
 
 class PreparedQuery:
-    """`build(viewer, now, **shape, **params)` returns a `.values(...)` queryset;
-    `rows(viewer=, now=, **shape, **params)` returns its rows as dicts.
+    """`rows(viewer=, now=, **shape, **inputs)`: the rows of the `values()`
+    queryset `build(viewer, now, **shape, **inputs)` returns, as dicts.
 
-    `params` (names with an example value, for the type: int or str) are the
-    query's inputs that become SQL parameters: compiled once, with stand-ins. A
-    false value (0, "") is passed to `build` as it is, so a queryset may take a
-    different shape without it (an invite token that adds a condition only
-    when there is one). `shape` names inputs that change the SQL itself (a
-    page's LIMIT and OFFSET, which Django writes into the SQL): each value is
-    compiled once, and at most MAX_SHAPES of them are kept.
+    `inputs` are declared by type (`pk=int`, `invite_token=str`). A false
+    value (0, "") is passed to `build` as it is, so a queryset may take another
+    shape without it (an invite token adds a condition only when there is one);
+    each combination is compiled once. `shape` names int inputs that Django
+    writes into the SQL itself (a page's LIMIT and OFFSET): each value is
+    compiled once, and at most MAX_SHAPES are kept.
 
-    Values come back as the database driver gives them (SQLite returns times as
-    text): they are meant for ids, flags and cache keys, not for display."""
+    Compiled, values come back as the database driver gives them (SQLite gives
+    times as text): they are meant for ids, flags and cache keys."""
 
     MAX_SHAPES = 256
 
     def __init__(
-        self, build: Callable[..., QuerySet], *, shape: tuple[str, ...] = (), **params: int | str
+        self, build: Callable[..., QuerySet], *, shape: tuple[str, ...] = (), **inputs: type
     ) -> None:
         self.build = build
         self.shape = shape
-        self.params = params
-        self._compiled: dict[tuple, tuple[str, list, list[str | None], list[str]]] = {}
-
-    def _compile(self, using: str, viewer_kind: str, given: tuple[str, ...], shape: tuple) -> tuple:
-        key = (using, viewer_kind, given, shape)
-        if key not in self._compiled:
-            if len(self._compiled) >= self.MAX_SHAPES:
-                self._compiled.clear()
-            stand_ins = {
-                name: _stand_in(self.params, name) if name in given else type(example)()
-                for name, example in self.params.items()
-            }
-            viewer = (
-                AnonymousUser()
-                if viewer_kind == "anonymous"
-                else User(pk=STAND_IN_USER_PK, is_superuser=viewer_kind == "superuser")
-            )
-            shaped = dict(zip(self.shape, shape, strict=True))
-            query = self.build(viewer, STAND_IN_NOW, **shaped, **stand_ins).query
-            compiler = query.get_compiler(using)
-            sql, params = compiler.as_sql()
-            now_param = connections[using].ops.adapt_datetimefield_value(STAND_IN_NOW)
-            by_value: dict[Any, str] = {STAND_IN_USER_PK: "viewer", STAND_IN_NOW: "now"}
-            by_value.update({stand_ins[name]: name for name in given})
-            if isinstance(now_param, str):
-                by_value[now_param] = "now"
-            slots = _slots(params, by_value, given)
-            # The columns' names in the order the SQL selects them (values() keeps
-            # the order it was given, fields and annotations mixed).
-            names = [alias for _expression, _sql, alias in compiler.select]
-            self._compiled[key] = (sql, list(params), slots, names)
-        return self._compiled[key]
+        self.inputs = declared(inputs)
+        self._compiled: dict[tuple, tuple[str, list, list[str]]] = {}
 
     @staticmethod
     def _kind(viewer: Any) -> str:
         """A visitor who is not logged in has no id: their SQL has no conditions on
-        it (SQLite and PostgreSQL plan `guest_id = NULL` each time; a constant-free
-        query can keep one plan). Superusers see every party: another query."""
+        it (a constant-free query keeps one plan). Superusers see every party."""
         if not getattr(viewer, "is_authenticated", False):
             return "anonymous"
         return "superuser" if viewer.is_superuser else "member"
 
+    def _compile(self, using: str, viewer_kind: str, given: tuple[str, ...], shape: tuple):
+        key = (using, viewer_kind, given, shape)
+        if key not in self._compiled:
+            if len(self._compiled) >= self.MAX_SHAPES:
+                self._compiled.clear()
+            inputs = {
+                name: Input(name, kind) if name in given else kind()
+                for name, kind in self.inputs.items()
+            }
+            viewer = (
+                AnonymousUser()
+                if viewer_kind == "anonymous"
+                else ViewerInput(is_superuser=viewer_kind == "superuser")
+            )
+            shaped = dict(zip(self.shape, shape, strict=True))
+            query = self.build(viewer, Input("now", datetime), **shaped, **inputs).query
+            compiler = query.get_compiler(using)
+            statement, params = compiler.as_sql()
+            slots_of(list(params), set(given))
+            # The columns' names in the order the SQL selects them (values() keeps
+            # the order it was given, fields and annotations mixed).
+            names = [alias for _expression, _sql, alias in compiler.select]
+            self._compiled[key] = (statement, list(params), names)
+        return self._compiled[key]
+
     def _statement(
-        self, viewer: Any, now: datetime | None, using: str, kwargs: dict
+        self, viewer: Any, now: datetime | None, using: str, given: dict
     ) -> tuple[str, list, list[str]]:
-        if set(kwargs) != {*self.shape, *self.params}:
+        connection = connections[using]
+        shape = tuple(int(given[name]) for name in self.shape)
+        names_given = tuple(name for name in self.inputs if given[name])
+        statement, params, names = self._compile(using, self._kind(viewer), names_given, shape)
+        if now is None and any(isinstance(p, Slot) and p.name == "now" for p in params):
+            raise TypeError("This compiled query needs the time it runs at (now=).")
+        values = {name: prepare(given[name], self.inputs[name], connection) for name in names_given}
+        values["viewer"] = getattr(viewer, "pk", None)
+        values["now"] = prepare(now, datetime, connection) if now is not None else None
+        return statement, fill(params, values), names
+
+    def _check(self, kwargs: dict, using: str) -> None:
+        if set(kwargs) != {*self.shape, *self.inputs}:
             raise TypeError(
-                f"A prepared query takes {sorted([*self.shape, *self.params])}, "
+                f"This compiled query takes {sorted([*self.shape, *self.inputs])}, "
                 f"got {sorted(kwargs)}."
             )
-        shape = tuple(int(kwargs[name]) for name in self.shape)
-        given = tuple(name for name in self.params if kwargs[name])
-        sql, values, slots, names = self._compile(using, self._kind(viewer), given, shape)
-        if now is None and "now" in slots:
-            raise TypeError("This prepared query needs the time it runs at (now=).")
-        real = {
-            "viewer": getattr(viewer, "pk", None),
-            "now": connections[using].ops.adapt_datetimefield_value(now),
-            **kwargs,
-        }
-        return sql, _fill(values, slots, real), names
+        connection = connections[using]
+        for name in self.shape:
+            if int(kwargs[name]) < 0:
+                raise NoRows
+            prepare(kwargs[name], int, connection)
 
     def rows(
         self,
@@ -156,11 +299,19 @@ class PreparedQuery:
         **kwargs: int | str,
     ) -> list[dict]:
         using = using or DEFAULT_DB_ALIAS
-        sql, values, names = self._statement(viewer, now, using, kwargs)
+        try:
+            self._check(kwargs, using)
+            if not enabled():
+                for name, kind in self.inputs.items():
+                    prepare(kwargs[name], kind, connections[using])
+                return list(self.build(viewer, now, **kwargs).using(using))
+            statement, values, names = self._statement(viewer, now, using, kwargs)
+        except NoRows:
+            return []
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, values)
+            cursor.execute(statement, values)
             if len(cursor.description) != len(names):
-                raise ImproperlyConfigured("A prepared query's columns did not match its names.")
+                raise ImproperlyConfigured("A compiled query's columns did not match its names.")
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def explain(
@@ -171,80 +322,92 @@ class PreparedQuery:
         using: str | None = None,
         **kwargs: int | str,
     ) -> str:
-        """The database's plan for `rows(...)` with these values (EXPLAIN)."""
+        """The database's plan for the compiled `rows(...)` with these values."""
         using = using or DEFAULT_DB_ALIAS
-        sql, values, _names = self._statement(viewer, now, using, kwargs)
+        self._check(kwargs, using)
+        statement, values, _names = self._statement(viewer, now, using, kwargs)
         prefix = "EXPLAIN QUERY PLAN" if connections[using].vendor == "sqlite" else "EXPLAIN"
         with connections[using].cursor() as cursor:
-            cursor.execute(f"{prefix} {sql}", values)
+            cursor.execute(f"{prefix} {statement}", values)
             return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
 
 
+# --- Model instances ---------------------------------------------------------
+
+
 class PreparedObjects:
-    """`get(**params)` / `all(**params)`: the model instances a queryset finds
-    (with the rows its `select_related()` joins), loaded as the ORM loads them, by
-    SQL compiled once per process.
+    """`get(**inputs)` / `all(**inputs)`: the model instances `build(**inputs)`
+    finds (with the rows its `select_related()` joins), as `QuerySet.get()` and
+    `list(queryset)` give them. Compiled, instances are made as `ModelIterable`
+    makes them (converters, `from_db`, related populators, fetch mode);
+    querysets with annotations or known related objects are refused."""
 
-    For the few lookups that every reply or page view repeats: compiling one with
-    `select_related` takes the ORM ~0.4 ms, running it ~0.05 ms. `build(**params)`
-    returns the queryset; `params` name its inputs with an example value (int or
-    str), as for `PreparedQuery`. Instances are made as `ModelIterable` makes
-    them (converters, `from_db`, related populators, fetch mode), so they behave
-    exactly like the ORM's; querysets with annotations or known related objects
-    are refused."""
-
-    def __init__(self, build: Callable[..., QuerySet], **params: int | str) -> None:
+    def __init__(self, build: Callable[..., QuerySet], **inputs: type) -> None:
         self.build = build
-        self.params = params
+        self.inputs = declared(inputs)
         self._compiled: dict[tuple[str, bool], _CompiledObjects] = {}
 
     def _compile(self, using: str, *, for_get: bool) -> "_CompiledObjects":
         key = (using, for_get)
         if key not in self._compiled:
-            stand_ins = {name: _stand_in(self.params, name) for name in self.params}
-            queryset = self.build(**stand_ins)
+            queryset = self.build(**{name: Input(name, kind) for name, kind in self.inputs.items()})
             if queryset.query.annotation_select or queryset._known_related_objects:
-                raise ImproperlyConfigured("Prepared objects are plain model rows only.")
+                raise ImproperlyConfigured("Compiled objects are plain model rows only.")
             if for_get:  # as QuerySet.get(): enough rows to tell one from many
                 queryset = queryset[:2]
-            self._compiled[key] = _CompiledObjects(queryset, using, stand_ins)
+            self._compiled[key] = _CompiledObjects(queryset, using, set(self.inputs))
         return self._compiled[key]
 
-    def _check(self, params: dict) -> None:
-        if set(params) != set(self.params):
-            raise TypeError(f"Prepared objects take {sorted(self.params)}, got {sorted(params)}.")
+    def _load(self, using: str | None, inputs: dict, *, for_get: bool) -> list[Model]:
+        checked(self.inputs, inputs)
+        using = using or DEFAULT_DB_ALIAS
+        connection = connections[using]
+        try:
+            values = {name: prepare(inputs[name], self.inputs[name], connection) for name in inputs}
+        except NoRows:
+            return []
+        if not enabled():
+            queryset = self.build(**inputs).using(using)
+            return list(queryset[:2] if for_get else queryset)
+        return self._compile(using, for_get=for_get).load(values)
 
-    def get(self, *, using: str | None = None, **params: int | str) -> Model:
+    def get(self, *, using: str | None = None, **inputs: int | str) -> Model:
         """The instance, or the model's DoesNotExist (MultipleObjectsReturned if
         the queryset finds more than one), as `QuerySet.get()` raises them."""
-        self._check(params)
-        compiled = self._compile(using or DEFAULT_DB_ALIAS, for_get=True)
-        found = compiled.load(params)
-        model = compiled.model
-        if not found:
-            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-        if len(found) > 1:
+        found = self._load(using, inputs, for_get=True)
+        if len(found) != 1:
+            model = self._model()
+            if not found:
+                raise model.DoesNotExist(
+                    f"{model._meta.object_name} matching query does not exist."
+                )
             raise model.MultipleObjectsReturned(
                 f"get() returned more than one {model._meta.object_name}."
             )
         return found[0]
 
-    def all(self, *, using: str | None = None, **params: int | str) -> list[Model]:
+    def first(self, *, using: str | None = None, **inputs: int | str) -> Model | None:
+        """The instance, or None."""
+        found = self._load(using, inputs, for_get=True)
+        return found[0] if found else None
+
+    def all(self, *, using: str | None = None, **inputs: int | str) -> list[Model]:
         """Every instance the queryset finds, in its order."""
-        self._check(params)
-        return self._compile(using or DEFAULT_DB_ALIAS, for_get=False).load(params)
+        return self._load(using, inputs, for_get=False)
+
+    def _model(self) -> type[Model]:
+        """The model it loads (built with plain values: nothing is compiled)."""
+        return self.build(**{name: kind() for name, kind in self.inputs.items()}).model
 
 
 class _CompiledObjects:
-    def __init__(self, queryset: QuerySet, using: str, stand_ins: dict[str, int | str]) -> None:
+    def __init__(self, queryset: QuerySet, using: str, inputs: set[str]) -> None:
         self.model = queryset.model
         self.using = using
         self.compiler = queryset.query.get_compiler(using)
         self.sql, params = self.compiler.as_sql()  # also fills select and klass_info
         self.params = list(params)
-        self.slots = _slots(
-            self.params, {value: name for name, value in stand_ins.items()}, stand_ins
-        )
+        slots_of(self.params, inputs)
         features = connections[using].features
         self.for_update = queryset.query.select_for_update and features.has_select_for_update
         self.fetch_mode = queryset._fetch_mode
@@ -256,17 +419,17 @@ class _CompiledObjects:
         # What results_iter() works out on every call, worked out once.
         columns = [column[0] for column in select[0 : self.compiler.col_count]]
         if self.compiler.has_composite_fields(columns):
-            raise ImproperlyConfigured("Prepared objects can't load composite keys.")
+            raise ImproperlyConfigured("Compiled objects can't load composite keys.")
         self.converters = self.compiler.get_converters(columns)
 
-    def load(self, values: dict[str, int | str]) -> list[Model]:
+    def load(self, values: dict[str, Any]) -> list[Model]:
         connection = connections[self.using]
         if self.for_update and connection.get_autocommit():  # as the ORM checks it
             raise transaction.TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, _fill(self.params, self.slots, values))
+            cursor.execute(self.sql, fill(self.params, values))
             rows = cursor.fetchall()
         if not rows:
             return []
@@ -286,50 +449,58 @@ class _CompiledObjects:
         return instances
 
 
+# --- Writes ------------------------------------------------------------------
+
+
 class _PreparedWrite:
     """A write with int inputs, compiled once per process (see the subclasses)."""
 
     kind = "write"
 
-    def __init__(self, build: Callable[..., Any], **params: int) -> None:
-        if not all(isinstance(example, int) for example in params.values()):
-            raise ImproperlyConfigured(f"A prepared {self.kind} takes int inputs only.")
+    def __init__(self, build: Callable[..., Any], **inputs: type) -> None:
+        if any(kind is not int for kind in inputs.values()):
+            raise ImproperlyConfigured(f"A compiled {self.kind} takes int inputs only.")
         self.build = build
-        self.params = params
-        self._compiled: dict[str, tuple[str, list, list[str | None]]] = {}
+        self.inputs = declared(inputs)
+        self._compiled: dict[str, tuple[str, list]] = {}
 
     def _sql(self, built: Any, using: str) -> tuple[str, tuple]:
         raise NotImplementedError
 
-    def _compile(self, using: str) -> tuple[str, list, list[str | None]]:
+    def _orm(self, built: Any, using: str) -> int:
+        raise NotImplementedError
+
+    def _compile(self, using: str) -> tuple[str, list]:
         if using not in self._compiled:
-            stand_ins = {name: _stand_in(self.params, name) for name in self.params}
-            statement, params = self._sql(self.build(**stand_ins), using)
-            by_value = {value: name for name, value in stand_ins.items()}
-            self._compiled[using] = (statement, list(params), _slots(params, by_value, stand_ins))
+            built = self.build(**{name: Input(name, int) for name in self.inputs})
+            statement, params = self._sql(built, using)
+            slots_of(list(params), set(self.inputs))
+            self._compiled[using] = (statement, list(params))
         return self._compiled[using]
 
-    def run(self, *, using: str | None = None, **params: int) -> int:
+    def run(self, *, using: str | None = None, **inputs: int) -> int:
         """Run it with these inputs; the number of rows it changed."""
-        if set(params) != set(self.params):
-            raise TypeError(
-                f"A prepared {self.kind} takes {sorted(self.params)}, got {sorted(params)}."
-            )
+        checked(self.inputs, inputs)
         using = using or DEFAULT_DB_ALIAS
-        statement, values, slots = self._compile(using)
-        values = _fill(values, slots, {name: int(value) for name, value in params.items()})
+        connection = connections[using]
+        try:
+            values = {name: prepare(value, int, connection) for name, value in inputs.items()}
+        except NoRows:
+            return 0
+        if not enabled():
+            return self._orm(self.build(**inputs), using)
+        statement, params = self._compile(using)
         with (
             transaction.mark_for_rollback_on_error(using),  # as QuerySet.update() and delete()
-            connections[using].cursor() as cursor,
+            connection.cursor() as cursor,
         ):
-            cursor.execute(statement, values)
+            cursor.execute(statement, fill(params, values))
             return cursor.rowcount
 
 
 class PreparedUpdate(_PreparedWrite):
-    """`run(**params)`: `queryset.update(**changes)` for `build(**params)` =
-    (queryset, changes). For the counters every reply moves
-    (`F("seats_taken") + delta`): inputs reach the SQL as ints, unconverted."""
+    """`run(**inputs)`: `queryset.update(**changes)` for `build(**inputs)` =
+    (queryset, changes), e.g. counters moved by `F("seats_taken") + seats`."""
 
     kind = "update"
 
@@ -338,31 +509,39 @@ class PreparedUpdate(_PreparedWrite):
         query = queryset.query.chain(sql.UpdateQuery)
         query.add_update_values(changes)
         if query.related_updates:
-            raise ImproperlyConfigured("A prepared update changes one table only.")
+            raise ImproperlyConfigured("A compiled update changes one table only.")
         return query.get_compiler(using).as_sql()
+
+    def _orm(self, built: tuple[QuerySet, dict[str, Any]], using: str) -> int:
+        queryset, changes = built
+        return queryset.using(using).update(**changes)
 
 
 class PreparedDelete(_PreparedWrite):
-    """`run(**params)`: `build(**params).delete()`, for a model Django deletes with
-    one DELETE (no cascades, no delete signals: checked when compiled)."""
+    """`run(**inputs)`: `build(**inputs).delete()`, for a model Django deletes
+    with one DELETE (no cascades, no delete signals: checked when compiled)."""
 
     kind = "delete"
 
     def _sql(self, built: QuerySet, using: str) -> tuple[str, tuple]:
         if not Collector(using=using, origin=built).can_fast_delete(built):
-            raise ImproperlyConfigured("A prepared delete can't cascade or send signals.")
+            raise ImproperlyConfigured("A compiled delete can't cascade or send signals.")
         query = built.query.clone()
         query.__class__ = sql.DeleteQuery  # as QuerySet._raw_delete()
         return query.get_compiler(using).as_sql()
 
+    def _orm(self, built: QuerySet, using: str) -> int:
+        deleted, _by_model = built.using(using).delete()
+        return deleted
+
 
 class PreparedSave:
     """`save(instance)`: `instance.save()` for a row that exists, by an UPDATE of
-    every column compiled once per process (the ORM spent ~0.2 ms compiling a
-    reply's UPDATE each time). Values go through each field's `pre_save` and
-    `get_db_prep_save`, as `Model.save()` sends them. Plain `save()` is used
-    instead when the model has save signals or the row is gone (save() then
-    inserts it); models with parents or special placeholders are refused."""
+    every column compiled once per process. Values go through each field's
+    `pre_save` and `get_db_prep_save`, as `Model.save()` sends them. Plain
+    `save()` is used instead when the model has save signals, the row is gone
+    (save() then inserts it) or the layer is off; models with parents or
+    special placeholders are refused."""
 
     def __init__(self, model: type[Model]) -> None:
         self.model = model
@@ -374,26 +553,28 @@ class PreparedSave:
         if model._meta.parents or any(
             getattr(field, "get_placeholder_sql", None) for field in self.fields
         ):
-            raise ImproperlyConfigured("A prepared save needs plain columns on one table.")
-        self._compiled: dict[str, tuple[str, list, list[str | None]]] = {}
+            raise ImproperlyConfigured("A compiled save needs plain columns on one table.")
+        self._compiled: dict[str, tuple[str, list]] = {}
 
-    def _compile(self, using: str) -> tuple[str, list, list[str | None]]:
+    def _compile(self, using: str) -> tuple[str, list]:
         if using not in self._compiled:
-            pk = STAND_IN_INT
-            query = self.model._base_manager.filter(pk=pk).query.chain(sql.UpdateQuery)
+            query = self.model._base_manager.filter(pk=Input("pk", int)).query.chain(
+                sql.UpdateQuery
+            )
             query.add_update_fields([(field, None, None) for field in self.fields])
             statement, params = query.get_compiler(using).as_sql()
             # One parameter per column, in order (no field here has its own
             # placeholder), then the WHERE clause's.
             where = list(params)[len(self.fields) :]
-            slots = _slots(where, {pk: "pk"}, ["pk"])
-            self._compiled[using] = (statement, where, slots)
+            slots_of(where, {"pk"})
+            self._compiled[using] = (statement, where)
         return self._compiled[using]
 
     def save(self, instance: Model, *, using: str | None = None) -> None:
         using = using or DEFAULT_DB_ALIAS
         if (
-            instance._state.adding
+            not enabled()
+            or instance._state.adding
             or instance.pk is None
             or signals.pre_save.has_listeners(self.model)
             or signals.post_save.has_listeners(self.model)
@@ -401,12 +582,12 @@ class PreparedSave:
             instance.save(using=using)
             return
         connection = connections[using]
-        statement, where, slots = self._compile(using)
+        statement, where = self._compile(using)
         values = [
             field.get_db_prep_save(field.pre_save(instance, False), connection=connection)
             for field in self.fields
         ]
-        values += _fill(where, slots, {"pk": instance.pk})
+        values += fill(where, {"pk": prepare(instance.pk, int, connection)})
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(statement, values)
             updated = cursor.rowcount

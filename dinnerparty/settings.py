@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "compiled_queries",
     "accounts",
     "parties",
 ]
@@ -147,6 +148,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The statements every reply and page view repeats (parties/queries.py,
+# accounts/queries.py) are compiled to SQL once per process by compiled_queries/.
+# COMPILED_QUERIES=0 runs each as the plain ORM queryset it is built from.
+COMPILED_QUERIES = env_bool("COMPILED_QUERIES", True)
 
 # --- Cache --------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

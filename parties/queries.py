@@ -53,7 +53,7 @@ def _listing(viewer, now, limit: int, offset: int, *, after: int = 0, public_onl
         # starts_at, so the listing index seeks straight to it (SQLite uses one
         # range condition per column); no anchor, no rows.
         parties = DinnerParty.objects.filter(
-            Q(starts_at__gte=Greatest(Value(now), Coalesce(anchor, Value(NEVER)))),
+            Q(starts_at__gte=Greatest(now, Coalesce(anchor, Value(NEVER)))),
             Q(starts_at__gt=anchor) | Q(pk__gt=after),
         )
     else:
@@ -73,7 +73,7 @@ def _listing(viewer, now, limit: int, offset: int, *, after: int = 0, public_onl
 
 # The party list: upcoming parties the viewer may see (from an offset, or after
 # a party: see `_listing`).
-LISTING = PreparedQuery(_listing, shape=("limit", "offset"), after=0)
+LISTING = PreparedQuery(_listing, shape=("limit", "offset"), after=int)
 
 # The landing page: upcoming public parties. A visitor who is not logged in has
 # no id, so no reply and no co-hosting match.
@@ -104,15 +104,15 @@ def _party_access(viewer, now, pk: int, invite_token: str):
 # May the viewer see this party (by id, or by its invite link), how do they stand
 # with it, and which version of its page is current: the party page's permission
 # check and cache key, in one lean query (`now=` decides whether it has started).
-PARTY_ACCESS = PreparedQuery(_party_access, pk=0, invite_token="")
+PARTY_ACCESS = PreparedQuery(_party_access, pk=int, invite_token=str)
 
 
-# The statements every reply runs, compiled once (see dinnerparty/prepared.py).
+# The statements every reply runs.
 LOCKED_PARTY = PreparedObjects(
     lambda pk: (
         DinnerParty.objects.select_for_update(of=("self",)).select_related("host").filter(pk=pk)
     ),
-    pk=0,
+    pk=int,
 )
 
 
@@ -150,28 +150,28 @@ def _visible_locked(pk: int, guest_id: int, invite_token: str = ""):
 # The party under its lock only if the guest may see it (by its rules, or by the
 # invite link they came with): the permission check and the lock in one read.
 VISIBLE_LOCKED_PARTY = PreparedObjects(
-    lambda pk, guest_id: _visible_locked(pk, guest_id), pk=0, guest_id=0
+    lambda pk, guest_id: _visible_locked(pk, guest_id), pk=int, guest_id=int
 )
 VISIBLE_LOCKED_PARTY_BY_LINK = PreparedObjects(
     lambda pk, guest_id, invite_token: _visible_locked(pk, guest_id, invite_token),
-    pk=0,
-    guest_id=0,
-    invite_token="",
+    pk=int,
+    guest_id=int,
+    invite_token=str,
 )
 SEATS_AND_VERSION = PreparedUpdate(
     lambda pk, seats, version: (
         DinnerParty.objects.filter(pk=pk),
         {"seats_taken": F("seats_taken") + seats, "version": F("version") + version},
     ),
-    pk=0,
-    seats=0,
-    version=0,
+    pk=int,
+    seats=int,
+    version=int,
 )
 WAITLIST = PreparedObjects(
     lambda party_id: RSVP.objects.filter(party_id=party_id, status=RSVPStatus.WAITLISTED).order_by(
         "waitlisted_at", "pk"
     ),
-    party_id=0,
+    party_id=int,
 )
 
 
@@ -181,11 +181,15 @@ def claims_of(party_id: int, guest_ids: list[int]):
 
 
 RELEASED_CLAIMS = PreparedDelete(
-    lambda party_id, guest_id: claims_of(party_id, [guest_id]), party_id=0, guest_id=0
+    lambda party_id, guest_id: Dish.objects.filter(
+        party_id=party_id, added_by_id=guest_id, slot__isnull=False
+    ),
+    party_id=int,
+    guest_id=int,
 )
 SAVE_REPLY = PreparedSave(RSVP)
 REPLY = PreparedObjects(
     lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
-    party_id=0,
-    guest_id=0,
+    party_id=int,
+    guest_id=int,
 )

@@ -41,6 +41,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def compiled(settings):
+    """Checks made when a statement is compiled: only with the layer on."""
+    settings.COMPILED_QUERIES = True
+
+
+@pytest.fixture
 def cast():
     """Parties of every visibility and relation to the `me` viewer."""
     me, other = UserFactory(username="me"), UserFactory(username="other")
@@ -78,7 +84,7 @@ def orm_listing(viewer, now):
 def prepared(query: PreparedQuery, viewer, now, **params):
     if query.shape:
         params = {"limit": 50, "offset": 0, **params}
-    params = {**{name: type(example)() for name, example in query.params.items()}, **params}
+    params = {**{name: kind() for name, kind in query.inputs.items()}, **params}
     rows = query.rows(viewer=viewer, now=now, **params)
     return [(r["pk"], r["viewer_status"], bool(r["viewer_cohosts"])) for r in rows]
 
@@ -153,13 +159,13 @@ def test_the_public_listing_is_the_same_for_every_visitor_but_the_replies(cast):
     assert mine[0][1] == RSVPStatus.GOING
 
 
-def test_a_query_that_ignores_a_parameter_is_refused():
-    query = PreparedQuery(lambda viewer, now, pk: DinnerParty.objects.values("pk"), pk=0)
+def test_a_query_that_ignores_a_parameter_is_refused(compiled):
+    query = PreparedQuery(lambda viewer, now, pk: DinnerParty.objects.values("pk"), pk=int)
     with pytest.raises(ImproperlyConfigured, match="ignores"):
         query.rows(viewer=AnonymousUser(), pk=5)
 
 
-def test_a_query_on_the_time_needs_the_time(cast):
+def test_a_query_on_the_time_needs_the_time(cast, compiled):
     with pytest.raises(TypeError, match="now="):
         LISTING.rows(viewer=AnonymousUser(), limit=1, offset=0, after=0)
 
@@ -227,7 +233,7 @@ def test_rows_are_named_as_the_orm_names_them(cast):
 # --- PreparedObjects: model instances by SQL compiled once ----------------------
 
 RSVP_FOR_EMAIL = PreparedObjects(
-    lambda pk: RSVP.objects.select_related("party__host", "guest").filter(pk=pk), pk=0
+    lambda pk: RSVP.objects.select_related("party__host", "guest").filter(pk=pk), pk=int
 )
 
 
@@ -257,7 +263,7 @@ def test_a_prepared_get_raises_as_queryset_get_does(cast):
     me, _other, parties = cast
     with pytest.raises(RSVP.DoesNotExist):
         RSVP_FOR_EMAIL.get(pk=987_654)
-    many = PreparedObjects(lambda host_id: DinnerParty.objects.filter(host_id=host_id), host_id=0)
+    many = PreparedObjects(lambda host_id: DinnerParty.objects.filter(host_id=host_id), host_id=int)
     with pytest.raises(DinnerParty.MultipleObjectsReturned):
         many.get(host_id=parties["public"].host_id)
     assert REPLY.get(party_id=parties["public"].pk, guest_id=me.pk).status == "going"
@@ -276,13 +282,13 @@ def test_a_prepared_locking_get_needs_a_transaction(cast):
     assert (locked.pk, locked.host.username) == (party.pk, "other")
 
 
-def test_a_prepared_get_checks_its_inputs():
-    ignores = PreparedObjects(lambda pk: DinnerParty.objects.all(), pk=0)
+def test_a_prepared_get_checks_its_inputs(compiled):
+    ignores = PreparedObjects(lambda pk: DinnerParty.objects.all(), pk=int)
     with pytest.raises(ImproperlyConfigured, match="ignores"):
         ignores.get(pk=1)
     with pytest.raises(TypeError, match="take"):
         REPLY.get(party_id=1)
-    annotated = PreparedObjects(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=0)
+    annotated = PreparedObjects(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=int)
     with pytest.raises(ImproperlyConfigured, match="plain model rows"):
         annotated.get(pk=1)
 
@@ -302,10 +308,10 @@ def test_a_prepared_update_changes_what_queryset_update_changes(cast):
     assert SEATS_AND_VERSION.run(pk=987_654, seats=1, version=1) == 0  # no such party
 
 
-def test_a_prepared_update_checks_its_inputs():
+def test_a_prepared_update_checks_its_inputs(compiled):
     with pytest.raises(ImproperlyConfigured, match="int inputs"):
-        PreparedUpdate(lambda title: (DinnerParty.objects.all(), {"title": title}), title="")
-    ignores = PreparedUpdate(lambda pk: (DinnerParty.objects.all(), {"seats": 5}), pk=0)
+        PreparedUpdate(lambda title: (DinnerParty.objects.all(), {"title": title}), title=str)
+    ignores = PreparedUpdate(lambda pk: (DinnerParty.objects.all(), {"seats": 5}), pk=int)
     with pytest.raises(ImproperlyConfigured, match="ignores"):
         ignores.run(pk=1)
     with pytest.raises(TypeError, match="takes"):
@@ -344,12 +350,12 @@ def test_a_prepared_delete_deletes_what_queryset_delete_deletes(cast):
     assert RELEASED_CLAIMS.run(party_id=party.pk, guest_id=me.pk) == 0
 
 
-def test_a_prepared_delete_refuses_what_cascades_or_is_not_an_int():
-    cascades = PreparedDelete(lambda pk: DinnerParty.objects.filter(pk=pk), pk=0)
+def test_a_prepared_delete_refuses_what_cascades_or_is_not_an_int(compiled):
+    cascades = PreparedDelete(lambda pk: DinnerParty.objects.filter(pk=pk), pk=int)
     with pytest.raises(ImproperlyConfigured, match="cascade"):
         cascades.run(pk=1)
     with pytest.raises(ImproperlyConfigured, match="int inputs"):
-        PreparedDelete(lambda name: Dish.objects.filter(name=name), name="")
+        PreparedDelete(lambda name: Dish.objects.filter(name=name), name=str)
     with pytest.raises(TypeError, match="takes"):
         RELEASED_CLAIMS.run(party_id=1)
 
