@@ -6,18 +6,15 @@ import os
 _cores = multiprocessing.cpu_count()
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-# One worker per core, on SQLite (one writer at a time anyway) and on PostgreSQL:
-# with prepared statements a worker hardly waits for a local PostgreSQL, and two
-# per core measured 10-25% slower on every endpoint (bench/, 2 cores). With the
-# database on another machine, workers wait on the network: measure more there.
-# WEB_CONCURRENCY overrides.
+# One worker per core (two per core measured slower with a local database:
+# docs/performance.md); WEB_CONCURRENCY overrides, e.g. with a remote database.
 workers = int(os.environ.get("WEB_CONCURRENCY", str(_cores)))
 worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so slow leaks cannot build up; rarely, because a
-# restart costs a cold start (the benchmark saw p99 spikes at every 5,000).
+# restart costs a cold start.
 max_requests = 100_000
 max_requests_jitter = 10_000
 accesslog = "-"

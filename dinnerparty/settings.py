@@ -121,11 +121,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        # Reads through a memory map (up to 256 MiB) instead of copying pages into
-        # each connection's 2 MiB cache: the workers share the OS's copy, and at
-        # 100,000 parties the list's index lookups stay in memory (make bench:
-        # /parties/ 400-450 -> 460-600 req/s; a worker's RSS counts the mapped
-        # pages it touched, 116 MB at most in that run).
+        # Reads through a memory map (up to 256 MiB) that the workers share, not a
+        # 2 MiB page cache each (docs/performance.md).
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;"
         ),
