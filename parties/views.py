@@ -41,7 +41,7 @@ from parties.models import (
     RSVPStatus,
     audience_statuses,
 )
-from parties.pages import cached_page
+from parties.page_cache import cached_page
 from parties.pagination import LookaheadPage
 from parties.queries import LISTING, PARTY_ACCESS, PUBLIC_LISTING, REPLY
 

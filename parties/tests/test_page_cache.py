@@ -1,4 +1,4 @@
-"""Whole pages are cached per viewer (parties/pages.py). These prove that each
+"""Whole pages are cached per viewer (parties/page_cache.py). These prove that each
 response still carries a working CSRF token of its own, that a page never shows
 one viewer what belongs to another, and that every change shows at once."""
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from parties import services
-from parties.pages import CSRF_SLOT
+from parties.page_cache import CSRF_SLOT
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import going, page_text
 
