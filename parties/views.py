@@ -31,6 +31,7 @@ from parties.cards import (
     time_bucket,
 )
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
+from parties.invites import parse_invite_token
 from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
 from parties.models import (
     RSVP,
@@ -405,7 +406,10 @@ class InviteView(PartyDetailView):
     not_found = "This invite link is not valid any more. Ask the host for a new one."
 
     def invite_token(self) -> str:
-        return self.kwargs["token"][:64]
+        token = parse_invite_token(self.kwargs["token"])
+        if not token:
+            raise Http404(self.not_found)
+        return token
 
 
 class HostOnlyMixin(LoginRequiredMixin):
@@ -494,7 +498,7 @@ class RSVPView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        token = request.POST.get("invite", "")[:64]
+        token = parse_invite_token(request.POST.get("invite"))
         form = RSVPForm(request.POST)
         if not form.is_valid():
             return self.show_again(form, pk=pk, token=token)
@@ -577,7 +581,7 @@ class RSVPView(LoginRequiredMixin, View):
 class CalendarView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         # A private party's invite page links here with its token.
-        token = request.GET.get("invite", "")[:64]
+        token = parse_invite_token(request.GET.get("invite"))
         party = get_object_or_404(
             DinnerParty.objects.visible_to(request.user, invite_token=token)
             .with_viewer(request.user)
@@ -712,7 +716,7 @@ class SlotClaimView(PartyActionView):
     heading = "Bring a dish"
 
     def parties(self):
-        token = self.request.POST.get("invite", "")[:64]
+        token = parse_invite_token(self.request.POST.get("invite"))
         return DinnerParty.objects.visible_to(self.request.user, invite_token=token)
 
     def act(self, party: DinnerParty, form: DishForm) -> str:
