@@ -21,15 +21,8 @@ from django.views.generic import (
 )
 
 from common.food import Course
-from parties import calendar, services
-from parties.cards import (
-    CARD_TTL,
-    PageParties,
-    cards_key,
-    fragment_key,
-    load_cards,
-    time_bucket,
-)
+from parties import calendar, selectors, services
+from parties.cards import CARD_TTL, PageParties, cards_key, load_cards
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.invites import parse_invite_token
 from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
@@ -105,16 +98,11 @@ class PartyListView(LoginRequiredMixin, ListView):
         return context
 
     def render_to_response(self, context: dict, **kwargs) -> HttpResponse:
-        """The whole page is cached under what it shows: the viewer's menu, the
-        page's cards and where the pages go from here."""
-        user, page = self.request.user, context["page_obj"]
-        parts = (
-            (user.pk, user.username, user.is_staff, user.timezone),
-            (page.number, page.has_next, self.cards_key),
-        )
+        """The whole page is cached under what it shows: the viewer (see
+        `cached_page`), the page's cards and where the pages go from here."""
         return cached_page(
             self.request,
-            parts,
+            selectors.list_page_key(context["page_obj"], self.cards_key),
             lambda extra: super(PartyListView, self).render_to_response({**context, **extra}),
         )
 
@@ -286,8 +274,8 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             # to its replies (and every guest renaming themselves) moves on; the
             # reply form under what it shows.
             guests=guests,
-            guests_key=fragment_key([(party.pk, party.version, is_host, party.has_started)]),
-            rsvp_form_key=fragment_key([(party.pk, user.pk, *self.reply_values(my_rsvp))]),
+            guests_key=selectors.guest_list_key(party, is_host=is_host),
+            rsvp_form_key=selectors.reply_form_key(party, user, my_rsvp),
             card_ttl=CARD_TTL,
             is_host=is_host,
             can_manage=can_manage,
@@ -335,33 +323,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
         reply with errors are not cached."""
         if self.can_manage or self.rsvp_form is not None:
             return None
-        access, user = self.access, self.request.user
-        return (
-            # The menu bar, and what the menu warns this guest about.
-            (user.pk, user.username, user.is_staff, user.timezone),
-            (tuple(user.diets), tuple(user.allergies)),
-            # The party's details (updated_at), and its replies, menu and messages:
-            # the guest's own reply and place on the waitlist among them. Every
-            # change to those goes through services.py, which moves the version on.
-            (access["pk"], str(access["updated_at"]), access["version"], self.invite_token()),
-            access["viewer_status"],
-            # Replies close when it starts; "in 3 days", "2 hours ago".
-            bool(access["has_started"]),
-            time_bucket(self.now),
-        )
-
-    @staticmethod
-    def reply_values(rsvp: RSVP | None) -> tuple:
-        """What the reply form shows of the user's reply (its cache key)."""
-        if rsvp is None:
-            return ()
-        return (
-            rsvp.status,
-            rsvp.plus_ones,
-            rsvp.note,
-            tuple(rsvp.plus_one_diets),
-            tuple(rsvp.plus_one_allergies),
-        )
+        return selectors.party_page_key(self.access, invite_token=self.invite_token(), now=self.now)
 
     @staticmethod
     def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
