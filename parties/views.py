@@ -1,9 +1,7 @@
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,24 +18,14 @@ from django.views.generic import (
     UpdateView,
 )
 
-from common.food import Course
 from parties import calendar, selectors, services
 from parties.cards import CARD_TTL, PageParties, cards_key, load_cards
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.invites import parse_invite_token
-from parties.menu import build_menu, coverage, needs_of, needs_of_rsvp
-from parties.models import (
-    RSVP,
-    Announcement,
-    DinnerParty,
-    Dish,
-    PotluckSlot,
-    RSVPStatus,
-    audience_statuses,
-)
+from parties.models import RSVP, DinnerParty, Dish, RSVPStatus
 from parties.page_cache import cached_page
 from parties.pagination import LookaheadPage
-from parties.queries import LISTING, PARTY_ACCESS, PUBLIC_LISTING, REPLY
+from parties.queries import LISTING, PUBLIC_LISTING
 
 FORM_ERRORS = "Please fix the errors below."
 PARTY_NOT_FOUND = "Party not found."
@@ -107,74 +95,6 @@ class PartyListView(LoginRequiredMixin, ListView):
         )
 
 
-@dataclass
-class PartyExtras:
-    """A party's dishes, potluck slots and messages. They change only through
-    parties/services.py, which moves the party's version on, so they are cached
-    under it: the party page reads them with one cache lookup, not three queries."""
-
-    dishes: list[Dish]
-    slots: list[PotluckSlot]
-    announcements: list[Announcement]
-
-    @classmethod
-    def of(cls, party: DinnerParty) -> "PartyExtras":
-        key = f"party-extras:{party.pk}:{party.version}"
-        extras = cache.get(key)
-        if extras is None:
-            extras = cls(
-                # (Users' password hashes stay out of the cache.)
-                dishes=list(
-                    Dish.objects.filter(party=party)
-                    .select_related("added_by")
-                    .defer("added_by__password")
-                ),
-                slots=list(PotluckSlot.objects.filter(party=party)),
-                announcements=list(
-                    Announcement.objects.filter(party=party)
-                    .select_related("author")
-                    .defer("author__password")
-                ),
-            )
-            cache.set(key, extras, CARD_TTL)
-        return extras
-
-
-class GuestList:
-    """A party's replies by status, loaded on first use: when the cached guest
-    list has to be rendered, or for the hosts' summary."""
-
-    def __init__(self, party: DinnerParty):
-        self.party = party
-
-    @cached_property
-    def all(self) -> list[RSVP]:
-        return list(
-            RSVP.objects.filter(party=self.party)
-            .select_related("guest")
-            .order_by("created_at", "pk")
-        )
-
-    def of(self, status: str) -> list[RSVP]:
-        return [rsvp for rsvp in self.all if rsvp.status == status]
-
-    @cached_property
-    def going(self) -> list[RSVP]:
-        return self.of(RSVPStatus.GOING)
-
-    @cached_property
-    def maybe(self) -> list[RSVP]:
-        return self.of(RSVPStatus.MAYBE)
-
-    @cached_property
-    def waitlisted(self) -> list[RSVP]:
-        return sorted(self.of(RSVPStatus.WAITLISTED), key=lambda r: (r.waitlisted_at, r.pk))
-
-    @cached_property
-    def declined(self) -> list[RSVP]:
-        return self.of(RSVPStatus.DECLINED)
-
-
 class PartyDetailView(LoginRequiredMixin, DetailView):
     """A party's page: details, guest list, and the RSVP form or the host's tools."""
 
@@ -192,29 +112,23 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 
     @cached_property
     def access(self) -> dict:
-        """May the viewer see the party (PARTY_ACCESS is the check, in SQL; 404
-        if not), their reply status, whether they co-host, and what the cached
-        page is keyed by."""
-        found = PARTY_ACCESS.rows(
-            viewer=self.request.user,
+        """The viewer's standing with the party, and its page's version (404 if
+        they may not see it): the permission check, in SQL."""
+        token = self.invite_token()
+        access = selectors.party_access(
+            self.request.user,
+            pk=0 if token else self.kwargs["pk"],
+            invite_token=token,
             now=self.now,
-            pk=0 if self.invite_token() else self.kwargs["pk"],
-            invite_token=self.invite_token(),
         )
-        if not found:
+        if access is None:
             raise Http404(self.not_found)
-        return found[0]
+        return access
 
     def get_object(self, queryset=None) -> DinnerParty:
-        """The party with its host, the viewer's reply status and co-hosting. The
-        replies (50 guests and more) are not loaded here: the guest list is cached
-        under the party's version and loaded only when it is rendered."""
-        access = self.access
-        party = DinnerParty.objects.select_related("host").filter(pk=access["pk"]).first()
+        party = selectors.party_for_page(self.access)
         if party is None:  # deleted between the two reads
             raise Http404(self.not_found)
-        party.viewer_status = access["viewer_status"]
-        party.viewer_cohosts = bool(access["viewer_cohosts"])
         return party
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -228,21 +142,16 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 
         return cached_page(request, self.page_parts(), render)
 
-    @cached_property
-    def my_rsvp(self) -> RSVP | None:
-        """The viewer's reply to the party, if they have one."""
-        if self.object.viewer_status is None:  # from PARTY_ACCESS: no reply, no query
+    def page_parts(self) -> tuple | None:
+        """What a guest's party page shows, for its cache key. The hosts' page
+        (guests' diets, forms for the menu) and a reply with errors are not cached."""
+        if self.can_manage or self.rsvp_form is not None:
             return None
-        try:  # the service's own lookup of a guest's reply, compiled once
-            rsvp = REPLY.get(party_id=self.object.pk, guest_id=self.request.user.pk)
-        except RSVP.DoesNotExist:  # withdrawn between the two reads
-            return None
-        rsvp.guest = self.request.user
-        return rsvp
+        return selectors.party_page_key(self.access, invite_token=self.invite_token(), now=self.now)
 
     @cached_property
-    def my_waitlist_position(self) -> int | None:
-        return services.waitlist_position(self.my_rsvp) if self.my_rsvp else None
+    def my_rsvp(self) -> RSVP | None:
+        return selectors.viewer_reply(self.object, self.request.user)
 
     @property
     def is_host(self) -> bool:
@@ -262,17 +171,17 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         party: DinnerParty = self.object
-        user = self.request.user
-        my_rsvp = self.my_rsvp
+        user, my_rsvp = self.request.user, self.my_rsvp
         my_status = my_rsvp.status if my_rsvp else None
         is_host, can_manage = self.is_host, self.can_manage
-        extras = PartyExtras.of(party)
-        guests = GuestList(party)
-        context.update(self.menu_context(party, extras, guests, my_rsvp, can_manage))
+        extras, guests = selectors.PartyExtras.of(party), selectors.GuestList(party)
+        menu = selectors.party_menu(
+            party, extras, guests, viewer=user, rsvp=my_rsvp, can_manage=can_manage
+        )
         context.update(
-            # The guest list is cached under the party's version, which every change
-            # to its replies (and every guest renaming themselves) moves on; the
-            # reply form under what it shows.
+            menu=menu.courses,
+            my_dishes=menu.my_dishes,
+            # The guest list and the reply form are cached under what they show.
             guests=guests,
             guests_key=selectors.guest_list_key(party, is_host=is_host),
             rsvp_form_key=selectors.reply_form_key(party, user, my_rsvp),
@@ -280,85 +189,36 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             is_host=is_host,
             can_manage=can_manage,
             shown_venue=party.venue_for(user=user, status=my_status, cohost=can_manage),
-            announcements=[
-                a
-                for a in extras.announcements
-                if can_manage or my_status in audience_statuses(a.audience)
-            ],
+            announcements=selectors.announcements_for(
+                extras.announcements, status=my_status, can_manage=can_manage
+            ),
             my_rsvp=my_rsvp,
             invite_token=self.invite_token(),
         )
-        if self.my_waitlist_position is not None:
-            context["my_waitlist_position"] = self.my_waitlist_position
+        if menu.claimable:
+            claim_form = DishForm(prefix="claim")
+            claim_form.fields["course"].choices = menu.claimable
+            context["claim_form"] = claim_form
+        if my_rsvp and my_rsvp.status == RSVPStatus.WAITLISTED:
+            context["my_waitlist_position"] = services.waitlist_position(my_rsvp)
         if self.replies_open:
             # A waitlisted guest's standing request is "going".
             waiting = my_rsvp is None or my_rsvp.status == RSVPStatus.WAITLISTED
             initial = {"status": RSVPStatus.GOING} if waiting else {}
             context["rsvp_form"] = self.rsvp_form or RSVPForm(instance=my_rsvp, initial=initial)
         if can_manage:
-            context["cohosts"] = list(party.cohosts.all())
-            context["invite_url"] = self.request.build_absolute_uri(
-                reverse("parties:invite", args=[party.invite_token])
+            context.update(
+                coverage=menu.coverage,
+                cohosts=list(party.cohosts.all()),
+                invite_url=self.request.build_absolute_uri(
+                    reverse("parties:invite", args=[party.invite_token])
+                ),
+                summary=selectors.hosts_summary(party, guests),
+                dish_form=DishForm(prefix="dish"),
+                potluck_form=PotluckForm(counts=selectors.slot_counts(party, extras.slots)),
+                cohost_form=CohostForm(),
+                announcement_form=AnnouncementForm(),
             )
-            at_table = guests.going + guests.waitlisted
-            context["summary"] = {
-                "head_count": 1 + party.seats_taken,
-                # Diet data of guests going or waiting, and only for the hosts' eyes.
-                "needs": [
-                    (r, needs_of_rsvp(r))
-                    for r in at_table
-                    if r.guest.dietary_notes.strip() or any(n.any for n in needs_of_rsvp(r))
-                ],
-                "bringing": [r for r in guests.all if r.note.strip() and r.status != "declined"],
-            }
-            context["dish_form"] = DishForm(prefix="dish")
-            context["potluck_form"] = PotluckForm(counts=self.slot_counts(party, extras.slots))
-            context["cohost_form"] = CohostForm()
-            context["announcement_form"] = AnnouncementForm()
-        return context
-
-    def page_parts(self) -> tuple | None:
-        """What a guest's party page shows, for its cache key, from the access
-        check's row. The hosts' page (guests' diets, forms for the menu) and a
-        reply with errors are not cached."""
-        if self.can_manage or self.rsvp_form is not None:
-            return None
-        return selectors.party_page_key(self.access, invite_token=self.invite_token(), now=self.now)
-
-    @staticmethod
-    def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
-        if not slots:
-            return services.suggested_slots(1 + party.seats_taken)
-        counts: dict[str, int] = {}
-        for slot in slots:
-            counts[slot.course] = counts.get(slot.course, 0) + 1
-        return counts
-
-    def menu_context(
-        self, party, extras: "PartyExtras", guests: "GuestList", my_rsvp, can_manage: bool
-    ) -> dict:
-        dishes = extras.dishes
-        viewer_needs = needs_of_rsvp(my_rsvp) if my_rsvp else [needs_of(self.request.user)]
-        table_needs = [n for r in guests.going for n in needs_of_rsvp(r)] if can_manage else None
-        context = {
-            "menu": build_menu(
-                dishes=dishes,
-                # Only a potluck's menu asks for dishes by course.
-                slots=extras.slots if party.potluck else [],
-                viewer_needs=viewer_needs,
-                table_needs=table_needs,
-            ),
-            "my_dishes": [d for d in dishes if d.added_by_id == self.request.user.pk and d.slot_id],
-        }
-        if can_manage:
-            context["coverage"] = coverage(dishes=dishes, table_needs=table_needs)
-        free_courses = {line.course for line in context["menu"] if line.wanted_left}
-        if party.potluck and my_rsvp and my_rsvp.status == RSVPStatus.GOING and free_courses:
-            claim_form = DishForm(prefix="claim")
-            claim_form.fields["course"].choices = [
-                (value, label) for value, label in Course.choices if value in free_courses
-            ]
-            context["claim_form"] = claim_form
         return context
 
 
