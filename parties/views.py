@@ -164,9 +164,8 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 
     @property
     def replies_open(self) -> bool:
-        """The viewer gets the reply form: they are not the host, and it hasn't started."""
-        # From the access row, as the cached page's key (page_parts) is: one "now".
-        return self.access["host_id"] != self.request.user.pk and not self.access["has_started"]
+        """The viewer gets the reply form when the rules let them reply at all."""
+        return services.rsvp_refusal(party=self.object, guest=self.request.user) is None
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
