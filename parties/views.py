@@ -13,7 +13,6 @@ from django.views.generic import (
     CreateView,
     DeleteView,
     DetailView,
-    ListView,
     TemplateView,
     UpdateView,
 )
@@ -54,44 +53,39 @@ class HomeView(TemplateView):
         return cached_page(request, None if viewer.is_authenticated else (key,), render)
 
 
-class PartyListView(LoginRequiredMixin, ListView):
+class PartyListView(LoginRequiredMixin, TemplateView):
     """Upcoming parties the user may see, 20 cards a page, soonest first. One
-    lean query finds the page's parties; they are loaded in full only when
-    their cards are not cached (see parties/cards.py)."""
+    lean query finds the page's parties (`LISTING`, paged by
+    parties/pagination.py); they are loaded in full only when their cards are
+    not cached (see parties/cards.py)."""
 
     template_name = "parties/dinnerparty_list.html"
-    context_object_name = "parties"
-    paginate_by = 20
+    per_page = 20
 
-    def get_queryset(self):
-        return DinnerParty.objects.none()  # the page comes from `LISTING`
-
-    def paginate_queryset(self, queryset, page_size: int):
-        user, now = self.request.user, timezone.now()
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user, now = request.user, timezone.now()
         page = LookaheadPage.of_rows(
             lambda limit, offset, after: LISTING.rows(
                 viewer=user, now=now, limit=limit, offset=offset, after=after
             ),
-            per_page=page_size,
-            page=self.request.GET.get("page"),
-            after=self.request.GET.get("after"),
+            per_page=self.per_page,
+            page=request.GET.get("page"),
+            after=request.GET.get("after"),
         )
-        self.cards_key = cards_key(page.object_list, user, now)
-        parties = PageParties([row["pk"] for row in page.object_list], load_cards(user))
-        return None, page, parties, page.has_other_pages()
-
-    def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(**kwargs)
-        context.update(cards_key=self.cards_key, card_ttl=CARD_TTL)
-        return context
-
-    def render_to_response(self, context: dict, **kwargs) -> HttpResponse:
-        """The whole page is cached under what it shows: the viewer (see
-        `cached_page`), the page's cards and where the pages go from here."""
+        key = cards_key(page.object_list, user, now)
+        context = self.get_context_data(
+            parties=PageParties([row["pk"] for row in page.object_list], load_cards(user)),
+            page_obj=page,
+            is_paginated=page.has_other_pages(),
+            cards_key=key,
+            card_ttl=CARD_TTL,
+        )
+        # The whole page is cached under what it shows: the viewer (see
+        # `cached_page`), the page's cards and where the pages go from here.
         return cached_page(
-            self.request,
-            selectors.list_page_key(context["page_obj"], self.cards_key),
-            lambda extra: super(PartyListView, self).render_to_response({**context, **extra}),
+            request,
+            selectors.list_page_key(page, key),
+            lambda extra: self.render_to_response({**context, **extra}),
         )
 
 
