@@ -1,34 +1,28 @@
+"""The pages about parties themselves: the landing page, the list, a party's page
+(by id or by its invite link), creating, editing and deleting one, and its
+calendar file."""
+
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views import View
-from django.views.generic import (
-    CreateView,
-    DeleteView,
-    DetailView,
-    TemplateView,
-    UpdateView,
-)
+from django.views.generic import CreateView, DeleteView, DetailView, TemplateView, UpdateView
 
 from parties import calendar, selectors, services
 from parties.cards import CARD_TTL, PageParties, cards_key, load_cards
 from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
 from parties.invites import parse_invite_token
-from parties.models import RSVP, DinnerParty, Dish, RSVPStatus
+from parties.models import RSVP, DinnerParty, RSVPStatus
 from parties.page_cache import cached_page
 from parties.pagination import LookaheadPage
 from parties.queries import LISTING, PUBLIC_LISTING
-
-FORM_ERRORS = "Please fix the errors below."
-PARTY_NOT_FOUND = "Party not found."
-
+from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND, HostOnlyMixin
 
 LANDING_CARDS = 6
 
@@ -227,13 +221,6 @@ class InviteView(PartyDetailView):
         return token
 
 
-class HostOnlyMixin(LoginRequiredMixin):
-    """Only the hosts (host, co-hosts, superusers) find the party at all: others get a 404."""
-
-    def get_queryset(self):
-        return DinnerParty.objects.editable_by(self.request.user).select_related("host")
-
-
 class PartyCreateView(LoginRequiredMixin, CreateView):
     form_class = PartyForm
     template_name = "parties/dinnerparty_form.html"
@@ -297,102 +284,6 @@ class PartyDeleteView(HostOnlyMixin, DeleteView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class RegenerateInviteView(HostOnlyMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        party = get_object_or_404(self.get_queryset(), pk=pk)
-        services.regenerate_invite(party=party)
-        messages.success(request, "A new invite link is ready. The old link no longer works.")
-        return redirect(party)
-
-
-class RSVPView(LoginRequiredMixin, View):
-    """POST only: record the user's reply, then back to the party page."""
-
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        token = parse_invite_token(request.POST.get("invite"))
-        form = RSVPForm(request.POST)
-        if not form.is_valid():
-            return self.show_again(form, pk=pk, token=token)
-        try:
-            # The permission check is the service's read of the party, under its
-            # lock: a party this guest may not see is never loaded for them.
-            outcome = services.rsvp_submit(
-                party=DinnerParty(pk=pk),
-                guest=request.user,
-                status=form.cleaned_data["status"],
-                plus_ones=form.cleaned_data["plus_ones"],
-                note=form.cleaned_data["note"],
-                plus_one_diets=form.cleaned_data["plus_one_diets"],
-                plus_one_allergies=form.cleaned_data["plus_one_allergies"],
-                invite_token=token,
-            )
-        except DinnerParty.DoesNotExist:
-            raise Http404(PARTY_NOT_FOUND) from None
-        except services.RsvpError as error:
-            messages.error(request, str(error))
-            back = self.back_url(pk, token, by_link=self.is_link_of(pk, token))
-            return HttpResponseRedirect(back)
-        party = outcome.rsvp.party
-        self.say(outcome, party)
-        by_link = bool(token) and token == party.invite_token
-        # (Not redirect(): it would first try the path as a URL name.)
-        return HttpResponseRedirect(self.back_url(pk, token, by_link=by_link))
-
-    def show_again(self, form: RSVPForm, *, pk: int, token: str) -> HttpResponse:
-        """The party page again, with the reply as typed and each error beside its
-        field (404 if the viewer may not see the party)."""
-        messages.error(self.request, FORM_ERRORS)
-        if self.is_link_of(pk, token):
-            page = InviteView(rsvp_form=form)
-        else:
-            page, token = PartyDetailView(rsvp_form=form), ""
-        page.setup(self.request, pk=pk, token=token)
-        page.object = page.get_object()
-        response = page.render_to_response(page.get_context_data(object=page.object))
-        response.status_code = 400
-        return response
-
-    @staticmethod
-    def is_link_of(pk: int, token: str) -> bool:
-        """Is `token` this party's invite link (so the guest goes back to it)?"""
-        return bool(token) and DinnerParty.objects.filter(pk=pk, invite_token=token).exists()
-
-    @staticmethod
-    def back_url(pk: int, token: str, *, by_link: bool) -> str:
-        if by_link:
-            return reverse("parties:invite", args=[token])
-        return reverse("parties:detail", args=[pk])
-
-    def say(self, outcome: services.RsvpOutcome, party: DinnerParty) -> None:
-        status = outcome.status
-        if status == RSVPStatus.GOING:
-            extra = outcome.rsvp.plus_ones
-            company = f" with {extra} plus-one{'s' if extra != 1 else ''}" if extra else ""
-            messages.success(self.request, f"You're going to {party.describe()}{company}!")
-        elif status == RSVPStatus.WAITLISTED:
-            messages.warning(
-                self.request,
-                f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
-                f"{party.describe()}. We'll move you to the table if a seat frees up.",
-            )
-        elif status == RSVPStatus.MAYBE:
-            messages.info(self.request, f"Noted: you might come to {party.describe()}.")
-        else:
-            messages.info(
-                self.request, f"Sorry you can't make it to {party.describe()}. Your reply is saved."
-            )
-        if outcome.promoted:
-            count = len(outcome.promoted)
-            messages.info(
-                self.request,
-                f"{count} guest{'s' if count != 1 else ''} moved up from the waitlist.",
-            )
-
-
 class CalendarView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         # A private party's invite page links here with its token.
@@ -415,190 +306,3 @@ class CalendarView(LoginRequiredMixin, View):
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="dinnerparty-{party.pk}.ics"'
         return response
-
-
-# --- Menu, potluck, co-hosts and messages ------------------------------------------
-
-
-class PartyActionView(LoginRequiredMixin, View):
-    """A POST-only change to a party. The party is looked up among those the user
-    may act on (404 otherwise); a form with errors is shown again with what was
-    typed, so nothing is lost."""
-
-    http_method_names = ["post"]
-    form_class: type = None
-    form_prefix: str | None = None
-    heading = ""
-
-    def parties(self):
-        return DinnerParty.objects.editable_by(self.request.user)
-
-    def get_form(self, party: DinnerParty):
-        return self.form_class(self.request.POST, prefix=self.form_prefix)
-
-    def post(self, request: HttpRequest, pk: int, **kwargs) -> HttpResponse:
-        party = get_object_or_404(self.parties().select_related("host"), pk=pk)
-        form = self.get_form(party)
-        if form.is_valid():
-            try:
-                message = self.act(party, form)
-            except services.MenuError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, message)
-                return redirect(party.get_absolute_url())
-        messages.error(request, FORM_ERRORS)
-        return render(
-            request,
-            "parties/party_action_form.html",
-            {"party": party, "form": form, "heading": self.heading, "action": request.path},
-            status=400,
-        )
-
-    def act(self, party: DinnerParty, form) -> str:
-        raise NotImplementedError
-
-
-class DishAddView(PartyActionView):
-    form_class = DishForm
-    form_prefix = "dish"
-    heading = "Add a dish to the menu"
-
-    def act(self, party: DinnerParty, form: DishForm) -> str:
-        dish = services.dish_add(
-            party=party,
-            cook=self.request.user,
-            course=form.cleaned_data["course"],
-            name=form.cleaned_data["name"],
-            **form.tags(),
-        )
-        return f"“{dish.name}” is on the menu."
-
-
-class PotluckView(PartyActionView):
-    heading = "Potluck: dishes wanted"
-
-    def get_form(self, party: DinnerParty) -> PotluckForm:
-        return PotluckForm(self.request.POST, counts={})
-
-    def act(self, party: DinnerParty, form: PotluckForm) -> str:
-        services.potluck_set_slots(party=party, wanted=form.cleaned_data)
-        return "The potluck is open: guests who are going can now pick a course to bring."
-
-
-class AnnounceView(PartyActionView):
-    form_class = AnnouncementForm
-    heading = "Message your guests"
-
-    def act(self, party: DinnerParty, form: AnnouncementForm) -> str:
-        services.announce(
-            party=party,
-            author=self.request.user,
-            audience=form.cleaned_data["audience"],
-            text=form.cleaned_data["text"],
-        )
-        return "Your message is posted on the party page and on its way to your guests."
-
-
-class CohostAddView(PartyActionView):
-    form_class = CohostForm
-    heading = "Add a co-host"
-
-    def parties(self):
-        return DinnerParty.objects.deletable_by(self.request.user)  # the host decides
-
-    def act(self, party: DinnerParty, form: CohostForm) -> str:
-        services.cohost_add(party=party, user=form.user)
-        return f"{form.user.display_name} is now co-hosting “{party.title}”."
-
-
-class CohostRemoveView(LoginRequiredMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
-        party = get_object_or_404(DinnerParty.objects.deletable_by(request.user), pk=pk)
-        cohost = get_object_or_404(party.cohosts.all(), pk=user_id)
-        services.cohost_remove(party=party, user=cohost)
-        messages.success(request, f"{cohost.display_name} is no longer co-hosting.")
-        return redirect(party)
-
-
-class SlotClaimView(PartyActionView):
-    """A guest who is going brings a dish for a free slot."""
-
-    form_class = DishForm
-    form_prefix = "claim"
-    heading = "Bring a dish"
-
-    def parties(self):
-        token = parse_invite_token(self.request.POST.get("invite"))
-        return DinnerParty.objects.visible_to(self.request.user, invite_token=token)
-
-    def act(self, party: DinnerParty, form: DishForm) -> str:
-        dish = services.slot_claim(
-            party=party,
-            guest=self.request.user,
-            course=form.cleaned_data["course"],
-            name=form.cleaned_data["name"],
-            **form.tags(),
-        )
-        return f"Thank you! You're bringing “{dish.name}” ({dish.get_course_display().lower()})."
-
-
-class DishMixin(LoginRequiredMixin):
-    """A dish its cook may change; the party's hosts may also take it off the menu."""
-
-    def dishes(self, *, include_managed: bool):
-        user = self.request.user
-        mine = Q(added_by=user)
-        if include_managed:
-            mine |= Q(party__in=DinnerParty.objects.editable_by(user))
-        return Dish.objects.filter(mine).select_related("party__host")
-
-
-class DishEditView(DishMixin, UpdateView):
-    form_class = DishForm
-    template_name = "parties/party_action_form.html"
-    pk_url_kwarg = "dish_id"
-
-    def get_queryset(self):
-        return self.dishes(include_managed=False).filter(party_id=self.kwargs["pk"])
-
-    def get_form(self, form_class=None) -> DishForm:
-        form = super().get_form(form_class)
-        if self.object.slot_id:
-            # A claimed slot keeps its course; release it to pick another.
-            form.fields["course"].disabled = True
-        return form
-
-    def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(
-            party=self.object.party, heading=f"Change “{self.object.name}”", **kwargs
-        )
-
-    def form_valid(self, form: DishForm) -> HttpResponse:
-        services.dish_update(
-            dish=self.object,
-            name=form.cleaned_data["name"],
-            course=form.cleaned_data["course"],
-            **form.tags(),
-        )
-        messages.success(self.request, f"“{self.object.name}” is updated.")
-        return redirect(self.object.party)
-
-    def form_invalid(self, form: DishForm) -> HttpResponse:
-        messages.error(self.request, FORM_ERRORS)
-        return super().form_invalid(form)
-
-
-class DishRemoveView(DishMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int, dish_id: int) -> HttpResponse:
-        dish = get_object_or_404(self.dishes(include_managed=True).filter(party_id=pk), pk=dish_id)
-        services.dish_remove(dish=dish)
-        if dish.slot_id and dish.added_by_id == request.user.pk:
-            messages.success(request, f"You're no longer bringing “{dish.name}”.")
-        else:
-            messages.success(request, f"“{dish.name}” is off the menu.")
-        return redirect(dish.party)
