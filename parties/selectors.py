@@ -27,6 +27,8 @@ from parties.models import (
 from parties.pagination import LookaheadPage
 from parties.queries import PARTY_ACCESS, REPLY
 
+# --- cache keys ----------------------------------------------------------------------
+
 # Everything about the viewer that base.html or a cached page shows: the menu
 # bar (their name, the Admin link), the menu's warnings for their diets and
 # allergies, times in their zone. A field a template starts to show goes here
@@ -74,8 +76,9 @@ def party_page_key(access: dict, *, invite_token: str, now: datetime) -> tuple:
 
 
 def guest_list_key(party: DinnerParty, *, is_host: bool) -> str:
-    """The guest list fragment: the party's replies (and guests' names) move its
-    version on; the host is not invited to "be the first to say you're coming"."""
+    """The guest list fragment: every change to the replies (and to guests'
+    names) moves the party's version on; neither the host nor anyone once the
+    party has started is asked to "be the first to say you're coming"."""
     return fragment_key([(party.pk, party.version, is_host, party.has_started)])
 
 
