@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -84,16 +84,19 @@ def _locked_for_guest(pk: int, guest, invite_token: str) -> DinnerParty:
     return VISIBLE_LOCKED_PARTY.get(pk=pk, guest_id=guest.pk)
 
 
-def _touch(parties) -> None:
-    """Move the versions of these parties (a queryset) on: their pages changed
-    without the party's lock (a dish, a co-host, a renamed guest)."""
+def party_changed(parties: DinnerParty | QuerySet[DinnerParty]) -> None:
+    """What these parties' pages show changed without the party's lock (a dish, a
+    co-host, a renamed guest): move their versions on, so no cached copy of the
+    old page is served. (Changes made under the lock move it in `_locked`.)"""
+    if isinstance(parties, DinnerParty):
+        parties = DinnerParty.objects.filter(pk=parties.pk)
     parties.update(version=F("version") + 1)
 
 
 def guest_renamed(*, user) -> None:
     """A user's name shows on the pages of the parties they replied to, host and
     co-host (guest lists, dishes they bring, messages they post)."""
-    _touch(
+    party_changed(
         DinnerParty.objects.filter(
             Q(pk__in=RSVP.objects.filter(guest=user).values("party_id"))
             | Q(host=user)
@@ -276,7 +279,7 @@ def user_delete(*, user) -> None:
     are cancelled (guests told), then the rest cascades."""
     with transaction.atomic():  # all of it, or nothing
         # Their dishes and messages go from the parties they co-host.
-        _touch(DinnerParty.objects.filter(cohosts=user))
+        party_changed(DinnerParty.objects.filter(cohosts=user))
         rsvp_delete(rsvps=RSVP.objects.filter(guest=user))
         for party in DinnerParty.objects.filter(host=user).select_related("host"):
             party_delete(party=party)
@@ -405,7 +408,7 @@ def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:
 def dish_add(*, party: DinnerParty, cook, course: str, name: str, **tags) -> Dish:
     """The host (or a co-host) adds a dish of their own to the menu."""
     dish = Dish.objects.create(party=party, added_by=cook, course=course, name=name, **tags)
-    _touch(DinnerParty.objects.filter(pk=party.pk))
+    party_changed(party)
     return dish
 
 
@@ -450,14 +453,14 @@ def dish_update(*, dish: Dish, name: str, **tags) -> Dish:
     for field_name, value in tags.items():
         setattr(dish, field_name, value)
     dish.save()
-    _touch(DinnerParty.objects.filter(pk=dish.party_id))
+    party_changed(DinnerParty.objects.filter(pk=dish.party_id))
     return dish
 
 
 def dish_remove(*, dish: Dish) -> None:
     """Release a claimed slot (it becomes wanted again) or drop a host's dish."""
     dish.delete()
-    _touch(DinnerParty.objects.filter(pk=dish.party_id))
+    party_changed(DinnerParty.objects.filter(pk=dish.party_id))
 
 
 # --- Co-hosts and announcements ---------------------------------------------
@@ -467,12 +470,12 @@ def cohost_add(*, party: DinnerParty, user) -> None:
     if user.pk == party.host_id:
         raise MenuError("The host is already running this party.")
     party.cohosts.add(user)
-    _touch(DinnerParty.objects.filter(pk=party.pk))
+    party_changed(party)
 
 
 def cohost_remove(*, party: DinnerParty, user) -> None:
     party.cohosts.remove(user)
-    _touch(DinnerParty.objects.filter(pk=party.pk))
+    party_changed(party)
 
 
 def announce(*, party: DinnerParty, author, audience: str, text: str) -> Announcement:

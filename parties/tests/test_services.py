@@ -473,3 +473,62 @@ def test_admin_inline_delete_frees_seats_and_promotes(admin_client_):
     assert not RSVP.objects.filter(pk=doomed.pk).exists()
     assert RSVP.objects.get(guest=waiting).status == GOING
     assert_seats_consistent()
+
+
+# --- a party's page changes: its version moves on ----------------------------------
+
+
+def version_of(party) -> int:
+    return DinnerParty.objects.values_list("version", flat=True).get(pk=party.pk)
+
+
+def test_party_changed_moves_on_a_party_or_every_party_of_a_queryset(party):
+    other, untouched = DinnerPartyFactory(), DinnerPartyFactory()
+    before = {p.pk: version_of(p) for p in (party, other, untouched)}
+
+    services.party_changed(party)
+    services.party_changed(DinnerParty.objects.filter(pk__in=[party.pk, other.pk]))
+
+    assert version_of(party) == before[party.pk] + 2
+    assert version_of(other) == before[other.pk] + 1
+    assert version_of(untouched) == before[untouched.pk]
+
+
+def rename(user):
+    user.first_name = "Renamed"
+    user.save()
+
+
+# Each change a party's page shows that is made without the party's lock, to a
+# party with a dish, a co-host and a guest.
+CHANGES_WITHOUT_THE_LOCK = {
+    "a dish added": lambda party, dish: services.dish_add(
+        party=party, cook=party.host, course="dessert", name="Flan"
+    ),
+    "a dish changed": lambda party, dish: services.dish_update(dish=dish, name="Fideuà"),
+    "a dish removed": lambda party, dish: services.dish_remove(dish=dish),
+    "a co-host added": lambda party, dish: services.cohost_add(party=party, user=UserFactory()),
+    "a co-host removed": lambda party, dish: services.cohost_remove(
+        party=party, user=party.cohosts.get()
+    ),
+    "a guest renamed": lambda party, dish: rename(RSVP.objects.get(party=party).guest),
+    "the host renamed": lambda party, dish: rename(party.host),
+    "a co-host renamed": lambda party, dish: rename(party.cohosts.get()),
+    "a co-host's account deleted": lambda party, dish: services.user_delete(
+        user=party.cohosts.get()
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES_WITHOUT_THE_LOCK, ids=list(CHANGES_WITHOUT_THE_LOCK))
+def test_every_change_to_a_party_s_page_without_its_lock_moves_its_version_on(party, change):
+    dish = services.dish_add(party=party, cook=party.host, course="main", name="Paella")
+    services.cohost_add(party=party, user=UserFactory())
+    going(party, UserFactory())
+    unrelated = DinnerPartyFactory()
+    before, unrelated_before = version_of(party), version_of(unrelated)
+
+    CHANGES_WITHOUT_THE_LOCK[change](party, dish)
+
+    assert version_of(party) > before
+    assert version_of(unrelated) == unrelated_before

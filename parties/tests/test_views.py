@@ -15,7 +15,7 @@ from icalendar import Calendar
 
 from accounts.tests.factories import UserFactory
 from parties import services
-from parties.models import RSVP, DinnerParty, Notice, RSVPStatus, Visibility
+from parties.models import RSVP, DinnerParty, Dish, Notice, RSVPStatus, Visibility
 from parties.tests.factories import DinnerPartyFactory, RSVPFactory
 from parties.tests.helpers import (
     assert_seats_consistent,
@@ -439,6 +439,72 @@ def test_the_calendar_link_on_an_invite_page_works(private_party, guest_client):
 def test_a_wrong_invite_token_does_not_open_the_calendar(private_party, guest_client):
     url = reverse("parties:calendar", args=[private_party.pk])
     assert guest_client.get(url, {"invite": "wrong"}).status_code == 404
+
+
+# Invite values that cannot be a token, however they arrive (path, query or form).
+NOT_A_TOKEN = ["\x00", "abc\x00def", "x" * 10_000, "café", "ключ"]
+
+
+@pytest.mark.parametrize("value", NOT_A_TOKEN)
+def test_an_invite_link_that_cannot_be_a_token_is_404_not_an_error(guest_client, value):
+    response = guest_client.get(reverse("parties:invite", args=[value]))
+    assert response.status_code == 404
+
+
+def test_an_invite_link_with_a_nul_byte_in_its_path_is_404(guest_client):
+    assert guest_client.get("/parties/invite/%00/").status_code == 404
+
+
+@pytest.mark.parametrize("value", NOT_A_TOKEN)
+def test_an_invite_query_that_cannot_be_a_token_counts_as_none(
+    party, private_party, guest_client, value
+):
+    page = guest_client.get(party.get_absolute_url(), {"invite": value})
+    assert page.status_code == 200
+    assert "?invite=" not in page.content.decode()
+    ics = guest_client.get(reverse("parties:calendar", args=[party.pk]), {"invite": value})
+    assert ics.status_code == 200
+
+    for url in (
+        private_party.get_absolute_url(),
+        reverse("parties:calendar", args=[private_party.pk]),
+    ):
+        assert guest_client.get(url, {"invite": value}).status_code == 404
+
+
+@pytest.mark.parametrize("value", NOT_A_TOKEN)
+def test_a_reply_whose_invite_cannot_be_a_token_counts_as_none(
+    party, private_party, guest_client, value
+):
+    reply = {"status": "going", "plus_ones": "0", "invite": value}
+
+    response = guest_client.post(rsvp_url(party), reply)
+    assert response.status_code == 302
+    assert response["Location"] == party.get_absolute_url()
+    assert guest_client.post(rsvp_url(party), {**reply, "plus_ones": "9"}).status_code == 400
+    assert guest_client.post(rsvp_url(private_party), reply).status_code == 404
+    assert (
+        guest_client.post(rsvp_url(private_party), {**reply, "plus_ones": "9"}).status_code == 404
+    )
+    assert list(RSVP.objects.values_list("party", flat=True)) == [party.pk]
+
+
+@pytest.mark.parametrize("value", NOT_A_TOKEN)
+def test_a_dish_claim_whose_invite_cannot_be_a_token_counts_as_none(
+    party, private_party, guest, guest_client, value
+):
+    for potluck in (party, private_party):
+        services.potluck_set_slots(party=potluck, wanted={"dessert": 1})
+        services.rsvp_submit(party=potluck, guest=guest, status="going")
+    RSVP.objects.filter(party=private_party).delete()  # the link is all they had
+    claim = {"claim-course": "dessert", "claim-name": "Flan", "invite": value}
+
+    assert (
+        guest_client.post(reverse("parties:slot_claim", args=[party.pk]), claim).status_code == 302
+    )
+    private = guest_client.post(reverse("parties:slot_claim", args=[private_party.pk]), claim)
+    assert private.status_code == 404
+    assert list(Dish.objects.values_list("party", flat=True)) == [party.pk]
 
 
 def test_regenerating_the_invite_kills_the_old_link(private_party, host_client, guest_client):

@@ -1,16 +1,19 @@
-"""Whole pages are cached per viewer (parties/pages.py). These prove that each
+"""Whole pages are cached per viewer (parties/page_cache.py). These prove that each
 response still carries a working CSRF token of its own, that a page never shows
 one viewer what belongs to another, and that every change shows at once."""
 
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from parties import services
-from parties.pages import CSRF_SLOT
+from parties.page_cache import CSRF_SLOT
+from parties.selectors import VIEWER_FIELDS
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import going, page_text
 
@@ -134,3 +137,71 @@ def test_the_cached_landing_page_sets_no_csrf_cookie_for_visitors(party):
         assert "Paella night" in page_text(response)
         assert "csrftoken" not in response.cookies
         assert CSRF_SLOT not in response.content.decode()
+
+
+TEMPLATES_DIR = django_settings.BASE_DIR / "templates"
+
+
+def test_every_viewer_field_that_a_cached_page_shows_is_in_its_key():
+    """base.html and the pages cached whole (the landing page, the list and the
+    party page, with what they include) show the viewer only through
+    `VIEWER_FIELDS`, which every cached page's key is made of."""
+    templates = [
+        TEMPLATES_DIR / "base.html",
+        TEMPLATES_DIR / "home.html",
+        *(TEMPLATES_DIR / "parties").rglob("*.html"),
+    ]
+    shown = {
+        field
+        for template in templates
+        for field in re.findall(r"\buser\.(\w+)", template.read_text())
+    }
+
+    assert "username" in shown
+    assert shown - {"is_authenticated"} <= set(VIEWER_FIELDS)
+
+
+# A base.html that shows everything about the viewer a template might.
+VIEWER_BASE_HTML = """<p>first_name={{ user.first_name }} last_name={{ user.last_name }}
+display_name={{ user.display_name }} username={{ user.username }}
+is_staff={{ user.is_staff }} is_superuser={{ user.is_superuser }}
+timezone={{ user.timezone }} diets={{ user.diets|join:"," }}
+allergies={{ user.allergies|join:"," }}</p>
+<form method="post">{% csrf_token %}</form>{% block content %}{% endblock %}"""
+
+
+@pytest.fixture
+def base_html_showing_the_viewer(settings, tmp_path):
+    (tmp_path / "base.html").write_text(VIEWER_BASE_HTML)
+    engine = {**settings.TEMPLATES[0]}
+    engine["DIRS"] = [tmp_path, *engine["DIRS"]]
+    settings.TEMPLATES = [engine]
+
+
+@pytest.mark.parametrize("page", ["list", "detail"])
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("first_name", "Benedikt", "first_name=Benedikt"),
+        ("last_name", "Lee", "display_name=Ben Lee"),
+        ("username", "benny", "username=benny"),
+        ("is_staff", True, "is_staff=True"),
+        ("is_superuser", True, "is_superuser=True"),
+        ("timezone", "Asia/Tokyo", "timezone=Asia/Tokyo"),
+        ("diets", ["vegan"], "diets=vegan"),
+        ("allergies", ["peanuts"], "allergies=peanuts"),
+    ],
+)
+def test_a_change_to_anything_base_html_shows_of_the_viewer_shows_on_a_cached_page_at_once(
+    base_html_showing_the_viewer, party, guest, page, field, value, shown
+):
+    url = reverse("parties:list") if page == "list" else party.get_absolute_url()
+    client = browser(guest)
+    client.get(url)
+    assert client.get(url).context is None  # served from the cache
+    assert shown not in page_text(client.get(url))
+
+    # (Not save(): a renamed guest moves their parties' versions on, see signals.py.)
+    User.objects.filter(pk=guest.pk).update(**{field: value})
+
+    assert shown in page_text(client.get(url))

@@ -1,12 +1,14 @@
 """Whole pages cached per viewer, with a fresh CSRF token in every response.
 
 A page (the list, a guest's party page, the landing page for visitors) is cached
-under a key made of everything it shows (the viewer's name in the menu, the
-cards' key, the party's version…); a page with a flash
-message waiting, or one the view says not to cache (`None` key), is rendered as
-usual. The cached copy is rendered with a placeholder where `{% csrf_token %}`
-goes; each response gets the request's own masked token in its place, so forms
-keep working in every browser and no response repeats another's token.
+under a key made of everything it shows: the viewer (`selectors.viewer_key`,
+added here to every page's key) and what the view names (the cards' key, the
+party's version…). A page with a flash message waiting, or one the view says
+not to cache (`None`), is rendered as usual.
+
+The cached copy is rendered with a placeholder where `{% csrf_token %}` goes;
+each response gets the request's own masked token in its place, so forms keep
+working in every browser and no response repeats another's token.
 """
 
 from collections.abc import Callable, Iterable
@@ -17,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
 from parties.cards import CARD_TTL, fragment_key
+from parties.selectors import viewer_key
 
 # Never typed by anyone, never sent: replaced before any response leaves.
 CSRF_SLOT = "\x1fcsrf-token\x1f"
@@ -27,11 +30,12 @@ def cached_page(
     parts: Iterable | None,
     render: Callable[[dict], HttpResponse],
 ) -> HttpResponse:
-    """The page for `parts` (what it shows; None: don't cache), from the cache or
-    from `render(extra_context)`, which renders it with the given extra context."""
+    """The page for `parts` (what it shows besides the viewer; None: don't
+    cache), from the cache or from `render(extra_context)`, which renders it with
+    the given extra context."""
     if parts is None or len(messages.get_messages(request)):
         return render({})
-    key = f"page:{request.path}:{fragment_key([tuple(parts)])}"
+    key = f"page:{request.path}:{fragment_key([viewer_key(request.user), tuple(parts)])}"
     html = cache.get(key)
     if html is not None:
         return HttpResponse(with_token(request, html))
