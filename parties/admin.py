@@ -199,9 +199,24 @@ class RSVPAdmin(admin.ModelAdmin):
             queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
         return queryset
 
+    def get_autocomplete_fields(self, request: HttpRequest) -> tuple:
+        fields = super().get_autocomplete_fields(request)
+        # Hosts can't search the user directory (its search answers them 403):
+        # they pick from a plain list of their own guests instead.
+        return tuple(f for f in fields if f != "guest") if scoped_to_host(request) else fields
+
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name == "party" and scoped_to_host(request):
-            kwargs["queryset"] = DinnerParty.objects.editable_by(request.user)
+        if scoped_to_host(request):
+            parties = DinnerParty.objects.editable_by(request.user)
+            if db_field.name == "party":
+                kwargs["queryset"] = parties
+            elif db_field.name == "guest":
+                # Only people who already replied to one of their parties: any
+                # other id would attach (and email, and export) a stranger.
+                repliers = RSVP.objects.filter(party__in=parties).values("guest_id")
+                kwargs["queryset"] = db_field.remote_field.model._default_manager.filter(
+                    pk__in=repliers
+                ).order_by("username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: RSVP, form, change: bool) -> None:
