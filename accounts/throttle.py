@@ -4,7 +4,9 @@ cache is Redis). Used for login failures, sign-ups and password-reset requests.
 Keys are hashed, so neither the cache nor its logs hold usernames or addresses.
 """
 
+import functools
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -67,12 +69,64 @@ THROTTLED = "throttled"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address; behind the trusted HTTPS proxy, the one it saw."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address: REMOTE_ADDR, or behind our own proxies the one the
+    outermost proxy saw.
+
+    X-Forwarded-For is read only when the peer is a trusted proxy
+    (FORWARDED_ALLOW_IPS), and only the entry TRUSTED_PROXY_COUNT places from
+    its right: our proxies appended those, anything further left is whatever the
+    client sent. A header that is missing, too short or not an address: REMOTE_ADDR.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if not forwarded or not _is_trusted_proxy(remote):
+        return remote
+    hops = forwarded.split(",")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count < 1 or len(hops) < count:
+        return remote
+    return _address(hops[-count]) or remote
+
+
+def _address(entry: str) -> str | None:
+    """The IP address in one X-Forwarded-For entry ("a.b.c.d", "a.b.c.d:port",
+    "v6" or "[v6]:port"), normalised; None when it is not one."""
+    host = entry.strip()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def _is_trusted_proxy(remote: str) -> bool:
+    entries = settings.FORWARDED_ALLOW_IPS
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    trust_all, networks = _trusted_networks(tuple(entry.strip() for entry in entries))
+    if trust_all:
+        return True
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[bool, tuple]:
+    """("*" given, the networks named), parsed once per setting's value; an entry
+    that is neither is ignored (trusting nothing for it)."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue
+    return "*" in entries, tuple(networks)
 
 
 def too_many_attempts_message(seconds: int) -> str:

@@ -197,6 +197,11 @@ LOGIN_THROTTLE_WINDOW = 15 * 60
 SIGNUPS_PER_IP_PER_HOUR = 10
 PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 3
 PASSWORD_RESETS_PER_IP_PER_HOUR = 20
+# Per-IP limits read X-Forwarded-For only from these proxies (the list gunicorn
+# trusts: addresses or networks, comma-separated, or *), and take the address
+# TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or "1")
 
 # "Remember me" keeps a session for 30 days; otherwise it ends with the browser.
 SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
