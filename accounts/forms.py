@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from accounts import throttle
+from accounts.backends import accounts_named
 from accounts.models import User
 from accounts.validators import MAX_PASSWORD_LENGTH
 from common.food import Allergen, Diet
@@ -36,32 +37,32 @@ class RegisterForm(UserCreationForm):
 
 
 class ThrottledLoginMixin:
-    """Refuse a login attempt, without checking the password, while the username
-    or the client's IP has too many recent failures; count each failure."""
+    """Refuse a login attempt, without checking the password, while its counters
+    are over their limit (accounts.throttle.LoginAttempt: the account's, or the
+    device's when this browser logged in to it before; and the client's IP);
+    count each failure."""
 
     request = None
 
     def clean(self):
         identifier = (self.cleaned_data.get("username") or "").strip().lower()
-        ip = throttle.client_ip(self.request) if self.request else ""
-        wait = max(
-            throttle.LOGIN_PER_USERNAME.retry_after(identifier) if identifier else 0,
-            throttle.LOGIN_PER_IP.retry_after(ip),
+        account_ids = (
+            list(accounts_named(identifier).values_list("pk", flat=True)) if identifier else []
         )
+        attempt = throttle.LoginAttempt.of(
+            self.request, identifier=identifier, account_ids=account_ids
+        )
+        wait = attempt.retry_after()
         if wait:
             raise ValidationError(throttle.too_many_attempts_message(wait), code=throttle.THROTTLED)
         try:
             cleaned_data = super().clean()
         except ValidationError:
-            if identifier:
-                throttle.LOGIN_PER_USERNAME.hit(identifier)
-            throttle.LOGIN_PER_IP.hit(ip)
+            attempt.failed()
             raise
         user = self.get_user()
         if user is not None:
-            # A success clears the account's counters, whichever name it was tried under.
-            for name in {identifier, user.get_username(), user.email}:
-                throttle.LOGIN_PER_USERNAME.reset(name)
+            attempt.succeeded(user.pk)
         return cleaned_data
 
 

@@ -67,7 +67,9 @@ class RegisterView(CreateView):
             self.request,
             f"Welcome to DinnerParty, {self.object.username}! Find a table or host your own.",
         )
-        return HttpResponseRedirect(self.get_success_url())
+        response = HttpResponseRedirect(self.get_success_url())
+        throttle.remember_device(response, self.object.pk)
+        return response
 
     def form_invalid(self, form: RegisterForm) -> HttpResponse:
         messages.error(self.request, FORM_ERRORS)
@@ -80,6 +82,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
         response = super().form_valid(form)
+        throttle.remember_device(response, form.get_user().pk)
         if form.cleaned_data.get("remember_me"):
             self.request.session.set_expiry(settings.SESSION_COOKIE_AGE)
         else:
