@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
@@ -34,6 +35,21 @@ class RegisterForm(UserCreationForm):
         if email_taken(email):
             raise ValidationError(EMAIL_TAKEN, code="email_taken")
         return email
+
+
+def check_current_password(user: User, password: str, *, error: ValidationError) -> None:
+    """Re-entering the password while logged in: raise `error` when it is wrong,
+    and refuse without checking once the account has too many wrong ones
+    (throttle.PASSWORD_CHECK_PER_ACCOUNT). A blank one is no guess: not counted."""
+    account = throttle.account_key(user.pk)
+    wait = throttle.PASSWORD_CHECK_PER_ACCOUNT.retry_after(account)
+    if wait:
+        raise ValidationError(throttle.too_many_attempts_message(wait), code=throttle.THROTTLED)
+    if not password or not user.check_password(password):
+        if password:
+            throttle.PASSWORD_CHECK_PER_ACCOUNT.hit(account)
+        raise error
+    throttle.PASSWORD_CHECK_PER_ACCOUNT.reset(account)
 
 
 class ThrottledLoginMixin:
@@ -146,14 +162,17 @@ class ProfileForm(forms.ModelForm):
         if email and email.lower() != self.original_email.lower():
             password = cleaned_data.get("current_password") or ""
             # The instance may already carry the new email; check_password does not care.
-            if not self.instance.check_password(password):
-                self.add_error(
-                    "current_password",
-                    ValidationError(
+            try:
+                check_current_password(
+                    self.instance,
+                    password,
+                    error=ValidationError(
                         "Enter your current password to change your email address.",
                         code="password_required",
                     ),
                 )
+            except ValidationError as error:
+                self.add_error("current_password", error)
         return cleaned_data
 
 
@@ -172,6 +191,24 @@ class AccountDeleteForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("That's not your current password.", code="password_incorrect")
+        check_current_password(
+            self.user,
+            password,
+            error=ValidationError("That's not your current password.", code="password_incorrect"),
+        )
         return password
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's, with the old password checked under the same limit."""
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        check_current_password(
+            self.user,
+            old_password,
+            error=ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            ),
+        )
+        return old_password

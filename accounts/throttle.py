@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 
 
@@ -76,6 +75,12 @@ LOGIN_WINDOW = 15 * 60
 LOGIN_PER_ACCOUNT = RateLimit("login-account", "LOGIN_FAILURES_PER_ACCOUNT", LOGIN_WINDOW)
 LOGIN_PER_DEVICE = RateLimit("login-device", "LOGIN_FAILURES_PER_DEVICE", LOGIN_WINDOW)
 LOGIN_PER_IP = RateLimit("login-ip", "LOGIN_FAILURES_PER_IP", LOGIN_WINDOW)
+# Re-entering the password while logged in (email change, password change, account
+# deletion): the same limit per account, counted apart from logins, so strangers who
+# lock an account's logins don't stop its logged-in owner.
+PASSWORD_CHECK_PER_ACCOUNT = RateLimit(
+    "password-check-account", "LOGIN_FAILURES_PER_ACCOUNT", LOGIN_WINDOW
+)
 SIGNUP_PER_IP = RateLimit("signup-ip", "SIGNUPS_PER_IP_PER_HOUR", 60 * 60)
 RESET_PER_ADDRESS = RateLimit("reset-address", "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 60 * 60)
 RESET_PER_IP = RateLimit("reset-ip", "PASSWORD_RESETS_PER_IP_PER_HOUR", 60 * 60)
@@ -150,10 +155,21 @@ def too_many_attempts_message(seconds: int) -> str:
     return f"Too many attempts. Please try again in {minutes} {unit}."
 
 
+def refusal(form) -> str | None:
+    """The throttle's message if it refused this bound form, else None."""
+    if not form.is_bound:
+        return None
+    for errors in form.errors.as_data().values():
+        for error in errors:
+            if error.code == THROTTLED:
+                return next(iter(error))
+    return None
+
+
 def mark_throttled_response(response: HttpResponse) -> HttpResponse:
-    """Answer 429 when the login form on `response` was refused by the throttle."""
+    """Answer 429 when the form on `response` was refused by the throttle."""
     form = (getattr(response, "context_data", None) or {}).get("form")
-    if form is not None and form.is_bound and form.has_error(NON_FIELD_ERRORS, THROTTLED):
+    if form is not None and refusal(form):
         response.status_code = 429
     return response
 

@@ -17,6 +17,7 @@ from accounts.forms import (
     EMAIL_TAKEN,
     AccountDeleteForm,
     LoginForm,
+    PasswordChangeForm,
     ProfileForm,
     RegisterForm,
 )
@@ -106,12 +107,13 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("profile")
     success_message = "Your password has been changed. Other sessions have been logged out."
 
     def form_invalid(self, form) -> HttpResponse:
-        messages.error(self.request, FORM_ERRORS)
-        return super().form_invalid(form)
+        messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
+        return throttle.mark_throttled_response(super().form_invalid(form))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -178,8 +180,8 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
             return self.form_invalid(form)
 
     def form_invalid(self, form: ProfileForm) -> HttpResponse:
-        messages.error(self.request, FORM_ERRORS)
-        return super().form_invalid(form)
+        messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
+        return throttle.mark_throttled_response(super().form_invalid(form))
 
 
 class AccountDeleteView(LoginRequiredMixin, FormView):
@@ -202,8 +204,8 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
         return super().form_valid(form)
 
     def form_invalid(self, form: AccountDeleteForm) -> HttpResponse:
-        messages.error(self.request, FORM_ERRORS)
-        return super().form_invalid(form)
+        messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
+        return throttle.mark_throttled_response(super().form_invalid(form))
 
 
 class DataExportView(LoginRequiredMixin, View):

@@ -753,3 +753,73 @@ def test_argon2_uses_the_documented_cost_and_upgrades_older_costs(production_has
     assert check_password("correct horse battery staple", encoded, setter=upgraded.append)
     assert len(upgraded) == 1
     assert DinnerPartyArgon2Hasher.memory_cost * 16 < 512 * 1024
+
+
+# --- Password checks behind the login -------------------------------------------------
+
+
+def change_email(client, password):
+    return client.post(
+        reverse("profile"), profile_data(email="ana.new@example.com", current_password=password)
+    )
+
+
+def change_password(client, password):
+    return client.post(
+        reverse("password_change"),
+        {"old_password": password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+
+def delete_account(client, password):
+    return client.post(reverse("account_delete"), {"password": password})
+
+
+PASSWORD_CHECKS = [change_email, change_password, delete_account]
+
+
+@pytest.mark.parametrize("check", PASSWORD_CHECKS, ids=lambda check: check.__name__)
+def test_five_wrong_passwords_lock_a_password_check_even_with_the_right_one(
+    user_client, user, check
+):
+    for _ in range(5):
+        assert check(user_client, WRONG_PASSWORD).status_code == 200
+
+    response = check(user_client, DEFAULT_PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many attempts. Please try again in 15 minutes." in page_text(response)
+    saved = User.objects.get(pk=user.pk)  # not deleted
+    assert saved.email == "ana@example.com"
+    assert saved.check_password(DEFAULT_PASSWORD)
+
+
+def test_the_password_checks_count_together(user_client, user):
+    for check in (change_email, change_email, change_password, change_password, delete_account):
+        check(user_client, WRONG_PASSWORD)
+
+    assert delete_account(user_client, DEFAULT_PASSWORD).status_code == 429
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_right_password_resets_the_password_check_count(user_client, user):
+    for _ in range(4):
+        change_email(user_client, WRONG_PASSWORD)
+    assert change_email(user_client, DEFAULT_PASSWORD).status_code == 302
+
+    for _ in range(4):
+        assert change_password(user_client, WRONG_PASSWORD).status_code == 200
+    assert change_password(user_client, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_a_forgotten_current_password_is_not_a_guess(user_client, user):
+    for _ in range(6):
+        assert change_email(user_client, "").status_code == 200
+
+    assert change_email(user_client, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_strangers_locking_the_login_do_not_lock_the_logged_in_owner(user_client, user):
+    lock_out_unknown_devices("ana")
+
+    assert change_email(user_client, DEFAULT_PASSWORD).status_code == 302
