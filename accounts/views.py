@@ -44,7 +44,8 @@ class RegisterView(CreateView):
         return super().dispatch(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        wait = throttle.SIGNUP_PER_IP.retry_after(throttle.client_ip(request))
+        ip = throttle.client_ip(request)
+        wait = throttle.SIGNUP_PER_IP.retry_after(ip)
         if wait:
             self.object = None
             form = self.get_form()
@@ -52,6 +53,9 @@ class RegisterView(CreateView):
             form.add_error(None, throttle.too_many_attempts_message(wait))
             messages.error(request, throttle.too_many_attempts_message(wait))
             return self.render_to_response(self.get_context_data(form=form), status=429)
+        # Every attempt counts, refused ones too: "this email is taken" answers
+        # whether an address has an account, so asking it is rationed.
+        throttle.SIGNUP_PER_IP.hit(ip)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: RegisterForm) -> HttpResponse:
@@ -62,7 +66,6 @@ class RegisterView(CreateView):
             # Someone took the name or address between validation and insert.
             form.add_error("email", EMAIL_TAKEN)
             return self.form_invalid(form)
-        throttle.SIGNUP_PER_IP.hit(throttle.client_ip(self.request))
         login(self.request, self.object, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(
             self.request,

@@ -196,9 +196,15 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT") or "5")
 LOGIN_FAILURES_PER_DEVICE = int(os.environ.get("LOGIN_FAILURES_PER_DEVICE") or "5")
 LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP") or "20")
-SIGNUPS_PER_IP_PER_HOUR = 10
-PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 3
-PASSWORD_RESETS_PER_IP_PER_HOUR = 20
+# Sign-up attempts per IP per hour, refused ones too: a dinner's worth of guests,
+# typos and all, signs up on one Wi-Fi; a script probing addresses soon stops.
+SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = int(os.environ.get("SIGNUP_ATTEMPTS_PER_IP_PER_HOUR") or "20")
+# Reset emails per address per hour (past it: the same answer, no email), and
+# reset requests per IP per hour.
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR") or "3"
+)
+PASSWORD_RESETS_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESETS_PER_IP_PER_HOUR") or "20")
 # Per-IP limits read X-Forwarded-For only from these proxies (the list gunicorn
 # trusts: addresses or networks, comma-separated, or *), and take the address
 # TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.

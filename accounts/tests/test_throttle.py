@@ -1,5 +1,7 @@
 """Which address the per-IP limits count: X-Forwarded-For only from our own proxies."""
 
+import json
+
 import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -120,19 +122,43 @@ def test_a_forwarded_address_may_carry_a_port_or_be_ipv6(header, client):
     assert seen_as(PROXY, header) == client
 
 
-@pytest.mark.slow
-def test_the_trusted_proxies_come_from_the_environment():
-    code = (
-        "from django.conf import settings; "
-        "print(settings.FORWARDED_ALLOW_IPS, settings.TRUSTED_PROXY_COUNT)"
-    )
-    default = run_manage("shell", "-c", code, env={})
-    configured = run_manage(
-        "shell",
-        "-c",
-        code,
-        env={"FORWARDED_ALLOW_IPS": "10.0.0.1, 10.0.0.2", "TRUSTED_PROXY_COUNT": "2"},
-    )
+LIMITS = (
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURES_PER_DEVICE",
+    "LOGIN_FAILURES_PER_IP",
+    "SIGNUP_ATTEMPTS_PER_IP_PER_HOUR",
+    "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR",
+    "PASSWORD_RESETS_PER_IP_PER_HOUR",
+    "FORWARDED_ALLOW_IPS",
+    "TRUSTED_PROXY_COUNT",
+)
 
-    assert default.stdout.strip().splitlines()[-1] == "['127.0.0.1'] 1"
-    assert configured.stdout.strip().splitlines()[-1] == "['10.0.0.1', '10.0.0.2'] 2"
+
+def settings_read(**env: str) -> dict:
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name) for name in {LIMITS!r}}}))"
+    )
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_the_limits_and_trusted_proxies_come_from_the_environment():
+    assert settings_read() == {
+        "LOGIN_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_FAILURES_PER_DEVICE": 5,
+        "LOGIN_FAILURES_PER_IP": 20,
+        "SIGNUP_ATTEMPTS_PER_IP_PER_HOUR": 20,
+        "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR": 3,
+        "PASSWORD_RESETS_PER_IP_PER_HOUR": 20,
+        "FORWARDED_ALLOW_IPS": ["127.0.0.1"],
+        "TRUSTED_PROXY_COUNT": 1,
+    }
+    overridden = {
+        name: "10.0.0.1, 10.0.0.2" if name == "FORWARDED_ALLOW_IPS" else "7" for name in LIMITS
+    }
+    assert settings_read(**overridden) == {
+        name: ["10.0.0.1", "10.0.0.2"] if name == "FORWARDED_ALLOW_IPS" else 7 for name in LIMITS
+    }

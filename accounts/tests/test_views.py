@@ -66,7 +66,7 @@ def test_registration_page_sends_a_logged_in_user_on(user_client):
 
 
 def test_signups_are_rate_limited_per_ip(client, settings):
-    settings.SIGNUPS_PER_IP_PER_HOUR = 2
+    settings.SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 2
     for name in ("bruno", "carla"):
         signup = client.post(
             reverse("register"), register_data(username=name, email=f"{name}@example.com")
@@ -85,6 +85,38 @@ def test_signups_are_rate_limited_per_ip(client, settings):
     assert TOO_MANY in page_text(response)
     assert other_ip.status_code == 302
     assert sorted(User.objects.values_list("username", flat=True)) == ["bruno", "carla", "emil"]
+
+
+def test_refused_signups_count_against_the_ip_limit_too(client, user, settings):
+    settings.SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 3
+    for name in ("probe1", "probe2", "probe3"):
+        refused = client.post(
+            reverse("register"), register_data(username=name, email="ANA@example.com")
+        )
+        assert refused.status_code == 200
+        assert refused.context["form"].errors["email"] == [
+            "An account with this email already exists."
+        ]
+
+    response = client.post(reverse("register"), register_data())
+
+    assert response.status_code == 429
+    assert TOO_MANY in page_text(response)
+    assert not User.objects.filter(username="bruno").exists()
+
+
+def test_a_tables_worth_of_guests_can_sign_up_on_one_wi_fi(db):
+    # The default limit: twelve guests, a few of them mistyping their password once.
+    wifi = "198.51.100.42"
+    for guest in range(12):
+        name = f"diner{guest}"
+        if guest % 2:
+            typo = register_data(username=name, email=f"{name}@example.com", password2="typo")
+            assert Client(REMOTE_ADDR=wifi).post(reverse("register"), typo).status_code == 200
+        data = register_data(username=name, email=f"{name}@example.com")
+        assert Client(REMOTE_ADDR=wifi).post(reverse("register"), data).status_code == 302
+
+    assert User.objects.filter(username__startswith="diner").count() == 12
 
 
 # --- Login ----------------------------------------------------------------------------
