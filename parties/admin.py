@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 
 from parties import services
 from parties.forms import PartyForm
-from parties.models import RSVP, DinnerParty, RSVPStatus
+from parties.models import RSVP, DinnerParty, RSVPStatus, validate_party_start
 
 
 def scoped_to_host(request: HttpRequest) -> bool:
@@ -35,6 +35,14 @@ class DinnerPartyAdminForm(forms.ModelForm):
     class Meta:
         model = DinnerParty
         fields = ("host", *PartyForm.Meta.fields, "hide_address")
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        # As on the site: a new time from now to five years ahead (which also keeps
+        # it clear of the calendar's ends, where saving or the .ics would overflow).
+        if "starts_at" in self.changed_data:  # (compared to the second, as shown)
+            validate_party_start(starts_at)
+        return starts_at
 
     def clean_seats(self) -> int:
         seats = self.cleaned_data["seats"]

@@ -428,3 +428,49 @@ def test_a_superuser_may_pick_any_member_as_the_guest(superuser_client, own_part
     form = superuser_client.get(reverse("admin:parties_rsvp_add")).context["adminform"].form
 
     assert set(form.fields["guest"].queryset) == set(User.objects.all())
+
+
+# --- Dates at the ends of the calendar -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "time", "error"),
+    [
+        ("America/Los_Angeles", "9999-12-31", "23:59:00", "Pick a date within the next 5 years."),
+        ("UTC", "9999-12-31", "23:59:00", "Pick a date within the next 5 years."),
+        ("Asia/Tokyo", "0001-01-01", "00:30:00", "Pick a time in the future."),
+    ],
+)
+def test_an_admin_party_at_the_ends_of_the_calendar_is_a_form_error(
+    staff_host, staff_client, zone, day, time, error
+):
+    staff_host.timezone = zone  # the admin reads times in the user's own zone
+    staff_host.save()
+    data = admin_form_data(staff_client.get(reverse("admin:parties_dinnerparty_add")))
+    data |= {
+        "title": "The last dinner",
+        "starts_at_0": day,
+        "starts_at_1": time,
+        "timezone": zone,
+        "venue": "Here",
+        "main_dish": "Soup",
+        "seats": 6,
+        "visibility": "public",
+    }
+
+    response = staff_client.post(reverse("admin:parties_dinnerparty_add"), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["starts_at"] == [error]
+    assert not DinnerParty.objects.exists()
+
+
+def test_an_admin_edit_that_leaves_a_past_partys_time_alone_is_saved(superuser_client):
+    party = DinnerPartyFactory(starts_at=timezone.now() - timedelta(days=3), title="Last week")
+    data = admin_form_data(superuser_client.get(change(party)))
+
+    response = superuser_client.post(change(party), data | {"title": "Last week's dinner"})
+
+    assert response.status_code == 302
+    party.refresh_from_db()
+    assert party.title == "Last week's dinner"
