@@ -231,18 +231,19 @@ class LoginAttempt:
     counters: tuple[tuple[RateLimit, str], ...]
 
     @classmethod
-    def of(cls, request: HttpRequest, *, identifier: str, account_ids: list[int]) -> "LoginAttempt":
+    def of(
+        cls, request: HttpRequest | None, *, identifier: str, account_ids: list[int]
+    ) -> "LoginAttempt":
         """`identifier` as typed, normalised; `account_ids` the accounts it names (at
         most two: one's username may be another's email address)."""
-        device = device_of(request)
+        device = device_of(request) if request is not None else None
         if device is not None and device.account_id in account_ids:
             return cls(((LOGIN_PER_DEVICE, device.nonce),))
         accounts = [account_key(pk) for pk in account_ids]
         if not accounts and identifier:
             accounts = [f"name:{identifier}"]
-        return cls(
-            (*((LOGIN_PER_ACCOUNT, name) for name in accounts), (LOGIN_PER_IP, client_ip(request)))
-        )
+        ip = client_ip(request) if request is not None else ""
+        return cls((*((LOGIN_PER_ACCOUNT, name) for name in accounts), (LOGIN_PER_IP, ip)))
 
     def retry_after(self) -> int:
         return longest_wait(self.counters)
