@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from accounts.sessions import user_loaded_with_session
 
 
-def _candidates(identifier: str):
-    # Usernames may contain "@" and ".", so one account's username can be
-    # another's email address: at most two candidates, each with its own password.
+def accounts_named(identifier: str):
+    """The accounts whose username or email is `identifier` (lower case, stripped).
+    Usernames may contain "@" and ".", so one account's username can be another's
+    email address: at most two, each with its own password."""
     return (
         get_user_model()
         ._default_manager.alias(username_ci=Lower("username"), email_ci=Lower("email"))
@@ -35,7 +36,7 @@ class EmailOrUsernameBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if not username or password is None:
             return None
-        candidates = list(_candidates(username.strip().lower()))
+        candidates = list(accounts_named(username.strip().lower()))
         if not candidates:
             # Run the hasher anyway so response time does not reveal whether
             # the account exists (as ModelBackend does).

@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from accounts import throttle
+from accounts.backends import accounts_named
 from accounts.models import User
 from accounts.validators import MAX_PASSWORD_LENGTH
 from common.food import Allergen, Diet
@@ -35,33 +37,48 @@ class RegisterForm(UserCreationForm):
         return email
 
 
+def check_current_password(user: User, password: str, *, error: ValidationError) -> None:
+    """Re-entering the password while logged in: raise `error` when it is wrong,
+    and refuse without checking once the account has too many wrong ones
+    (throttle.PASSWORD_CHECK_PER_ACCOUNT). A blank one is no guess: not counted."""
+    account = throttle.account_key(user.pk)
+    wait = throttle.PASSWORD_CHECK_PER_ACCOUNT.retry_after(account)
+    if wait:
+        raise ValidationError(throttle.too_many_attempts_message(wait), code=throttle.THROTTLED)
+    if not password or not user.check_password(password):
+        if password:
+            throttle.PASSWORD_CHECK_PER_ACCOUNT.hit(account)
+        raise error
+    throttle.PASSWORD_CHECK_PER_ACCOUNT.reset(account)
+
+
 class ThrottledLoginMixin:
-    """Refuse a login attempt, without checking the password, while the username
-    or the client's IP has too many recent failures; count each failure."""
+    """Refuse a login attempt, without checking the password, while its counters
+    are over their limit (accounts.throttle.LoginAttempt: the account's, or the
+    device's when this browser logged in to it before; and the client's IP);
+    count each failure."""
 
     request = None
 
     def clean(self):
         identifier = (self.cleaned_data.get("username") or "").strip().lower()
-        ip = throttle.client_ip(self.request) if self.request else ""
-        wait = max(
-            throttle.LOGIN_PER_USERNAME.retry_after(identifier) if identifier else 0,
-            throttle.LOGIN_PER_IP.retry_after(ip),
+        account_ids = (
+            list(accounts_named(identifier).values_list("pk", flat=True)) if identifier else []
         )
+        attempt = throttle.LoginAttempt.of(
+            self.request, identifier=identifier, account_ids=account_ids
+        )
+        wait = attempt.retry_after()
         if wait:
             raise ValidationError(throttle.too_many_attempts_message(wait), code=throttle.THROTTLED)
         try:
             cleaned_data = super().clean()
         except ValidationError:
-            if identifier:
-                throttle.LOGIN_PER_USERNAME.hit(identifier)
-            throttle.LOGIN_PER_IP.hit(ip)
+            attempt.failed()
             raise
         user = self.get_user()
         if user is not None:
-            # A success clears the account's counters, whichever name it was tried under.
-            for name in {identifier, user.get_username(), user.email}:
-                throttle.LOGIN_PER_USERNAME.reset(name)
+            attempt.succeeded(user.pk)
         return cleaned_data
 
 
@@ -145,14 +162,17 @@ class ProfileForm(forms.ModelForm):
         if email and email.lower() != self.original_email.lower():
             password = cleaned_data.get("current_password") or ""
             # The instance may already carry the new email; check_password does not care.
-            if not self.instance.check_password(password):
-                self.add_error(
-                    "current_password",
-                    ValidationError(
+            try:
+                check_current_password(
+                    self.instance,
+                    password,
+                    error=ValidationError(
                         "Enter your current password to change your email address.",
                         code="password_required",
                     ),
                 )
+            except ValidationError as error:
+                self.add_error("current_password", error)
         return cleaned_data
 
 
@@ -171,6 +191,24 @@ class AccountDeleteForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("That's not your current password.", code="password_incorrect")
+        check_current_password(
+            self.user,
+            password,
+            error=ValidationError("That's not your current password.", code="password_incorrect"),
+        )
         return password
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's, with the old password checked under the same limit."""
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        check_current_password(
+            self.user,
+            old_password,
+            error=ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            ),
+        )
+        return old_password

@@ -1,17 +1,22 @@
 """Fixed-window rate limits on Django's cache (shared by every worker when the
-cache is Redis). Used for login failures, sign-ups and password-reset requests.
+cache is Redis): failed password checks, sign-ups and password-reset requests.
+docs/security.md says what is counted where, and why.
 
 Keys are hashed, so neither the cache nor its logs hold usernames or addresses.
 """
 
+import functools
 import hashlib
+import ipaddress
 import math
+import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 
 
@@ -32,8 +37,10 @@ class RateLimit:
 
     def retry_after(self, identifier: str) -> int:
         """Seconds until `identifier` may try again; 0 when it is not limited."""
+        return longest_wait([(self, identifier)])
+
+    def _wait(self, values: dict, identifier: str) -> int:
         count_key, started_key = self._keys(identifier)
-        values = cache.get_many([count_key, started_key])
         if values.get(count_key, 0) < self.limit:
             return 0
         left = self.window_seconds - (time.time() - values.get(started_key, time.time()))
@@ -57,9 +64,24 @@ class RateLimit:
         cache.delete_many(self._keys(identifier))
 
 
-LOGIN_PER_USERNAME = RateLimit("login-username", "LOGIN_FAILURES_PER_USERNAME", 15 * 60)
-LOGIN_PER_IP = RateLimit("login-ip", "LOGIN_FAILURES_PER_IP", 15 * 60)
-SIGNUP_PER_IP = RateLimit("signup-ip", "SIGNUPS_PER_IP_PER_HOUR", 60 * 60)
+def longest_wait(counters: Iterable[tuple[RateLimit, str]]) -> int:
+    """The longest `retry_after` of these (limit, identifier) pairs, in one cache read."""
+    counters = list(counters)
+    values = cache.get_many([key for limit, name in counters for key in limit._keys(name)])
+    return max((limit._wait(values, name) for limit, name in counters), default=0)
+
+
+LOGIN_WINDOW = 15 * 60
+LOGIN_PER_ACCOUNT = RateLimit("login-account", "LOGIN_FAILURES_PER_ACCOUNT", LOGIN_WINDOW)
+LOGIN_PER_DEVICE = RateLimit("login-device", "LOGIN_FAILURES_PER_DEVICE", LOGIN_WINDOW)
+LOGIN_PER_IP = RateLimit("login-ip", "LOGIN_FAILURES_PER_IP", LOGIN_WINDOW)
+# Re-entering the password while logged in (email change, password change, account
+# deletion): the same limit per account, counted apart from logins, so strangers who
+# lock an account's logins don't stop its logged-in owner.
+PASSWORD_CHECK_PER_ACCOUNT = RateLimit(
+    "password-check-account", "LOGIN_FAILURES_PER_ACCOUNT", LOGIN_WINDOW
+)
+SIGNUP_PER_IP = RateLimit("signup-ip", "SIGNUP_ATTEMPTS_PER_IP_PER_HOUR", 60 * 60)
 RESET_PER_ADDRESS = RateLimit("reset-address", "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 60 * 60)
 RESET_PER_IP = RateLimit("reset-ip", "PASSWORD_RESETS_PER_IP_PER_HOUR", 60 * 60)
 
@@ -67,12 +89,64 @@ THROTTLED = "throttled"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address; behind the trusted HTTPS proxy, the one it saw."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address: REMOTE_ADDR, or behind our own proxies the one the
+    outermost proxy saw.
+
+    X-Forwarded-For is read only when the peer is a trusted proxy
+    (FORWARDED_ALLOW_IPS), and only the entry TRUSTED_PROXY_COUNT places from
+    its right: our proxies appended those, anything further left is whatever the
+    client sent. A header that is missing, too short or not an address: REMOTE_ADDR.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if not forwarded or not _is_trusted_proxy(remote):
+        return remote
+    hops = forwarded.split(",")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count < 1 or len(hops) < count:
+        return remote
+    return _address(hops[-count]) or remote
+
+
+def _address(entry: str) -> str | None:
+    """The IP address in one X-Forwarded-For entry ("a.b.c.d", "a.b.c.d:port",
+    "v6" or "[v6]:port"), normalised; None when it is not one."""
+    host = entry.strip()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def _is_trusted_proxy(remote: str) -> bool:
+    entries = settings.FORWARDED_ALLOW_IPS
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    trust_all, networks = _trusted_networks(tuple(entry.strip() for entry in entries))
+    if trust_all:
+        return True
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[bool, tuple]:
+    """("*" given, the networks named), parsed once per setting's value; an entry
+    that is neither is ignored (trusting nothing for it)."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue
+    return "*" in entries, tuple(networks)
 
 
 def too_many_attempts_message(seconds: int) -> str:
@@ -81,9 +155,106 @@ def too_many_attempts_message(seconds: int) -> str:
     return f"Too many attempts. Please try again in {minutes} {unit}."
 
 
+def refusal(form) -> str | None:
+    """The throttle's message if it refused this bound form, else None."""
+    if not form.is_bound:
+        return None
+    for errors in form.errors.as_data().values():
+        for error in errors:
+            if error.code == THROTTLED:
+                return next(iter(error))
+    return None
+
+
 def mark_throttled_response(response: HttpResponse) -> HttpResponse:
-    """Answer 429 when the login form on `response` was refused by the throttle."""
+    """Answer 429 when the form on `response` was refused by the throttle."""
     form = (getattr(response, "context_data", None) or {}).get("form")
-    if form is not None and form.is_bound and form.has_error(NON_FIELD_ERRORS, THROTTLED):
+    if form is not None and refusal(form):
         response.status_code = 429
     return response
+
+
+# --- Logins: one lock per account, and device cookies -----------------------------------
+# OWASP's "Slow Down Online Guessing Attacks with Device Cookies": a browser that
+# has logged in to an account holds a signed cookie naming it, and its attempts on
+# that account count against the cookie alone, so strangers who lock the account
+# do not lock its owner out.
+
+DEVICE_COOKIE = "login_device"
+DEVICE_SALT = "accounts.throttle.device"
+DEVICE_COOKIE_AGE = 365 * 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Device:
+    """A browser that logged in to `account_id`; `nonce` names this cookie."""
+
+    account_id: int
+    nonce: str
+
+
+def device_of(request: HttpRequest) -> Device | None:
+    """The device cookie the request carries, if it is ours, intact and under a year old."""
+    value = request.COOKIES.get(DEVICE_COOKIE, "")
+    if not value:
+        return None
+    try:
+        data = signing.loads(value, salt=DEVICE_SALT, max_age=DEVICE_COOKIE_AGE)
+        return Device(account_id=int(data["a"]), nonce=str(data["n"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def remember_device(response: HttpResponse, account_id: int) -> None:
+    """After a successful login: a new device cookie (and so a fresh counter)."""
+    value = signing.dumps({"a": account_id, "n": secrets.token_urlsafe(16)}, salt=DEVICE_SALT)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def account_key(account_id: int) -> str:
+    return f"account:{account_id}"
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The counters one login attempt answers to: from a device that logged in to
+    the account before, that device's own; otherwise the account's (for a name no
+    account has, the name's, so both answer alike) and the client address's."""
+
+    counters: tuple[tuple[RateLimit, str], ...]
+
+    @classmethod
+    def of(
+        cls, request: HttpRequest | None, *, identifier: str, account_ids: list[int]
+    ) -> "LoginAttempt":
+        """`identifier` as typed, normalised; `account_ids` the accounts it names (at
+        most two: one's username may be another's email address)."""
+        device = device_of(request) if request is not None else None
+        if device is not None and device.account_id in account_ids:
+            return cls(((LOGIN_PER_DEVICE, device.nonce),))
+        accounts = [account_key(pk) for pk in account_ids]
+        if not accounts and identifier:
+            accounts = [f"name:{identifier}"]
+        ip = client_ip(request) if request is not None else ""
+        return cls((*((LOGIN_PER_ACCOUNT, name) for name in accounts), (LOGIN_PER_IP, ip)))
+
+    def retry_after(self) -> int:
+        return longest_wait(self.counters)
+
+    def failed(self) -> None:
+        for limit, name in self.counters:
+            limit.hit(name)
+
+    def succeeded(self, account_id: int) -> None:
+        """The password was right: clear that account's (or this device's) count.
+        The address's count stays: it may be guessing at other accounts."""
+        for limit, name in self.counters:
+            if limit is LOGIN_PER_DEVICE or name == account_key(account_id):
+                limit.reset(name)

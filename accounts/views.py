@@ -17,6 +17,7 @@ from accounts.forms import (
     EMAIL_TAKEN,
     AccountDeleteForm,
     LoginForm,
+    PasswordChangeForm,
     ProfileForm,
     RegisterForm,
 )
@@ -43,7 +44,8 @@ class RegisterView(CreateView):
         return super().dispatch(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        wait = throttle.SIGNUP_PER_IP.retry_after(throttle.client_ip(request))
+        ip = throttle.client_ip(request)
+        wait = throttle.SIGNUP_PER_IP.retry_after(ip)
         if wait:
             self.object = None
             form = self.get_form()
@@ -51,6 +53,9 @@ class RegisterView(CreateView):
             form.add_error(None, throttle.too_many_attempts_message(wait))
             messages.error(request, throttle.too_many_attempts_message(wait))
             return self.render_to_response(self.get_context_data(form=form), status=429)
+        # Every attempt counts, refused ones too: "this email is taken" answers
+        # whether an address has an account, so asking it is rationed.
+        throttle.SIGNUP_PER_IP.hit(ip)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: RegisterForm) -> HttpResponse:
@@ -61,13 +66,14 @@ class RegisterView(CreateView):
             # Someone took the name or address between validation and insert.
             form.add_error("email", EMAIL_TAKEN)
             return self.form_invalid(form)
-        throttle.SIGNUP_PER_IP.hit(throttle.client_ip(self.request))
         login(self.request, self.object, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(
             self.request,
             f"Welcome to DinnerParty, {self.object.username}! Find a table or host your own.",
         )
-        return HttpResponseRedirect(self.get_success_url())
+        response = HttpResponseRedirect(self.get_success_url())
+        throttle.remember_device(response, self.object.pk)
+        return response
 
     def form_invalid(self, form: RegisterForm) -> HttpResponse:
         messages.error(self.request, FORM_ERRORS)
@@ -80,6 +86,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
         response = super().form_valid(form)
+        throttle.remember_device(response, form.get_user().pk)
         if form.cleaned_data.get("remember_me"):
             self.request.session.set_expiry(settings.SESSION_COOKIE_AGE)
         else:
@@ -103,12 +110,13 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("profile")
     success_message = "Your password has been changed. Other sessions have been logged out."
 
     def form_invalid(self, form) -> HttpResponse:
-        messages.error(self.request, FORM_ERRORS)
-        return super().form_invalid(form)
+        messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
+        return throttle.mark_throttled_response(super().form_invalid(form))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -175,8 +183,8 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
             return self.form_invalid(form)
 
     def form_invalid(self, form: ProfileForm) -> HttpResponse:
-        messages.error(self.request, FORM_ERRORS)
-        return super().form_invalid(form)
+        messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
+        return throttle.mark_throttled_response(super().form_invalid(form))
 
 
 class AccountDeleteView(LoginRequiredMixin, FormView):
@@ -199,8 +207,8 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
         return super().form_valid(form)
 
     def form_invalid(self, form: AccountDeleteForm) -> HttpResponse:
-        messages.error(self.request, FORM_ERRORS)
-        return super().form_invalid(form)
+        messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
+        return throttle.mark_throttled_response(super().form_invalid(form))
 
 
 class DataExportView(LoginRequiredMixin, View):

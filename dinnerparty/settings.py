@@ -193,13 +193,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-# Login throttling (accounts/throttle.py): failures per 15 minutes.
-LOGIN_FAILURES_PER_USERNAME = 5
-LOGIN_FAILURES_PER_IP = 20
-LOGIN_THROTTLE_WINDOW = 15 * 60
-SIGNUPS_PER_IP_PER_HOUR = 10
-PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = 3
-PASSWORD_RESETS_PER_IP_PER_HOUR = 20
+# Rate limits (accounts/throttle.py; docs/security.md gives the reasons). Failed
+# logins per 15 minutes: per account (username and email alike) from browsers
+# that never logged in to it, per browser that did (its device cookie), per IP.
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT") or "5")
+LOGIN_FAILURES_PER_DEVICE = int(os.environ.get("LOGIN_FAILURES_PER_DEVICE") or "5")
+LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP") or "20")
+# Sign-up attempts per IP per hour, refused ones too: a dinner's worth of guests,
+# typos and all, signs up on one Wi-Fi; a script probing addresses soon stops.
+SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = int(os.environ.get("SIGNUP_ATTEMPTS_PER_IP_PER_HOUR") or "20")
+# Reset emails per address per hour (past it: the same answer, no email), and
+# reset requests per IP per hour.
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR") or "3"
+)
+PASSWORD_RESETS_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESETS_PER_IP_PER_HOUR") or "20")
+# Per-IP limits read X-Forwarded-For only from these proxies (the list gunicorn
+# trusts: addresses or networks, comma-separated, or *), and take the address
+# TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or "1")
 
 # "Remember me" keeps a session for 30 days; otherwise it ends with the browser.
 SESSION_COOKIE_AGE = 30 * 24 * 60 * 60

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 
 from parties import services
 from parties.forms import PartyForm
-from parties.models import RSVP, DinnerParty, RSVPStatus
+from parties.models import RSVP, DinnerParty, RSVPStatus, validate_party_start
 
 
 def scoped_to_host(request: HttpRequest) -> bool:
@@ -35,6 +35,14 @@ class DinnerPartyAdminForm(forms.ModelForm):
     class Meta:
         model = DinnerParty
         fields = ("host", *PartyForm.Meta.fields, "hide_address")
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        # As on the site: a new time from now to five years ahead (which also keeps
+        # it clear of the calendar's ends, where saving or the .ics would overflow).
+        if "starts_at" in self.changed_data:  # (compared to the second, as shown)
+            validate_party_start(starts_at)
+        return starts_at
 
     def clean_seats(self) -> int:
         seats = self.cleaned_data["seats"]
@@ -199,9 +207,24 @@ class RSVPAdmin(admin.ModelAdmin):
             queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
         return queryset
 
+    def get_autocomplete_fields(self, request: HttpRequest) -> tuple:
+        fields = super().get_autocomplete_fields(request)
+        # Hosts can't search the user directory (its search answers them 403):
+        # they pick from a plain list of their own guests instead.
+        return tuple(f for f in fields if f != "guest") if scoped_to_host(request) else fields
+
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name == "party" and scoped_to_host(request):
-            kwargs["queryset"] = DinnerParty.objects.editable_by(request.user)
+        if scoped_to_host(request):
+            parties = DinnerParty.objects.editable_by(request.user)
+            if db_field.name == "party":
+                kwargs["queryset"] = parties
+            elif db_field.name == "guest":
+                # Only people who already replied to one of their parties: any
+                # other id would attach (and email, and export) a stranger.
+                repliers = RSVP.objects.filter(party__in=parties).values("guest_id")
+                kwargs["queryset"] = db_field.remote_field.model._default_manager.filter(
+                    pk__in=repliers
+                ).order_by("username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: RSVP, form, change: bool) -> None:

@@ -7,7 +7,15 @@ from accounts.models import User
 from common.food import COURSE_PLURALS, Allergen, Course, Diet
 from common.forms import codes_field
 from common.timezones import timezone_choices
-from parties.models import RSVP, Announcement, DinnerParty, Dish, RSVPStatus, Visibility
+from parties.models import (
+    RSVP,
+    Announcement,
+    DinnerParty,
+    Dish,
+    RSVPStatus,
+    Visibility,
+    validate_party_start,
+)
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 ADDRESS_AUTO, ADDRESS_TABLE, ADDRESS_EVERYONE = "auto", "table", "everyone"
@@ -89,16 +97,20 @@ class PartyForm(forms.ModelForm):
             zone = DinnerParty(timezone=zone_name).zone
             starts_at = timezone.make_aware(naive, zone)
             cleaned_data["starts_at"] = starts_at
-            # A time the clocks skip comes back from the round trip an hour off.
-            if starts_at.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-                self.add_error(
-                    "starts_at",
-                    f"{naive:%H:%M} doesn't exist on that day in {zone_name}: "
-                    "the clocks go forward. Pick another time.",
-                )
             changed = not self.instance.pk or starts_at != self.instance.starts_at
-            if changed and starts_at <= timezone.now():
-                self.add_error("starts_at", "Pick a time in the future.")
+            try:
+                if changed:
+                    # First: only a date inside the window is safe to convert below.
+                    validate_party_start(starts_at)
+                # A time the clocks skip comes back from the round trip an hour off.
+                if starts_at.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+                    raise forms.ValidationError(
+                        f"{naive:%H:%M} doesn't exist on that day in {zone_name}: "
+                        "the clocks go forward. Pick another time.",
+                        code="skipped_time",
+                    )
+            except forms.ValidationError as error:
+                self.add_error("starts_at", error)
         shown_to = cleaned_data.get("address_shown_to") or ADDRESS_AUTO
         if "address_shown_to" not in self.errors:
             hide = shown_to == ADDRESS_TABLE or (

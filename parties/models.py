@@ -4,6 +4,7 @@ import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
@@ -18,6 +19,7 @@ from common.timezones import validate_timezone
 
 MAX_SEATS = 500
 MAX_PLUS_ONES = 5
+PLANNING_YEARS = 5  # how far ahead a party may start
 WHEN_FORMAT = "D j M, H:i T"  # "Sat 12 Dec, 19:00 CET"
 
 
@@ -28,6 +30,27 @@ def format_when(starts_at: datetime, zone_name: str, language: str | None) -> st
     return dateformat.format(
         timezone.localtime(starts_at, zoneinfo.ZoneInfo(zone_name)), WHEN_FORMAT
     )
+
+
+def latest_party_start(now: datetime) -> datetime:
+    """How far ahead a party may be planned: PLANNING_YEARS from `now`."""
+    try:
+        return now.replace(year=now.year + PLANNING_YEARS)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year + PLANNING_YEARS, day=28)
+
+
+def validate_party_start(starts_at: datetime) -> None:
+    """A new start time lies between now and PLANNING_YEARS ahead. Comparing aware
+    datetimes converts neither, so this is safe to run first on any date, even one
+    whose UTC time is off the calendar (9999-12-31 23:59 in Los Angeles)."""
+    now = timezone.now()
+    if starts_at <= now:
+        raise ValidationError("Pick a time in the future.", code="in_the_past")
+    if starts_at > latest_party_start(now):
+        raise ValidationError(
+            f"Pick a date within the next {PLANNING_YEARS} years.", code="too_far_ahead"
+        )
 
 
 def new_invite_token() -> str:

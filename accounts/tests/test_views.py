@@ -6,6 +6,7 @@ import re
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, make_password
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertRedirects
@@ -14,6 +15,7 @@ from accounts.hashers import DinnerPartyArgon2Hasher
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.helpers import page_text, register_data
+from accounts.throttle import DEVICE_COOKIE, DEVICE_SALT
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +66,7 @@ def test_registration_page_sends_a_logged_in_user_on(user_client):
 
 
 def test_signups_are_rate_limited_per_ip(client, settings):
-    settings.SIGNUPS_PER_IP_PER_HOUR = 2
+    settings.SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 2
     for name in ("bruno", "carla"):
         signup = client.post(
             reverse("register"), register_data(username=name, email=f"{name}@example.com")
@@ -83,6 +85,38 @@ def test_signups_are_rate_limited_per_ip(client, settings):
     assert TOO_MANY in page_text(response)
     assert other_ip.status_code == 302
     assert sorted(User.objects.values_list("username", flat=True)) == ["bruno", "carla", "emil"]
+
+
+def test_refused_signups_count_against_the_ip_limit_too(client, user, settings):
+    settings.SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = 3
+    for name in ("probe1", "probe2", "probe3"):
+        refused = client.post(
+            reverse("register"), register_data(username=name, email="ANA@example.com")
+        )
+        assert refused.status_code == 200
+        assert refused.context["form"].errors["email"] == [
+            "An account with this email already exists."
+        ]
+
+    response = client.post(reverse("register"), register_data())
+
+    assert response.status_code == 429
+    assert TOO_MANY in page_text(response)
+    assert not User.objects.filter(username="bruno").exists()
+
+
+def test_a_tables_worth_of_guests_can_sign_up_on_one_wi_fi(db):
+    # The default limit: twelve guests, a few of them mistyping their password once.
+    wifi = "198.51.100.42"
+    for guest in range(12):
+        name = f"diner{guest}"
+        if guest % 2:
+            typo = register_data(username=name, email=f"{name}@example.com", password2="typo")
+            assert Client(REMOTE_ADDR=wifi).post(reverse("register"), typo).status_code == 200
+        data = register_data(username=name, email=f"{name}@example.com")
+        assert Client(REMOTE_ADDR=wifi).post(reverse("register"), data).status_code == 302
+
+    assert User.objects.filter(username__startswith="diner").count() == 12
 
 
 # --- Login ----------------------------------------------------------------------------
@@ -352,6 +386,138 @@ def test_site_and_admin_failures_count_together(client, staff):
     assert log_in(client, "boss").status_code == 429
 
 
+# --- One lock per account; known devices have their own ------------------------------
+
+
+def lock_out_unknown_devices(username: str = "ana") -> None:
+    """Five wrong passwords from an attacker's browser, elsewhere."""
+    attacker = Client(REMOTE_ADDR="203.0.113.66")
+    for _ in range(5):
+        log_in(attacker, username, WRONG_PASSWORD)
+    assert log_in(attacker, username).status_code == 429
+
+
+def known_device(username: str = "ana") -> Client:
+    """A browser that has logged in to the account before (and then logged out)."""
+    device = Client()
+    assert log_in(device, username).status_code == 302
+    device.post(reverse("logout"))
+    return device
+
+
+def test_the_username_and_the_email_count_against_the_same_account(client, user):
+    for name in ("ana", "ANA@example.com", "Ana", "ana@EXAMPLE.com", " ana "):
+        assert log_in(client, name, WRONG_PASSWORD).status_code == 200
+
+    assert log_in(client, "ana").status_code == 429
+    assert log_in(client, "ana@example.com").status_code == 429
+
+
+def test_a_login_issues_a_signed_device_cookie_for_a_year(client, user):
+    response = log_in(client, "ana")
+
+    cookie = response.cookies[DEVICE_COOKIE]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 365 * 24 * 60 * 60
+    assert not cookie["secure"]  # development: plain HTTP
+    assert "ana" not in cookie.value
+    assert signing.loads(cookie.value, salt=DEVICE_SALT)  # signed with a salt of its own
+    with pytest.raises(signing.BadSignature):
+        signing.loads(cookie.value)
+
+
+def test_the_device_cookie_is_secure_in_production(client, user, settings):
+    settings.SESSION_COOKIE_SECURE = True  # as production sets it
+
+    response = log_in(client, "ana")
+
+    assert response.cookies[DEVICE_COOKIE]["secure"] is True
+
+
+def test_a_known_device_gets_in_while_strangers_have_locked_the_account(user):
+    device = known_device()
+    lock_out_unknown_devices()
+
+    response = log_in(device, "ana")
+
+    assert response.status_code == 302
+    assert logged_in_user_id(device) == str(user.pk)
+
+
+def test_a_known_device_has_a_limit_of_its_own(user):
+    device = known_device()
+    for _ in range(5):
+        assert log_in(device, "ana", WRONG_PASSWORD).status_code == 200
+
+    locked_device = log_in(device, "ana")
+    elsewhere = log_in(Client(REMOTE_ADDR="198.51.100.3"), "ana")
+
+    assert locked_device.status_code == 429
+    assert "Too many attempts. Please try again in 15 minutes." in page_text(locked_device)
+    # Its failures were its own: other browsers still have the account's five tries.
+    assert elsewhere.status_code == 302
+
+
+def test_a_device_known_for_another_account_is_a_stranger_to_this_one(user):
+    UserFactory(username="ben", email="ben@example.com")
+    device = known_device("ben")
+    lock_out_unknown_devices("ana")
+
+    assert log_in(device, "ana").status_code == 429
+    assert log_in(device, "ben").status_code == 302
+
+
+def test_a_tampered_device_cookie_counts_as_an_unknown_device(user):
+    device = known_device()
+    value = device.cookies[DEVICE_COOKIE].value
+    device.cookies[DEVICE_COOKIE] = value[:-2] + ("AA" if value[-2:] != "AA" else "BB")
+    lock_out_unknown_devices()
+
+    assert log_in(device, "ana").status_code == 429
+
+
+def test_a_device_cookie_older_than_a_year_counts_as_an_unknown_device(user, time_machine):
+    time_machine.move_to(dt.datetime(2030, 1, 5, 19, 0, tzinfo=dt.UTC), tick=False)
+    device = known_device()
+    time_machine.shift(dt.timedelta(days=366))
+    lock_out_unknown_devices()
+
+    assert log_in(device, "ana").status_code == 429
+
+
+def test_a_known_devices_failures_leave_the_ip_limit_alone(user):
+    # A shared Wi-Fi: one address for the whole table.
+    device = known_device()
+    for _ in range(4):
+        log_in(device, "ana", WRONG_PASSWORD)
+    assert log_in(device, "ana").status_code == 302
+    device.post(reverse("logout"))
+
+    for attempt in range(20):
+        log_in(Client(), f"guess{attempt}", WRONG_PASSWORD)
+    assert log_in(Client(), "someone-else", WRONG_PASSWORD).status_code == 429
+    # The address is locked for strangers; the known device still gets in.
+    assert log_in(device, "ana").status_code == 302
+
+
+def test_signing_up_makes_the_browser_a_known_device(client):
+    client.post(reverse("register"), register_data())
+    client.post(reverse("logout"))
+    lock_out_unknown_devices("bruno")
+
+    assert log_in(client, "bruno").status_code == 302
+
+
+def test_the_admin_login_issues_and_honours_the_device_cookie(client, staff):
+    response = admin_log_in(client, "boss", DEFAULT_PASSWORD)
+    assert DEVICE_COOKIE in response.cookies
+    client.post(reverse("admin:logout"))
+    lock_out_unknown_devices("boss")
+
+    assert admin_log_in(client, "boss", DEFAULT_PASSWORD).status_code == 302
+
+
 # --- Password hashing ---------------------------------------------------------------
 
 
@@ -619,3 +785,73 @@ def test_argon2_uses_the_documented_cost_and_upgrades_older_costs(production_has
     assert check_password("correct horse battery staple", encoded, setter=upgraded.append)
     assert len(upgraded) == 1
     assert DinnerPartyArgon2Hasher.memory_cost * 16 < 512 * 1024
+
+
+# --- Password checks behind the login -------------------------------------------------
+
+
+def change_email(client, password):
+    return client.post(
+        reverse("profile"), profile_data(email="ana.new@example.com", current_password=password)
+    )
+
+
+def change_password(client, password):
+    return client.post(
+        reverse("password_change"),
+        {"old_password": password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+
+def delete_account(client, password):
+    return client.post(reverse("account_delete"), {"password": password})
+
+
+PASSWORD_CHECKS = [change_email, change_password, delete_account]
+
+
+@pytest.mark.parametrize("check", PASSWORD_CHECKS, ids=lambda check: check.__name__)
+def test_five_wrong_passwords_lock_a_password_check_even_with_the_right_one(
+    user_client, user, check
+):
+    for _ in range(5):
+        assert check(user_client, WRONG_PASSWORD).status_code == 200
+
+    response = check(user_client, DEFAULT_PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many attempts. Please try again in 15 minutes." in page_text(response)
+    saved = User.objects.get(pk=user.pk)  # not deleted
+    assert saved.email == "ana@example.com"
+    assert saved.check_password(DEFAULT_PASSWORD)
+
+
+def test_the_password_checks_count_together(user_client, user):
+    for check in (change_email, change_email, change_password, change_password, delete_account):
+        check(user_client, WRONG_PASSWORD)
+
+    assert delete_account(user_client, DEFAULT_PASSWORD).status_code == 429
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_right_password_resets_the_password_check_count(user_client, user):
+    for _ in range(4):
+        change_email(user_client, WRONG_PASSWORD)
+    assert change_email(user_client, DEFAULT_PASSWORD).status_code == 302
+
+    for _ in range(4):
+        assert change_password(user_client, WRONG_PASSWORD).status_code == 200
+    assert change_password(user_client, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_a_forgotten_current_password_is_not_a_guess(user_client, user):
+    for _ in range(6):
+        assert change_email(user_client, "").status_code == 200
+
+    assert change_email(user_client, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_strangers_locking_the_login_do_not_lock_the_logged_in_owner(user_client, user):
+    lock_out_unknown_devices("ana")
+
+    assert change_email(user_client, DEFAULT_PASSWORD).status_code == 302

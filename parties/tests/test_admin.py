@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from parties import services
 from parties.models import RSVP, DinnerParty
@@ -350,3 +351,126 @@ def test_admin_adding_seats_promotes_the_waitlist(superuser_client, own_party):
     waiting.refresh_from_db()
     assert waiting.status == "going"
     assert_seats_consistent()
+
+
+# --- Who a host may reply for ---------------------------------------------------------
+
+
+def rsvp_add(client, party, guest):
+    return client.post(
+        reverse("admin:parties_rsvp_add"),
+        {"party": party.pk, "guest": guest.pk, "status": "going", "plus_ones": 0, "note": ""},
+    )
+
+
+def test_a_host_cannot_attach_a_stranger_to_their_party(
+    staff_client, own_party, committing, mailoutbox
+):
+    stranger = UserFactory(username="stranger", email="stranger@example.com")
+
+    with committing():
+        response = rsvp_add(staff_client, own_party, stranger)
+
+    assert response.status_code == 200
+    assert "guest" in response.context["adminform"].form.errors
+    assert not RSVP.objects.exists()
+    assert mailoutbox == []
+    export = staff_client.post(
+        changelist(), {"action": "export_guest_lists", "_selected_action": [own_party.pk]}
+    )
+    assert "stranger@example.com" not in export.content.decode()
+
+
+def test_a_host_cannot_attach_someone_who_replied_only_to_another_hosts_party(
+    staff_client, own_party, other_party
+):
+    theirs = UserFactory()
+    going(other_party, theirs)
+
+    response = rsvp_add(staff_client, own_party, theirs)
+
+    assert "guest" in response.context["adminform"].form.errors
+    assert not RSVP.objects.filter(party=own_party).exists()
+
+
+def test_a_host_may_reply_for_someone_who_already_replied_to_one_of_their_parties(
+    staff_client, staff_host, own_party
+):
+    ben = UserFactory(username="ben")
+    going(own_party, ben)
+    next_dinner = DinnerPartyFactory(host=staff_host, title="Next dinner")
+
+    response = rsvp_add(staff_client, next_dinner, ben)
+
+    assert response.status_code == 302
+    assert RSVP.objects.get(party=next_dinner).guest == ben
+    assert_seats_consistent()
+
+
+def test_the_add_page_offers_a_host_only_their_own_guests_without_a_user_search(
+    staff_client, own_party, other_party
+):
+    ben = UserFactory(username="ben")
+    going(own_party, ben)
+    going(other_party, UserFactory(username="theirs"))
+    UserFactory(username="stranger")
+
+    form = staff_client.get(reverse("admin:parties_rsvp_add")).context["adminform"].form
+
+    assert list(form.fields["guest"].queryset) == [ben]
+    # The user search (autocomplete) is closed to hosts: a plain list instead.
+    assert "autocomplete" not in form.fields["guest"].widget.__class__.__name__.lower()
+
+
+def test_a_superuser_may_pick_any_member_as_the_guest(superuser_client, own_party):
+    UserFactory(username="stranger")
+
+    form = superuser_client.get(reverse("admin:parties_rsvp_add")).context["adminform"].form
+
+    assert set(form.fields["guest"].queryset) == set(User.objects.all())
+
+
+# --- Dates at the ends of the calendar -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "time", "error"),
+    [
+        ("America/Los_Angeles", "9999-12-31", "23:59:00", "Pick a date within the next 5 years."),
+        ("UTC", "9999-12-31", "23:59:00", "Pick a date within the next 5 years."),
+        ("Asia/Tokyo", "0001-01-01", "00:30:00", "Pick a time in the future."),
+    ],
+)
+def test_an_admin_party_at_the_ends_of_the_calendar_is_a_form_error(
+    staff_host, staff_client, zone, day, time, error
+):
+    staff_host.timezone = zone  # the admin reads times in the user's own zone
+    staff_host.save()
+    data = admin_form_data(staff_client.get(reverse("admin:parties_dinnerparty_add")))
+    data |= {
+        "title": "The last dinner",
+        "starts_at_0": day,
+        "starts_at_1": time,
+        "timezone": zone,
+        "venue": "Here",
+        "main_dish": "Soup",
+        "seats": 6,
+        "visibility": "public",
+    }
+
+    response = staff_client.post(reverse("admin:parties_dinnerparty_add"), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["starts_at"] == [error]
+    assert not DinnerParty.objects.exists()
+
+
+def test_an_admin_edit_that_leaves_a_past_partys_time_alone_is_saved(superuser_client):
+    party = DinnerPartyFactory(starts_at=timezone.now() - timedelta(days=3), title="Last week")
+    data = admin_form_data(superuser_client.get(change(party)))
+
+    response = superuser_client.post(change(party), data | {"title": "Last week's dinner"})
+
+    assert response.status_code == 302
+    party.refresh_from_db()
+    assert party.title == "Last week's dinner"
