@@ -12,7 +12,9 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         ("Dinner preferences", {"fields": ("dietary_notes", "timezone")}),
+        ("Email confirmation", {"fields": ("email_confirmed_at", "pending_email")}),
     )
+    readonly_fields = ("email_confirmed_at", "pending_email")
     add_fieldsets = (
         (
             None,

@@ -1,17 +1,33 @@
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from common.food import validate_allergens, validate_diets
 from common.timezones import validate_timezone
 
+# An address still unconfirmed this long after sign-up is free for someone else to
+# sign up with (accounts.verification releases it).
+UNCONFIRMED_EMAIL_KEPT_FOR = timedelta(days=7)
+
 
 def default_timezone() -> str:
     return settings.TIME_ZONE
+
+
+def unconfirmed_too_long() -> Q:
+    """Accounts whose sign-up address went unconfirmed for longer than
+    UNCONFIRMED_EMAIL_KEPT_FOR: the address no longer counts as theirs."""
+    return Q(
+        email_confirmed_at__isnull=True,
+        date_joined__lt=timezone.now() - UNCONFIRMED_EMAIL_KEPT_FOR,
+    )
 
 
 class User(AbstractUser):
@@ -41,6 +57,14 @@ class User(AbstractUser):
     # the user row is read on every request anyway, so pages look for notices
     # only when there are some.
     has_notices = models.BooleanField(default=False, editable=False)
+    # None until the owner opens the link sent to `email` (accounts.verification):
+    # until then the site emails that address nothing else, and holds the messages
+    # the user sends to guests. Accounts made before this existed count as confirmed.
+    email_confirmed_at = models.DateTimeField("email confirmed", null=True, editable=False)
+    # A new address waiting for its confirmation link; `email` stays until it is opened.
+    pending_email = models.EmailField(
+        "new email address, not yet confirmed", max_length=254, blank=True, editable=False
+    )
 
     REQUIRED_FIELDS = ["email"]
 
@@ -53,6 +77,8 @@ class User(AbstractUser):
             ),
             models.UniqueConstraint(
                 Lower("email"),
+                # An account whose unconfirmed address was released has none ("").
+                condition=~Q(email=""),
                 name="accounts_user_email_ci_unique",
                 violation_error_message="An account with this email already exists.",
             ),
@@ -64,6 +90,16 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def email_to_confirm(self) -> str:
+        """The address waiting for its confirmation link: a new one the user asked
+        for, or the sign-up address until it is confirmed; "" when none is."""
+        return self.pending_email or ("" if self.email_confirmed else self.email)
 
 
 class Session(AbstractBaseSession):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from accounts.models import User
@@ -151,9 +152,11 @@ def log_in_by_cookie(context: BrowserContext, user: User, base_url: str) -> None
 
 @pytest.fixture
 def make_user(transactional_db) -> Callable[..., User]:
-    """`make_user("ana", first_name="Ana")`: a user who logs in with PASSWORD."""
+    """`make_user("ana", first_name="Ana")`: a user who logs in with PASSWORD, with
+    a confirmed email address (`email_confirmed_at=None`: one not confirmed yet)."""
 
     def make(username: str, **extra) -> User:
+        extra.setdefault("email_confirmed_at", timezone.now())
         return User.objects.create_user(username, f"{username}@example.com", PASSWORD, **extra)
 
     return make
