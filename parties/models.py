@@ -434,6 +434,9 @@ class Announcement(models.Model):
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.GOING)
     text = models.TextField(max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When it went out to the guests: None while it waits for its author to
+    # confirm their email address (notifications.send_announcement).
+    emailed_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

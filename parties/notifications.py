@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import QuerySet
 from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from parties.models import RSVP, Announcement, DinnerParty, RSVPStatus, audience_statuses
 
@@ -36,6 +38,23 @@ def enqueue_after_commit(task_: Task, *args, **kwargs) -> None:
 
 def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
+
+
+# --- Confirmed addresses only ---------------------------------------------------------
+# Until a user opens the link sent to their address (accounts.verification, which
+# sends that one email itself), the site emails them nothing, and what they send to
+# others waits (`send_announcement`). These two say where a user may be emailed.
+
+
+def address_of(user) -> str:
+    """The address to email `user` at: theirs once confirmed, else none ("")."""
+    return user.email if user.email_confirmed else ""
+
+
+def guest_addresses(rsvps: QuerySet[RSVP]) -> list[str]:
+    """`address_of` the guests of these replies, in one query."""
+    confirmed = rsvps.filter(guest__email_confirmed_at__isnull=False)
+    return list(confirmed.values_list("guest__email", flat=True))
 
 
 def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> int:
@@ -84,7 +103,7 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
     party = rsvp.party
     reply = {
         "guest_name": rsvp.guest.display_name,
-        "guest_email": rsvp.guest.email,
+        "guest_email": address_of(rsvp.guest),
         "status": rsvp.status,
         "status_label": rsvp.get_status_display(),
         "plus_ones": rsvp.plus_ones,
@@ -94,7 +113,7 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
         "venue": venue_for_guest(party, rsvp),
         "main_dish": party.main_dish,
         "host_name": party.host_name,
-        "host_email": party.host.email,
+        "host_email": address_of(party.host),
         "seats_taken": party.seats_taken,
         "seats": party.seats,
         "party_url": site_url(party.get_absolute_url()),
@@ -137,7 +156,7 @@ def send_party_changed_email(party_id: int, changed: list[str]) -> None:
     cohost_ids = set(party.cohosts.values_list("pk", flat=True))
     for rsvp in guests:
         send(
-            to=[rsvp.guest.email],
+            to=[address_of(rsvp.guest)],
             subject=f"“{party.title}” has changed: new {' and '.join(changed)}",
             template="party_changed",
             context={
@@ -178,7 +197,7 @@ def send_to_going_guest(rsvp_id: int, *, template: str, subject: str) -> None:
         return
     party = rsvp.party
     send(
-        to=[rsvp.guest.email],
+        to=[address_of(rsvp.guest)],
         subject=subject.format(party=party),
         template=template,
         context={
@@ -192,18 +211,23 @@ def send_to_going_guest(rsvp_id: int, *, template: str, subject: str) -> None:
 
 @task
 def send_announcement(announcement_id: int) -> None:
-    """A host's message, to each guest of the chosen status."""
+    """A host's message, to each guest of the chosen status, once. An author who
+    has not confirmed their address yet: it waits, and confirming sends it
+    (`services.send_held_announcements`)."""
     announcement = (
         Announcement.objects.select_related("party__host", "author")
         .filter(pk=announcement_id)
         .first()
     )
-    if announcement is None:
+    if announcement is None or not announcement.author.email_confirmed:
         return
+    sent = Announcement.objects.filter(pk=announcement.pk, emailed_at__isnull=True)
+    if not sent.update(emailed_at=timezone.now()):
+        return  # already on its way (its author confirmed while it was queued)
     party = announcement.party
     guests = party.rsvps.filter(status__in=audience_statuses(announcement.audience))
     send_each(
-        guests.values_list("guest__email", flat=True),
+        guest_addresses(guests),
         subject=f"A message about “{party.title}” from {announcement.author.display_name}",
         template="announcement",
         context={

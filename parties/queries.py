@@ -122,6 +122,7 @@ REPLY_READS = (
     "host__first_name",
     "host__username",
     "host__email",
+    "host__email_confirmed_at",  # whether the host may be emailed (notifications.address_of)
     "title",
     "starts_at",
     "timezone",

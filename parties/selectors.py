@@ -45,6 +45,10 @@ VIEWER_FIELDS = (
     "timezone",
     "diets",
     "allergies",
+    # whether their address is confirmed: base.html's banner, their held messages
+    "email",
+    "pending_email",
+    "email_confirmed_at",
 )
 
 

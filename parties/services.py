@@ -290,10 +290,8 @@ def party_delete(*, party: DinnerParty) -> None:
     """Cancel a party; everyone who was coming, might come or was waiting is told."""
     with transaction.atomic():
         party = _locked(party)
-        recipients = list(
-            party.rsvps.filter(status__in=notifications.INTERESTED).values_list(
-                "guest__email", flat=True
-            )
+        recipients = notifications.guest_addresses(
+            party.rsvps.filter(status__in=notifications.INTERESTED)
         )
         title, when, host = party.title, party.when, party.host_name
         party.delete()
@@ -494,3 +492,11 @@ def announce(*, party: DinnerParty, author, audience: str, text: str) -> Announc
         )
         notifications.enqueue_after_commit(notifications.send_announcement, announcement.pk)
         return announcement
+
+
+def send_held_announcements(*, author) -> None:
+    """`author` has just confirmed their email address: email the messages to
+    guests that waited for it (each goes once, see `send_announcement`)."""
+    held = Announcement.objects.filter(author=author, emailed_at__isnull=True)
+    for pk in held.order_by("created_at", "pk").values_list("pk", flat=True):
+        notifications.enqueue_after_commit(notifications.send_announcement, pk)

@@ -20,6 +20,9 @@ CHANGED = {
     "timezone": "Pacific/Auckland",
     "diets": ["vegetarian"],
     "allergies": ["sesame"],
+    "email": "zia@example.com",
+    "pending_email": "zia.new@example.com",
+    "email_confirmed_at": None,
 }
 
 

@@ -47,6 +47,11 @@ class AnnounceView(PartyActionView):
             audience=form.cleaned_data["audience"],
             text=form.cleaned_data["text"],
         )
+        if not self.request.user.email_confirmed:
+            return (
+                "Your message is posted on the party page. It will be emailed once you "
+                "confirm your address."
+            )
         return "Your message is posted on the party page and on its way to your guests."
 
 
