@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from accounts import throttle
 from accounts.backends import accounts_named
-from accounts.models import User
+from accounts.models import User, unconfirmed_too_long
 from accounts.validators import MAX_PASSWORD_LENGTH
 from common.food import Allergen, Diet
 from common.forms import codes_field
@@ -14,16 +14,35 @@ from common.timezones import timezone_choices
 
 EMAIL_TAKEN = "An account with this email already exists."
 INVALID_LOGIN = "That username or email and password don't match. Please try again."
+NEW_ADDRESS_HELP = "A new address is used once you open the link we send to it."
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
-    return User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+    """Whether another account has `email`. One that left it unconfirmed for too
+    long does not count: the address is released when it is taken
+    (accounts.verification)."""
+    holders = User.objects.filter(email__iexact=email).exclude(pk=exclude_pk)
+    return holders.exclude(unconfirmed_too_long()).exists()
 
 
-class RegisterForm(UserCreationForm):
+class EmailCheckedByCleanEmail:
+    """`clean_email` says whether the address is taken (see `email_taken`), so the
+    form does not check the unique-email constraint again, which would count a
+    released address as taken; the database still enforces it on save."""
+
+    def validate_constraints(self) -> None:
+        exclude = self._get_validation_exclusions() | {"email"}
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class RegisterForm(EmailCheckedByCleanEmail, UserCreationForm):
     email = forms.EmailField(
         max_length=254,
-        help_text="We'll only use it for party updates and password resets.",
+        help_text="We'll send a link to confirm it, and only use it for party updates "
+        "and password resets.",
     )
 
     class Meta(UserCreationForm.Meta):
@@ -115,7 +134,7 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
     pass
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(EmailCheckedByCleanEmail, forms.ModelForm):
     diets = codes_field(Diet, label="Your diets")
     allergies = codes_field(
         Allergen,
@@ -148,6 +167,7 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        self.fields["email"].help_text = NEW_ADDRESS_HELP
         self.original_email = self.instance.email
 
     def clean_email(self) -> str:
@@ -173,6 +193,13 @@ class ProfileForm(forms.ModelForm):
                 )
             except ValidationError as error:
                 self.add_error("current_password", error)
+            else:
+                # The new address gets a confirmation link: those are rationed.
+                account = throttle.account_key(self.instance.pk)
+                wait = throttle.CONFIRMATIONS_PER_ACCOUNT.retry_after(account)
+                if wait:
+                    message = throttle.too_many_attempts_message(wait)
+                    self.add_error("email", ValidationError(message, code=throttle.THROTTLED))
         return cleaned_data
 
 
@@ -197,6 +224,14 @@ class AccountDeleteForm(forms.Form):
             error=ValidationError("That's not your current password.", code="password_incorrect"),
         )
         return password
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, sending nothing to an address that is not confirmed: until it is,
+    the only email it gets is its confirmation link (accounts.verification)."""
+
+    def get_users(self, email: str):
+        return (user for user in super().get_users(email) if user.email_confirmed)
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

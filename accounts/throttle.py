@@ -1,5 +1,6 @@
 """Fixed-window rate limits on Django's cache (shared by every worker when the
-cache is Redis): failed password checks, sign-ups and password-reset requests.
+cache is Redis): failed password checks, sign-ups, password-reset requests and
+email-confirmation links.
 docs/security.md says what is counted where, and why.
 
 Keys are hashed, so neither the cache nor its logs hold usernames or addresses.
@@ -84,6 +85,10 @@ PASSWORD_CHECK_PER_ACCOUNT = RateLimit(
 SIGNUP_PER_IP = RateLimit("signup-ip", "SIGNUP_ATTEMPTS_PER_IP_PER_HOUR", 60 * 60)
 RESET_PER_ADDRESS = RateLimit("reset-address", "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 60 * 60)
 RESET_PER_IP = RateLimit("reset-ip", "PASSWORD_RESETS_PER_IP_PER_HOUR", 60 * 60)
+# Every email-confirmation link sent for an account (accounts.verification).
+CONFIRMATIONS_PER_ACCOUNT = RateLimit(
+    "confirmations-account", "EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR", 60 * 60
+)
 
 THROTTLED = "throttled"
 

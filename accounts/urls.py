@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import verification, views
 
 # No app_name: Django's auth views and templates expect these global names
 # (login, logout, password_reset_confirm, ...).
@@ -12,6 +12,21 @@ urlpatterns = [
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/delete/", views.AccountDeleteView.as_view(), name="account_delete"),
     path("profile/export.json", views.DataExportView.as_view(), name="account_export"),
+    path(
+        "email/confirm/<str:token>/",
+        verification.EmailConfirmView.as_view(),
+        name="email_confirm",
+    ),
+    path(
+        "email/resend/",
+        verification.ResendConfirmationView.as_view(),
+        name="email_confirm_resend",
+    ),
+    path(
+        "email/cancel-change/",
+        verification.EmailChangeCancelView.as_view(),
+        name="email_change_cancel",
+    ),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import CreateView, FormView, UpdateView
 
-from accounts import throttle
+from accounts import throttle, verification
 from accounts.forms import (
     EMAIL_TAKEN,
     AccountDeleteForm,
     LoginForm,
     PasswordChangeForm,
+    PasswordResetForm,
     ProfileForm,
     RegisterForm,
 )
@@ -61,6 +62,8 @@ class RegisterView(CreateView):
     def form_valid(self, form: RegisterForm) -> HttpResponse:
         try:
             with transaction.atomic():
+                # An account that left this address unconfirmed too long loses it.
+                verification.release_stale_addresses(form.cleaned_data["email"])
                 self.object = form.save()
         except IntegrityError:
             # Someone took the name or address between validation and insert.
@@ -71,6 +74,8 @@ class RegisterView(CreateView):
             self.request,
             f"Welcome to DinnerParty, {self.object.username}! Find a table or host your own.",
         )
+        verification.send_link(self.object)
+        messages.info(self.request, verification.link_sent_message(self.object.email))
         response = HttpResponseRedirect(self.get_success_url())
         throttle.remember_device(response, self.object.pk)
         return response
@@ -120,6 +125,8 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         ip = throttle.client_ip(request)
         wait = throttle.RESET_PER_IP.retry_after(ip)
@@ -175,12 +182,18 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
         return super().get_context_data(hosting=hosting, attending=attending, **kwargs)
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:
+        # A new address waits for its confirmation link; the old one stays till then.
+        new_address = verification.hold_new_address(form.instance, old_address=form.original_email)
         try:
             with transaction.atomic():
-                return super().form_valid(form)
+                response = super().form_valid(form)
         except IntegrityError:
             form.add_error("email", EMAIL_TAKEN)
             return self.form_invalid(form)
+        if new_address:
+            verification.email_change_requested(user=self.object, old_address=self.object.email)
+            messages.info(self.request, verification.link_sent_message(self.object.pending_email))
+        return response
 
     def form_invalid(self, form: ProfileForm) -> HttpResponse:
         messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
@@ -224,6 +237,10 @@ class DataExportView(LoginRequiredMixin, View):
             "profile": {
                 "username": user.username,
                 "email": user.email,
+                "email_confirmed_at": (
+                    user.email_confirmed_at.isoformat() if user.email_confirmed_at else None
+                ),
+                "pending_email": user.pending_email,
                 "first_name": user.first_name,
                 "last_name": user.last_name,
                 "dietary_notes": user.dietary_notes,

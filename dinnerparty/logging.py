@@ -1,4 +1,5 @@
-"""Log plumbing: request ids on every line, and no invite tokens in any line."""
+"""Log plumbing: request ids on every line, and no invite tokens (nor email
+confirmation links) in any line."""
 
 import logging
 import re
@@ -7,8 +8,11 @@ from gunicorn.glogging import Logger as GunicornLogger
 
 from dinnerparty.middleware import request_id_var
 
-# An invite link is a key to a private party: logs keep only its first characters.
-INVITE_TOKEN = re.compile(r"(/parties/invite/|[?&]invite=)([^/&\s\"']{4})[^/&\s\"']*")
+# An invite link is a key to a private party, and an email confirmation link
+# confirms an address: logs keep only their first characters.
+INVITE_TOKEN = re.compile(
+    r"(/parties/invite/|[?&]invite=|/accounts/email/confirm/)([^/&\s\"']{4})[^/&\s\"']*"
+)
 
 
 def redact(text: str) -> str:

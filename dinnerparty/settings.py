@@ -208,6 +208,11 @@ PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = int(
     os.environ.get("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR") or "3"
 )
 PASSWORD_RESETS_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESETS_PER_IP_PER_HOUR") or "20")
+# Email-confirmation links sent per account per hour (sign-up, "send it again",
+# email changes): a typo fixed or two, not a way to mail strangers.
+EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR = int(
+    os.environ.get("EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR") or "5"
+)
 # Per-IP limits read X-Forwarded-For only from these proxies (the list gunicorn
 # trusts: addresses or networks, comma-separated, or *), and take the address
 # TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.

@@ -252,6 +252,8 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
     assert data["profile"] == {
         "username": "ana",
         "email": "ana@example.com",
+        "email_confirmed_at": user.email_confirmed_at.isoformat(),
+        "pending_email": "",
         "first_name": "Ana",
         "last_name": "Lima",
         "dietary_notes": "Vegetarian, no nuts",

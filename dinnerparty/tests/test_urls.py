@@ -26,6 +26,7 @@ PUBLIC = {
     "password_reset_done": 200,
     "password_reset_confirm": 200,  # an invalid link says so
     "password_reset_complete": 200,
+    "email_confirm": 200,  # an invalid link says so
     "admin:login": 200,
 }
 
@@ -180,6 +181,9 @@ SITE_URLS = [
         "/accounts/reset/MQ/set-password/",
     ),
     ("password_reset_complete", {}, "/accounts/reset/done/"),
+    ("email_confirm", {"token": "abc:def:ghi"}, "/accounts/email/confirm/abc:def:ghi/"),
+    ("email_confirm_resend", {}, "/accounts/email/resend/"),
+    ("email_change_cancel", {}, "/accounts/email/cancel-change/"),
     ("parties:list", {}, "/parties/"),
     ("admin:index", {}, "/admin/"),
     ("admin:login", {}, "/admin/login/"),
