@@ -138,8 +138,9 @@ def test_the_profile_form_shows_its_errors_beside_the_fields(new_page, make_user
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_role("button", name="Save profile").click()
     expect(messages(page)).to_contain_text("Your profile has been saved.")
-    ana.refresh_from_db()
-    assert ana.email == "ana.new@example.com"
+    expect(messages(page)).to_contain_text("We've sent a link to ana.new@example.com")
+    ana.refresh_from_db()  # the new address waits for its link
+    assert (ana.email, ana.pending_email) == ("ana@example.com", "ana.new@example.com")
 
 
 def test_an_expired_form_gets_the_sites_own_403_page(new_page, make_user):
@@ -152,3 +153,19 @@ def test_an_expired_form_gets_the_sites_own_403_page(new_page, make_user):
 
     expect(heading(page)).to_have_text("That form has expired")
     expect(page).to_have_title("Form expired · DinnerParty")
+
+
+def test_a_new_account_is_asked_to_confirm_its_address_and_can_get_the_link_again(
+    new_page, make_user
+):
+    nina = make_user("nina", email_confirmed_at=None)
+    page = new_page(nina)
+    page.goto("/parties/")
+
+    banner = page.get_by_role("region", name="Your email address")
+    expect(banner).to_contain_text("Please confirm your email address")
+    expect(banner).to_contain_text("nina@example.com")
+    banner.get_by_role("button", name="Send the link again").click()
+
+    expect(page).to_have_url(re.compile(r"/parties/$"))
+    expect(messages(page)).to_contain_text("We've sent a link to nina@example.com")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.defaults import server_error
 from playwright.sync_api import Page, expect
 
+from accounts import verification
 from accounts.models import User
 from e2e.helpers import assert_accessible, evening_in, save_screenshot
 from parties import services
@@ -62,6 +63,10 @@ def site(make_user, make_party) -> Site:
         seats=8,
     )
     make_party(users["ana"], title="Birthday supper", visibility=Visibility.PRIVATE, seats=6)
+    # Signed up, asked for another address, and has opened neither link yet.
+    users["nina"] = make_user(
+        "nina", first_name="Nina", email_confirmed_at=None, pending_email="nina.new@example.com"
+    )
     return Site(users=users, paella=paella, roast=roast)
 
 
@@ -101,6 +106,18 @@ PAGES = {
     "password-changed": ("ben", lambda site: reverse("password_change_done"), "Password changed"),
     "account-delete": ("ben", lambda site: reverse("account_delete"), "Delete your account"),
     "not-found": ("ben", lambda site: "/parties/999999/", "Not found"),
+    "parties-unconfirmed": ("nina", lambda site: reverse("parties:list"), "Upcoming parties"),
+    "profile-unconfirmed": ("nina", lambda site: reverse("profile"), "Your profile"),
+    "email-confirm": (
+        "nina",
+        lambda site: reverse("email_confirm", args=[verification.link_token(site.users["nina"])]),
+        "Confirm your email address",
+    ),
+    "email-confirm-bad-link": (
+        None,
+        lambda site: reverse("email_confirm", args=["sample"]),
+        "Confirm your email address",
+    ),
 }
 
 
