@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "compiled_queries",
     "accounts",
     "parties",
@@ -213,6 +215,11 @@ PASSWORD_RESETS_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESETS_PER_IP_PER
 # TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or "1")
+
+# Second factor (accounts/two_factor.py, docs/security.md): TOTP apps through
+# django-otp. The name apps list the account under; the admin shows no secret keys.
+OTP_TOTP_ISSUER = "DinnerParty"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # "Remember me" keeps a session for 30 days; otherwise it ends with the browser.
 SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
