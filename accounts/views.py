@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import CreateView, FormView, UpdateView
 
-from accounts import throttle
+from accounts import throttle, two_factor
 from accounts.forms import (
     EMAIL_TAKEN,
     AccountDeleteForm,
@@ -91,7 +91,8 @@ class LoginView(auth_views.LoginView):
             self.request.session.set_expiry(settings.SESSION_COOKIE_AGE)
         else:
             self.request.session.set_expiry(0)  # ends when the browser closes
-        messages.success(self.request, f"Welcome back, {form.get_user().display_name}!")
+        if not two_factor.second_step_pending(self.request):  # else welcomed after the code
+            messages.success(self.request, f"Welcome back, {form.get_user().display_name}!")
         return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
