@@ -173,7 +173,12 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
             .select_related("party__host")
             .order_by("party__starts_at", "party_id")
         )
-        return super().get_context_data(hosting=hosting, attending=attending, **kwargs)
+        return super().get_context_data(
+            hosting=hosting,
+            attending=attending,
+            authenticator=two_factor.authenticator_of(user),
+            **kwargs,
+        )
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:
         try:

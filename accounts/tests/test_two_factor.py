@@ -123,6 +123,13 @@ def set_up_app(client: Client, *, password: str = DEFAULT_PASSWORD, next_url: st
 # --- Setting an app up ------------------------------------------------------------------
 
 
+def test_the_profile_offers_two_step_verification(user_client):
+    text = page_text(user_client.get(reverse("profile")))
+
+    assert "Two-step verification" in text
+    assert "Set up two-step verification" in text
+
+
 def test_setting_an_app_up_turns_it_on_and_shows_ten_recovery_codes_once(user_client, user):
     page = user_client.get(SETUP)
     assert page.context["qr_code"].startswith("data:image/svg+xml")
@@ -146,6 +153,7 @@ def test_setting_an_app_up_turns_it_on_and_shows_ten_recovery_codes_once(user_cl
     again = page_text(user_client.get(RECOVERY_CODES))
     assert not any(code in again for code in codes)
     assert "You have 10 unused recovery codes" in again
+    assert "On since" in page_text(user_client.get(reverse("profile")))
 
 
 def test_recovery_codes_are_stored_only_as_salted_hashes(user, recovery_codes):

@@ -24,7 +24,9 @@ DETAIL_QUERIES = SESSION_AND_USER + 7
 # A guest's cached page: the access check, which also gives the page's cache key
 # (the party's version moves on with every reply).
 DETAIL_QUERIES_CACHED = SESSION_AND_USER + 1
-PROFILE_QUERIES = SESSION_AND_USER + 2  # + hosted parties, replies with parties and hosts
+# + hosted parties, replies with parties and hosts, the authenticator app if any
+# (its two-step verification section says on or off)
+PROFILE_QUERIES = SESSION_AND_USER + 3
 # Staff in the admin have passed the second factor: django-otp's OTPMiddleware loads
 # the device their session was verified with (the admin checks it still exists).
 # Sessions that are not verified by a device never load one.
