@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_session"),
+        ("accounts", "0005_email_confirmation"),
     ]
 
     operations = [
