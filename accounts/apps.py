@@ -7,6 +7,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
 
+    def ready(self) -> None:
+        from accounts import two_factor  # noqa: F401 -- connects the login receiver
+
 
 class DinnerPartyAdminConfig(admin_apps.AdminConfig):
     """`django.contrib.admin`, on a site whose login is throttled like the site's

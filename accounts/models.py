@@ -2,12 +2,14 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device, TimestampMixin
 
 from common.food import validate_allergens, validate_diets
 from common.timezones import validate_timezone
@@ -116,3 +118,36 @@ class Session(AbstractBaseSession):
         # The engine in use (accounts.sessions, or accounts.cached_sessions with
         # Redis), looked up as Django's SessionMiddleware does.
         return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+class RecoveryCodes(TimestampMixin, Device):
+    """A user's recovery codes for the second factor, as a django-otp device: one
+    code logs in once, instead of the authenticator app's. Only hashes are kept
+    (`RecoveryCode`); django-otp's own static tokens are stored as typed, so they
+    are not used. Made and checked by `accounts.two_factor`."""
+
+    class Meta(Device.Meta):
+        verbose_name = "recovery codes"
+        verbose_name_plural = "recovery codes"
+
+    def verify_token(self, token: str) -> bool:
+        """Is `token` (already normalised) one of the unused codes? If so it is used
+        up. django_otp.verify_token calls this with the device row locked, and the
+        delete must remove the row, so the same code never succeeds twice."""
+        for code in self.codes.all():
+            if check_password(token, code.digest):
+                deleted, _ = RecoveryCode.objects.filter(pk=code.pk).delete()
+                if deleted:
+                    self.set_last_used_timestamp()
+                return bool(deleted)
+        return False
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, hashed like a password (salted; Argon2)."""
+
+    device = models.ForeignKey(RecoveryCodes, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=128)
+
+    def __str__(self) -> str:
+        return f"recovery code #{self.pk}"  # never the digest

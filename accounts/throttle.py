@@ -82,6 +82,11 @@ LOGIN_PER_IP = RateLimit("login-ip", "LOGIN_FAILURES_PER_IP", LOGIN_WINDOW)
 PASSWORD_CHECK_PER_ACCOUNT = RateLimit(
     "password-check-account", "LOGIN_FAILURES_PER_ACCOUNT", LOGIN_WINDOW
 )
+# Wrong second-factor codes (an authenticator app's or a recovery code), per account:
+# the login's limit and window, counted apart (only someone with the password gets here).
+SECOND_FACTOR_PER_ACCOUNT = RateLimit(
+    "second-factor-account", "LOGIN_FAILURES_PER_ACCOUNT", LOGIN_WINDOW
+)
 SIGNUP_PER_IP = RateLimit("signup-ip", "SIGNUP_ATTEMPTS_PER_IP_PER_HOUR", 60 * 60)
 RESET_PER_ADDRESS = RateLimit("reset-address", "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 60 * 60)
 RESET_PER_IP = RateLimit("reset-ip", "PASSWORD_RESETS_PER_IP_PER_HOUR", 60 * 60)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import verification, views
+from accounts import two_factor, verification, views
 
 # No app_name: Django's auth views and templates expect these global names
 # (login, logout, password_reset_confirm, ...).
@@ -27,6 +27,14 @@ urlpatterns = [
         verification.EmailChangeCancelView.as_view(),
         name="email_change_cancel",
     ),
+    path("two-factor/verify/", two_factor.VerifyView.as_view(), name="two_factor_verify"),
+    path("two-factor/setup/", two_factor.SetupView.as_view(), name="two_factor_setup"),
+    path(
+        "two-factor/recovery-codes/",
+        two_factor.RecoveryCodesView.as_view(),
+        name="two_factor_recovery_codes",
+    ),
+    path("two-factor/disable/", two_factor.DisableView.as_view(), name="two_factor_disable"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

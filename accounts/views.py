@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import CreateView, FormView, UpdateView
 
-from accounts import throttle, verification
+from accounts import throttle, two_factor, verification
 from accounts.forms import (
     EMAIL_TAKEN,
     AccountDeleteForm,
@@ -96,7 +96,8 @@ class LoginView(auth_views.LoginView):
             self.request.session.set_expiry(settings.SESSION_COOKIE_AGE)
         else:
             self.request.session.set_expiry(0)  # ends when the browser closes
-        messages.success(self.request, f"Welcome back, {form.get_user().display_name}!")
+        if not two_factor.second_step_pending(self.request):  # else welcomed after the code
+            messages.success(self.request, f"Welcome back, {form.get_user().display_name}!")
         return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
@@ -179,7 +180,12 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
             .select_related("party__host")
             .order_by("party__starts_at", "party_id")
         )
-        return super().get_context_data(hosting=hosting, attending=attending, **kwargs)
+        return super().get_context_data(
+            hosting=hosting,
+            attending=attending,
+            authenticator=two_factor.authenticator_of(user),
+            **kwargs,
+        )
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:
         # A new address waits for its confirmation link; the old one stays till then.

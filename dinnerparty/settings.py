@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "compiled_queries",
     "accounts",
     "parties",
@@ -77,10 +79,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "parties.middleware.NoticeMiddleware",
 ]
 
@@ -218,6 +222,11 @@ EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR = int(
 # TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or "1")
+
+# Second factor (accounts/two_factor.py, docs/security.md): TOTP apps through
+# django-otp. The name apps list the account under; the admin shows no secret keys.
+OTP_TOTP_ISSUER = "DinnerParty"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # "Remember me" keeps a session for 30 days; otherwise it ends with the browser.
 SESSION_COOKIE_AGE = 30 * 24 * 60 * 60

@@ -362,7 +362,9 @@ def admin_log_in(client, username, password):
 def test_the_admin_login_works_for_staff(client, staff):
     response = admin_log_in(client, "boss", DEFAULT_PASSWORD)
 
-    assertRedirects(response, reverse("admin:index"))
+    # On to the admin, which asks for the second factor first (test_two_factor.py).
+    assertRedirects(response, reverse("admin:index"), fetch_redirect_response=False)
+    assert logged_in_user_id(client) == str(staff.pk)
 
 
 def test_the_admin_login_is_throttled(client, staff):

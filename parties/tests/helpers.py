@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from accounts.tests.helpers import pass_second_factor
 from common.food import Course
 from parties import services
 from parties.models import RSVP, DinnerParty, RSVPStatus
@@ -64,9 +65,12 @@ def spaced_text(response: HttpResponse) -> str:
 
 
 def client_for(user) -> Client:
-    """A test client logged in as `user`."""
+    """A test client logged in as `user`; staff past the second factor too, as the
+    admin asks (accounts.two_factor)."""
     client = Client()
     client.force_login(user)
+    if user.is_staff:
+        pass_second_factor(client, user)
     return client
 
 

@@ -24,8 +24,14 @@ DETAIL_QUERIES = SESSION_AND_USER + 7
 # A guest's cached page: the access check, which also gives the page's cache key
 # (the party's version moves on with every reply).
 DETAIL_QUERIES_CACHED = SESSION_AND_USER + 1
-PROFILE_QUERIES = SESSION_AND_USER + 2  # + hosted parties, replies with parties and hosts
-ADMIN_CHANGELIST_QUERIES = SESSION_AND_USER + 5
+# + hosted parties, replies with parties and hosts, the authenticator app if any
+# (its two-step verification section says on or off)
+PROFILE_QUERIES = SESSION_AND_USER + 3
+# Staff in the admin have passed the second factor: django-otp's OTPMiddleware loads
+# the device their session was verified with (the admin checks it still exists).
+# Sessions that are not verified by a device never load one.
+VERIFIED_DEVICE = 1
+ADMIN_CHANGELIST_QUERIES = SESSION_AND_USER + VERIFIED_DEVICE + 5
 ADMIN_CHANGELIST_QUERIES_FOR_A_HOST = ADMIN_CHANGELIST_QUERIES + 2  # + the Hosts group's perms
 ICS_QUERIES = SESSION_AND_USER + 1  # + the party with its host
 HOME_QUERIES = SESSION_AND_USER + 1  # + public parties' rows

@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models import F
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from parties.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
@@ -61,6 +63,17 @@ def test_seed_demo_users_log_in_with_the_printed_password():
     assert not ana.is_superuser
     assert ana.groups.filter(name="Hosts").exists()
     assert Group.objects.get(name="Hosts").user_set.count() == 1
+
+
+def test_seed_demo_ana_sets_up_two_step_verification_on_her_first_admin_visit(client):
+    output = seed()
+    client.post(reverse("login"), {"username": "ana", "password": DEMO_PASSWORD})
+
+    response = client.get(reverse("admin:index"), follow=True)
+
+    assert not TOTPDevice.objects.filter(user__username="ana").exists()
+    assert response.request["PATH_INFO"] == reverse("two_factor_setup")
+    assert "two-step verification on her first visit" in output
 
 
 def test_seed_demo_large_set_has_consistent_seat_counts():

@@ -104,7 +104,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Log in as any of: {names}")
         self.stdout.write(f"  Password for each: {DEMO_PASSWORD}")
-        self.stdout.write("  'ana' is staff in the Hosts group: /admin/ shows only her parties.")
+        self.stdout.write(
+            "  'ana' is staff in the Hosts group: /admin/ shows only her parties, after she"
+            " sets up two-step verification on her first visit there."
+        )
         self.stdout.write(
             "  'eva' hosts a potluck with 'felix' as co-host; try it as ben or chloe."
         )
