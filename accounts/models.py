@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from common.food import validate_allergens, validate_diets
+from common.text import validate_multiline_text, validate_single_line_text
 from common.timezones import validate_timezone
 
 
@@ -15,10 +16,20 @@ def default_timezone() -> str:
 
 
 class User(AbstractUser):
-    email = models.EmailField("email address", max_length=254)
+    first_name = models.CharField(
+        "first name", max_length=150, blank=True, validators=[validate_single_line_text]
+    )
+    last_name = models.CharField(
+        "last name", max_length=150, blank=True, validators=[validate_single_line_text]
+    )
+    # Django's EmailValidator takes control characters in a quoted local part.
+    email = models.EmailField(
+        "email address", max_length=254, validators=[validate_single_line_text]
+    )
     dietary_notes = models.TextField(
         blank=True,
         max_length=500,
+        validators=[validate_multiline_text],
         help_text="Anything a host should know, e.g. “vegetarian, no nuts”.",
     )
     diets = models.JSONField(
