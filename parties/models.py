@@ -1,7 +1,7 @@
 import functools
 import secrets
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,13 +24,21 @@ PLANNING_YEARS = 5  # how far ahead a party may start
 WHEN_FORMAT = "D j M, H:i T"  # "Sat 12 Dec, 19:00 CET"
 
 
+def local_time(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """`moment` in `zone`, or in UTC where that zone's date is off the calendar
+    (after 9999-12-31 or before year 1): a party stored at an end of the calendar
+    before such dates were refused still shows, in UTC."""
+    try:
+        return timezone.localtime(moment, zone)
+    except OverflowError:
+        return timezone.localtime(moment, UTC)
+
+
 @functools.lru_cache(maxsize=4096)
 def format_when(starts_at: datetime, zone_name: str, language: str | None) -> str:
     """`DinnerParty.when`, kept: a reply names its party in its message and in
     both emails, and Django's date formatting costs ~20 µs a time."""
-    return dateformat.format(
-        timezone.localtime(starts_at, zoneinfo.ZoneInfo(zone_name)), WHEN_FORMAT
-    )
+    return dateformat.format(local_time(starts_at, zoneinfo.ZoneInfo(zone_name)), WHEN_FORMAT)
 
 
 def latest_party_start(now: datetime) -> datetime:
@@ -237,7 +245,8 @@ class DinnerParty(models.Model):
 
     @property
     def local_starts_at(self) -> datetime:
-        return timezone.localtime(self.starts_at, self.zone)
+        """The start in the party's zone (in UTC if that is off the calendar)."""
+        return local_time(self.starts_at, self.zone)
 
     @property
     def when(self) -> str:
