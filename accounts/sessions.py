@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
 from django.utils import timezone
 
 from accounts.models import Session, User
@@ -30,8 +30,10 @@ def _forget_loaded_user(**_kwargs) -> None:
     _loaded_with_session.set(None)
 
 
-# Each request starts without one: a worker's next request never sees the last one's.
+# Each request starts without one: a worker's next request never sees the last one's;
+# and ends without one, so nothing run between requests (a test, a command) does.
 request_started.connect(_forget_loaded_user, dispatch_uid="accounts.sessions")
+request_finished.connect(_forget_loaded_user, dispatch_uid="accounts.sessions")
 
 
 def user_loaded_with_session(user_id: int) -> User | None:
