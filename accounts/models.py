@@ -85,6 +85,10 @@ class Session(AbstractBaseSession):
     user = models.ForeignKey(
         User, null=True, blank=True, editable=False, on_delete=models.CASCADE, related_name="+"
     )
+    # For the list of one's sessions (accounts.sessions): the browser and system it
+    # runs on, and when it was last saved (at most every few minutes while in use).
+    device = models.CharField(max_length=100, blank=True, default="", editable=False)
+    last_seen = models.DateTimeField(null=True, blank=True, editable=False)
 
     @classmethod
     def get_session_store_class(cls):

@@ -12,6 +12,17 @@ urlpatterns = [
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/delete/", views.AccountDeleteView.as_view(), name="account_delete"),
     path("profile/export.json", views.DataExportView.as_view(), name="account_export"),
+    path("profile/sessions/", views.SessionListView.as_view(), name="account_sessions"),
+    path(
+        "profile/sessions/end-others/",
+        views.SessionEndOthersView.as_view(),
+        name="account_sessions_end_others",
+    ),
+    path(
+        "profile/sessions/<str:session_id>/end/",
+        views.SessionEndView.as_view(),
+        name="account_session_end",
+    ),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

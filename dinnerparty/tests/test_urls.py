@@ -170,6 +170,13 @@ SITE_URLS = [
     ("profile", {}, "/accounts/profile/"),
     ("account_delete", {}, "/accounts/profile/delete/"),
     ("account_export", {}, "/accounts/profile/export.json"),
+    ("account_sessions", {}, "/accounts/profile/sessions/"),
+    ("account_sessions_end_others", {}, "/accounts/profile/sessions/end-others/"),
+    (
+        "account_session_end",
+        {"session_id": "0f1e2d3c4b5a69788796"},
+        "/accounts/profile/sessions/0f1e2d3c4b5a69788796/end/",
+    ),
     ("password_change", {}, "/accounts/password_change/"),
     ("password_change_done", {}, "/accounts/password_change/done/"),
     ("password_reset", {}, "/accounts/password_reset/"),
