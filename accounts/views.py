@@ -114,6 +114,13 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("profile")
     success_message = "Your password has been changed. Other sessions have been logged out."
 
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        # The others fail the password check on their next request anyway; gone
+        # now, they no longer show as logged in on the list of sessions.
+        sessions.end_sessions(user=self.request.user, keep=self.request.session.session_key)
+        return response
+
     def form_invalid(self, form) -> HttpResponse:
         messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
         return throttle.mark_throttled_response(super().form_invalid(form))
@@ -148,6 +155,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     success_message = "Your password has been set. You can log in with it now."
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        sessions.end_sessions(user=form.user, keep=None)  # (as after a password change)
+        return response
 
     def form_invalid(self, form) -> HttpResponse:
         messages.error(self.request, FORM_ERRORS)

@@ -4,6 +4,7 @@ sessions: each with its device and when it was last used, each ended on its own
 or all but this one (accounts/sessions.py, accounts/middleware.py)."""
 
 import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -259,6 +260,44 @@ def test_ending_sessions_takes_a_post_with_a_csrf_token(user):
     assert laptop.post(end_phone).status_code == 403
     assert laptop.post(reverse("account_sessions_end_others")).status_code == 403
     assert logged_in(phone)
+
+
+NEW_PASSWORD = "a-brand-new-password-for-ana"
+
+
+def test_a_password_change_leaves_only_this_session_on_the_list(user):
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+
+    laptop.post(
+        reverse("password_change"),
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+
+    assert list(Session.objects.filter(user=user)) == [session_row(laptop)]
+    listed = laptop.get(reverse("account_sessions")).context["active_sessions"]
+    assert [session.is_current for session in listed] == [True]
+
+
+def test_a_password_reset_ends_every_session_of_the_account(user, mailoutbox):
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+    visitor = browser()
+    visitor.post(reverse("password_reset"), {"email": user.email})
+    link = re.search(r"http://testserver(/accounts/reset/\S+/\S+/)", mailoutbox[0].body)[1]
+    set_password = visitor.get(link)["Location"]
+
+    visitor.post(set_password, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    assert not Session.objects.filter(user=user).exists()
+    assert not logged_in(laptop)
+    assert not logged_in(phone)
 
 
 def test_the_list_is_behind_the_login_wall(client):
