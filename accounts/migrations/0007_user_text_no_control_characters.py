@@ -7,7 +7,7 @@ import common.text
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_session"),
+        ("accounts", "0006_recovery_codes"),
     ]
 
     operations = [

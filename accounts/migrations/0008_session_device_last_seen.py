@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0005_user_text_no_control_characters"),
+        ("accounts", "0007_user_text_no_control_characters"),
     ]
 
     operations = [

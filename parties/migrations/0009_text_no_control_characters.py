@@ -7,7 +7,7 @@ import common.text
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("parties", "0007_flag_pending_notices"),
+        ("parties", "0008_announcement_emailed_at"),
     ]
 
     operations = [
