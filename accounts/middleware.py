@@ -1,12 +1,14 @@
 import zoneinfo
 from collections.abc import Callable
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import two_factor
+from accounts import sessions, two_factor
+from accounts.devices import device_name
 
 
 class UserTimezoneMiddleware:
@@ -44,3 +46,23 @@ class SecondFactorMiddleware:
                     return redirect_to_login(request.get_full_path(), reverse("two_factor_verify"))
                 request.session.pop(two_factor.PENDING_SESSION_KEY, None)  # stale
         return self.get_response(request)
+
+
+class SessionActivityMiddleware:
+    """Save a logged-in session at most every `sessions.SEEN_EVERY` while it is in
+    use, so its idle expiry moves on and the profile can say when and on which
+    device it was last seen — without a write on every request. A session being
+    saved anyway (at login, say) takes the device then, at no extra cost."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # (`accessed`: a request that never read its session doesn't load it here.)
+        if session is None or not session.accessed or SESSION_KEY not in session:
+            return response
+        if session.modified or sessions.seen_a_while_ago(session):
+            session[sessions.DEVICE] = device_name(request.headers.get("User-Agent", ""))
+        return response

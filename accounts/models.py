@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_otp.models import Device, TimestampMixin
 
 from common.food import validate_allergens, validate_diets
+from common.text import validate_multiline_text, validate_single_line_text
 from common.timezones import validate_timezone
 
 # An address still unconfirmed this long after sign-up is free for someone else to
@@ -33,10 +34,20 @@ def unconfirmed_too_long() -> Q:
 
 
 class User(AbstractUser):
-    email = models.EmailField("email address", max_length=254)
+    first_name = models.CharField(
+        "first name", max_length=150, blank=True, validators=[validate_single_line_text]
+    )
+    last_name = models.CharField(
+        "last name", max_length=150, blank=True, validators=[validate_single_line_text]
+    )
+    # Django's EmailValidator takes control characters in a quoted local part.
+    email = models.EmailField(
+        "email address", max_length=254, validators=[validate_single_line_text]
+    )
     dietary_notes = models.TextField(
         blank=True,
         max_length=500,
+        validators=[validate_multiline_text],
         help_text="Anything a host should know, e.g. “vegetarian, no nuts”.",
     )
     diets = models.JSONField(
@@ -112,6 +123,10 @@ class Session(AbstractBaseSession):
     user = models.ForeignKey(
         User, null=True, blank=True, editable=False, on_delete=models.CASCADE, related_name="+"
     )
+    # For the list of one's sessions (accounts.sessions): the browser and system it
+    # runs on, and when it was last saved (at most every few minutes while in use).
+    device = models.CharField(max_length=100, blank=True, default="", editable=False)
+    last_seen = models.DateTimeField(null=True, blank=True, editable=False)
 
     @classmethod
     def get_session_store_class(cls):

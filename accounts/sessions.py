@@ -9,17 +9,38 @@ still checks it against the session (the auth hash, `is_active`). Keys, key
 cycling at login and everything else are Django's own.
 
 With Redis, `accounts.cached_sessions` keeps sessions in the same table.
+
+How long a session lasts: one kept for 30 days ("keep me logged in") ends 30 days
+after its last use; any other ends with the browser (the cookie) and, on the
+server, after `SESSION_IDLE_AGE` (12 hours) unused. Use moves a session's expiry
+on only when the session is saved, so `SessionActivityMiddleware` saves a
+logged-in session at most every `SEEN_EVERY` (5 minutes) while it is in use —
+not on every request — and each save records when (`last_seen`) and on what
+browser (`device`), for the list of one's sessions on the profile.
 """
 
+import time
+from collections.abc import Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
-from django.core.signals import request_started
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.signals import request_finished, request_started
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import Session, User
 from accounts.queries import SESSION_WITH_USER
+
+# Kept in each session's data: when it was last saved (a Unix time), and the
+# device it runs on ("Firefox on Linux").
+SEEN = "_seen"
+DEVICE = "_device"
+SEEN_EVERY = timedelta(minutes=5)
 
 # The account the current request's session was read with (None: no session read
 # from the database yet in this request, or one that isn't logged in).
@@ -30,8 +51,10 @@ def _forget_loaded_user(**_kwargs) -> None:
     _loaded_with_session.set(None)
 
 
-# Each request starts without one: a worker's next request never sees the last one's.
+# Each request starts without one: a worker's next request never sees the last one's;
+# and ends without one, so nothing run between requests (a test, a command) does.
 request_started.connect(_forget_loaded_user, dispatch_uid="accounts.sessions")
+request_finished.connect(_forget_loaded_user, dispatch_uid="accounts.sessions")
 
 
 def user_loaded_with_session(user_id: int) -> User | None:
@@ -51,16 +74,97 @@ def account_id(data: dict) -> int | None:
 
 class AccountSessionMixin:
     """Sessions in `accounts.Session`, the account's id kept beside the data
-    (the two methods Django documents for extending database sessions)."""
+    (the two methods Django documents for extending database sessions), with
+    the device and the time of each save; the idle limit for browser sessions."""
 
     @classmethod
     def get_model_class(cls) -> type[Session]:
         return Session
 
     def create_model_instance(self, data: dict) -> Session:
+        now = timezone.now()
+        data[SEEN] = int(now.timestamp())
         session = super().create_model_instance(data)
         session.user_id = account_id(data)
+        session.device = str(data.get(DEVICE, ""))[:100]
+        session.last_seen = now
         return session
+
+    def get_session_cookie_age(self) -> int:
+        """How long the server keeps a session without an expiry of its own after
+        its last save: one that ends with the browser, `SESSION_IDLE_AGE`."""
+        if self.get_expire_at_browser_close():
+            return settings.SESSION_IDLE_AGE
+        return super().get_session_cookie_age()
+
+
+def expired_by_its_own_data(data: dict) -> bool:
+    """Has a session's time run out, by the time of its last save and its expiry
+    (for an engine whose copy may outlive its database row: the cache)?"""
+    seen, expiry = data.get(SEEN), data.get("_session_expiry")
+    if not isinstance(seen, int) or not isinstance(expiry, int | None):
+        return False
+    if expiry is None:
+        expiry = 0 if settings.SESSION_EXPIRE_AT_BROWSER_CLOSE else settings.SESSION_COOKIE_AGE
+    return time.time() >= seen + (expiry or settings.SESSION_IDLE_AGE)
+
+
+def seen_a_while_ago(session: SessionBase) -> bool:
+    """Was this session last saved `SEEN_EVERY` ago or more (or never stamped)?"""
+    seen = session.get(SEEN)
+    return not isinstance(seen, int) or time.time() - seen >= SEEN_EVERY.total_seconds()
+
+
+def public_id(session_key: str) -> str:
+    """What names a session in pages and URLs: the key itself is the login, so it
+    is never shown; this is derived from it and tells nothing about it."""
+    digest = salted_hmac("accounts.sessions.public_id", session_key, algorithm="sha256")
+    return digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    id: str
+    device: str
+    last_seen: datetime | None
+    is_current: bool
+
+
+def active_sessions(user: User, *, current_key: str | None) -> list[ActiveSession]:
+    """The user's unexpired sessions, the most recently used first."""
+    rows = (
+        Session.objects.filter(user=user, expire_date__gt=timezone.now())
+        .order_by("-last_seen", "-expire_date")
+        .values_list("session_key", "device", "last_seen")
+    )
+    return [
+        ActiveSession(
+            id=public_id(key),
+            device=device,
+            last_seen=last_seen,
+            is_current=key == current_key,
+        )
+        for key, device, last_seen in rows
+    ]
+
+
+def end_sessions(*, user: User, keep: str | None, only: str | None = None) -> int:
+    """Log the user out on their other devices: every session but `keep`, or
+    only the one whose public id is `only`. Each is deleted through the session
+    engine (with Redis, from the cache as well). Returns how many ended."""
+    keys = [
+        key
+        for key in Session.objects.filter(user=user).values_list("session_key", flat=True)
+        if key != keep and (only is None or public_id(key) == only)
+    ]
+    delete_sessions(keys)
+    return len(keys)
+
+
+def delete_sessions(keys: Iterable[str]) -> None:
+    store = Session.get_session_store_class()()
+    for key in keys:
+        store.delete(key)
 
 
 class SessionStore(AccountSessionMixin, db.SessionStore):

@@ -35,6 +35,17 @@ urlpatterns = [
         name="two_factor_recovery_codes",
     ),
     path("two-factor/disable/", two_factor.DisableView.as_view(), name="two_factor_disable"),
+    path("profile/sessions/", views.SessionListView.as_view(), name="account_sessions"),
+    path(
+        "profile/sessions/end-others/",
+        views.SessionEndOthersView.as_view(),
+        name="account_sessions_end_others",
+    ),
+    path(
+        "profile/sessions/<str:session_id>/end/",
+        views.SessionEndView.as_view(),
+        name="account_session_end",
+    ),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -5,14 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views import View
-from django.views.generic import CreateView, FormView, UpdateView
+from django.views.generic import CreateView, FormView, TemplateView, UpdateView
 
-from accounts import throttle, two_factor, verification
+from accounts import sessions, throttle, two_factor, verification
 from accounts.forms import (
     EMAIL_TAKEN,
     AccountDeleteForm,
@@ -120,6 +120,13 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("profile")
     success_message = "Your password has been changed. Other sessions have been logged out."
 
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        # The others fail the password check on their next request anyway; gone
+        # now, they no longer show as logged in on the list of sessions.
+        sessions.end_sessions(user=self.request.user, keep=self.request.session.session_key)
+        return response
+
     def form_invalid(self, form) -> HttpResponse:
         messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
         return throttle.mark_throttled_response(super().form_invalid(form))
@@ -156,6 +163,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
     success_message = "Your password has been set. You can log in with it now."
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        sessions.end_sessions(user=form.user, keep=None)  # (as after a password change)
+        return response
 
     def form_invalid(self, form) -> HttpResponse:
         messages.error(self.request, FORM_ERRORS)
@@ -313,3 +325,47 @@ class DataExportView(LoginRequiredMixin, View):
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = 'attachment; filename="dinnerparty-my-data.json"'
         return response
+
+
+class SessionListView(LoginRequiredMixin, TemplateView):
+    """Where the user is logged in: each session's device and when it was last
+    used, with a button to end it, or all but this one."""
+
+    template_name = "accounts/sessions.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        active = sessions.active_sessions(
+            self.request.user, current_key=self.request.session.session_key
+        )
+        return super().get_context_data(active_sessions=active, **kwargs)
+
+
+class SessionEndView(LoginRequiredMixin, View):
+    """POST: log out one of the user's other sessions (404 for any other id)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, session_id: str) -> HttpResponse:
+        ended = sessions.end_sessions(
+            user=request.user, keep=request.session.session_key, only=session_id
+        )
+        if not ended:
+            raise Http404("No such session.")
+        messages.success(request, "That session is logged out.")
+        return redirect("account_sessions")
+
+
+class SessionEndOthersView(LoginRequiredMixin, View):
+    """POST: log out every session of the user's but this one."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        ended = sessions.end_sessions(user=request.user, keep=request.session.session_key)
+        if ended:
+            messages.success(
+                request, f"Logged out everywhere else ({ended} session{'s' if ended != 1 else ''})."
+            )
+        else:
+            messages.info(request, "You weren't logged in anywhere else.")
+        return redirect("account_sessions")

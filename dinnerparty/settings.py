@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",
     "parties.middleware.NoticeMiddleware",
 ]
 
@@ -230,6 +231,10 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # "Remember me" keeps a session for 30 days; otherwise it ends with the browser.
 SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
+# Any other session (no "remember me", an admin login, a sign-up) also ends on
+# the server after 12 hours unused (accounts/sessions.py).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

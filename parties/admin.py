@@ -1,9 +1,12 @@
 import csv
+from datetime import UTC
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
 
 from parties import services
 from parties.forms import PartyForm
@@ -51,6 +54,27 @@ class DinnerPartyAdminForm(forms.ModelForm):
         return seats
 
 
+def rendered(response: HttpResponse) -> HttpResponse:
+    return response.render() if isinstance(response, SimpleTemplateResponse) else response
+
+
+def in_utc_if_off_the_calendar(view):
+    """The admin shows times in the admin's zone, where a party stored within a
+    day of the calendar's ends (before such dates were refused) is off it
+    (OverflowError): such a page is shown again, times in UTC. Safe to run twice:
+    the change form runs in a transaction, and actions redirect before any list
+    is drawn."""
+
+    def wrapper(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return rendered(view(self, request, *args, **kwargs))
+        except OverflowError:
+            with timezone.override(UTC):
+                return rendered(view(self, request, *args, **kwargs))
+
+    return wrapper
+
+
 @admin.register(DinnerParty)
 class DinnerPartyAdmin(admin.ModelAdmin):
     form = DinnerPartyAdminForm
@@ -63,6 +87,14 @@ class DinnerPartyAdmin(admin.ModelAdmin):
     inlines = [RSVPInline]
     actions = ["export_guest_lists"]
     list_select_related = ("host",)
+
+    @in_utc_if_off_the_calendar
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        return super().changelist_view(request, extra_context)
+
+    @in_utc_if_off_the_calendar
+    def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = (

@@ -1,4 +1,4 @@
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from icalendar import Calendar, Event
 
@@ -17,10 +17,7 @@ def party_to_ics(party: DinnerParty, *, url: str, location: str) -> bytes:
     event = Event()
     event.add("uid", f"party-{party.pk}@dinnerparty")
     event.add("summary", party.title)
-    try:
-        start = party.local_starts_at
-    except OverflowError:  # the local date is off the calendar (past 9999 or before 1)
-        start = party.starts_at.astimezone(UTC)
+    start = party.local_starts_at  # in UTC where the local date is off the calendar
     event.add("dtstart", start)
     try:
         event.add("dtend", start + DEFAULT_LENGTH)

@@ -75,8 +75,10 @@ class PartyForm(forms.ModelForm):
     def __init__(self, *args, host=None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            local = self.instance.local_starts_at.replace(tzinfo=None)
-            self.initial["starts_at"] = local
+            local = self.instance.local_starts_at
+            self.initial["starts_at"] = local.replace(tzinfo=None)
+            if local.tzinfo is UTC:  # off the calendar in its own zone: shown in UTC
+                self.initial["timezone"] = "UTC"
             self.initial["address_shown_to"] = (
                 ADDRESS_TABLE if self.instance.hide_address else ADDRESS_EVERYONE
             )

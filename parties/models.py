@@ -1,7 +1,7 @@
 import functools
 import secrets
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.utils.timesince import timeuntil
 
 from accounts.models import default_timezone
 from common.food import Course, validate_allergens, validate_diets
+from common.text import validate_multiline_text, validate_single_line_text
 from common.timezones import validate_timezone
 
 MAX_SEATS = 500
@@ -23,13 +24,21 @@ PLANNING_YEARS = 5  # how far ahead a party may start
 WHEN_FORMAT = "D j M, H:i T"  # "Sat 12 Dec, 19:00 CET"
 
 
+def local_time(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """`moment` in `zone`, or in UTC where that zone's date is off the calendar
+    (after 9999-12-31 or before year 1): a party stored at an end of the calendar
+    before such dates were refused still shows, in UTC."""
+    try:
+        return timezone.localtime(moment, zone)
+    except OverflowError:
+        return timezone.localtime(moment, UTC)
+
+
 @functools.lru_cache(maxsize=4096)
 def format_when(starts_at: datetime, zone_name: str, language: str | None) -> str:
     """`DinnerParty.when`, kept: a reply names its party in its message and in
     both emails, and Django's date formatting costs ~20 µs a time."""
-    return dateformat.format(
-        timezone.localtime(starts_at, zoneinfo.ZoneInfo(zone_name)), WHEN_FORMAT
-    )
+    return dateformat.format(local_time(starts_at, zoneinfo.ZoneInfo(zone_name)), WHEN_FORMAT)
 
 
 def latest_party_start(now: datetime) -> datetime:
@@ -135,7 +144,7 @@ class DinnerParty(models.Model):
     host = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_parties"
     )
-    title = models.CharField(max_length=120)
+    title = models.CharField(max_length=120, validators=[validate_single_line_text])
     starts_at = models.DateTimeField("starts at")
     timezone = models.CharField(
         "time zone",
@@ -144,12 +153,15 @@ class DinnerParty(models.Model):
         default=default_timezone,
         help_text="Times are entered and shown in this zone.",
     )
-    venue = models.CharField(max_length=200, help_text="The exact address.")
+    venue = models.CharField(
+        max_length=200, help_text="The exact address.", validators=[validate_single_line_text]
+    )
     area = models.CharField(
         "rough area",
         max_length=120,
         blank=True,
         help_text="Shown instead of the address when it is hidden, e.g. “Kreuzberg, Berlin”.",
+        validators=[validate_single_line_text],
     )
     hide_address = models.BooleanField(
         "reveal the address only to guests at the table",
@@ -162,13 +174,20 @@ class DinnerParty(models.Model):
     cohosts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="cohosted_parties"
     )
-    main_dish = models.CharField("main dish", max_length=120, help_text="What's cooking?")
+    main_dish = models.CharField(
+        "main dish",
+        max_length=120,
+        help_text="What's cooking?",
+        validators=[validate_single_line_text],
+    )
     seats = models.PositiveSmallIntegerField(
         help_text="Seats for guests (you, the host, are not counted).",
         validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
     )
     seats_taken = models.PositiveSmallIntegerField("seats taken", default=0, editable=False)
-    description = models.TextField(blank=True, max_length=2000)
+    description = models.TextField(
+        blank=True, max_length=2000, validators=[validate_multiline_text]
+    )
     visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
@@ -226,7 +245,8 @@ class DinnerParty(models.Model):
 
     @property
     def local_starts_at(self) -> datetime:
-        return timezone.localtime(self.starts_at, self.zone)
+        """The start in the party's zone (in UTC if that is off the calendar)."""
+        return local_time(self.starts_at, self.zone)
 
     @property
     def when(self) -> str:
@@ -300,7 +320,10 @@ class RSVP(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(MAX_PLUS_ONES)],
     )
     note = models.CharField(
-        max_length=200, blank=True, help_text="E.g. what you'll bring, or when you'll arrive."
+        max_length=200,
+        blank=True,
+        help_text="E.g. what you'll bring, or when you'll arrive.",
+        validators=[validate_single_line_text],
     )
     plus_one_diets = models.JSONField(
         "plus-ones' diets", default=list, blank=True, validators=[validate_diets]
@@ -385,7 +408,7 @@ class Dish(models.Model):
 
     party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="dishes")
     course = models.CharField(max_length=10, choices=Course.choices)
-    name = models.CharField("dish", max_length=120)
+    name = models.CharField("dish", max_length=120, validators=[validate_single_line_text])
     allergens = models.JSONField(default=list, blank=True, validators=[validate_allergens])
     allergens_complete = models.BooleanField(
         "these are all its allergens",
@@ -432,7 +455,7 @@ class Announcement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="announcements"
     )
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.GOING)
-    text = models.TextField(max_length=1000)
+    text = models.TextField(max_length=1000, validators=[validate_multiline_text])
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When it went out to the guests: None while it waits for its author to
     # confirm their email address (notifications.send_announcement).

@@ -8,9 +8,13 @@ not to cache (`None`), is rendered as usual.
 
 The cached copy is rendered with a placeholder where `{% csrf_token %}` goes;
 each response gets the request's own masked token in its place, so forms keep
-working in every browser and no response repeats another's token.
+working in every browser and no response repeats another's token. The
+placeholder is drawn at random for each render and cached with the page, so no
+text on the page (a name, a title) can contain it: a fixed one typed into a name
+once put every viewer's token into the page where the name was shown.
 """
 
+import secrets
 from collections.abc import Callable, Iterable
 
 from django.contrib import messages
@@ -21,8 +25,11 @@ from django.middleware.csrf import get_token
 from parties.cards import CARD_TTL, fragment_key
 from parties.selectors import viewer_key
 
-# Never typed by anyone, never sent: replaced before any response leaves.
-CSRF_SLOT = "\x1fcsrf-token\x1f"
+
+def new_csrf_slot() -> str:
+    """A placeholder for the CSRF token: random, so no user text holds it, and
+    wrapped in control characters, which no text field takes (common.text)."""
+    return f"\x1fcsrf-{secrets.token_hex(16)}\x1f"
 
 
 def cached_page(
@@ -35,22 +42,25 @@ def cached_page(
     the given extra context."""
     if parts is None or len(messages.get_messages(request)):
         return render({})
-    key = f"page:{request.path}:{fragment_key([viewer_key(request.user), tuple(parts)])}"
-    html = cache.get(key)
-    if html is not None:
-        return HttpResponse(with_token(request, html))
-    response = render({"csrf_token": CSRF_SLOT})
+    # ("pages:": entries are (placeholder, html); "page:" ones held html alone.)
+    key = f"pages:{request.path}:{fragment_key([viewer_key(request.user), tuple(parts)])}"
+    cached = cache.get(key)
+    if cached is not None:
+        slot, html = cached
+        return HttpResponse(with_token(request, html, slot))
+    slot = new_csrf_slot()
+    response = render({"csrf_token": slot})
     response.render()
     html = response.content.decode(response.charset)
     if response.status_code == 200:
-        cache.set(key, html, CARD_TTL)
-    response.content = with_token(request, html)
+        cache.set(key, (slot, html), CARD_TTL)
+    response.content = with_token(request, html, slot)
     return response
 
 
-def with_token(request: HttpRequest, html: str) -> str:
+def with_token(request: HttpRequest, html: str, slot: str) -> str:
     """The page with the request's CSRF token in its forms. A page without a form
     (the landing page for visitors) asks for no token, so sets no CSRF cookie."""
-    if CSRF_SLOT not in html:
+    if slot not in html:
         return html
-    return html.replace(CSRF_SLOT, get_token(request))
+    return html.replace(slot, get_token(request))

@@ -160,6 +160,8 @@ def test_a_new_request_never_sees_the_last_ones_user(client, settings, django_us
     user = make_user(django_user_model)
     client.force_login(user)
     client.get(reverse("profile"))
+    assert user_loaded_with_session(user.pk) is None  # forgotten as the response ended
+    SessionStore(session_key=client.session.session_key).load()  # read outside a request
     assert user_loaded_with_session(user.pk) == user
     request_started.send(sender=None)
     assert user_loaded_with_session(user.pk) is None

@@ -175,6 +175,13 @@ SITE_URLS = [
     ("two_factor_setup", {}, "/accounts/two-factor/setup/"),
     ("two_factor_recovery_codes", {}, "/accounts/two-factor/recovery-codes/"),
     ("two_factor_disable", {}, "/accounts/two-factor/disable/"),
+    ("account_sessions", {}, "/accounts/profile/sessions/"),
+    ("account_sessions_end_others", {}, "/accounts/profile/sessions/end-others/"),
+    (
+        "account_session_end",
+        {"session_id": "0f1e2d3c4b5a69788796"},
+        "/accounts/profile/sessions/0f1e2d3c4b5a69788796/end/",
+    ),
     ("password_change", {}, "/accounts/password_change/"),
     ("password_change_done", {}, "/accounts/password_change/done/"),
     ("password_reset", {}, "/accounts/password_reset/"),

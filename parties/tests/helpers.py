@@ -74,10 +74,11 @@ def client_for(user) -> Client:
     return client
 
 
-def admin_form_data(response: HttpResponse) -> dict[str, Any]:
+def admin_form_data(response: HttpResponse, *, zone_name: str = "") -> dict[str, Any]:
     """What a browser would post back, unchanged, from an admin add/change page:
-    the main form's fields and every inline formset (management form included)."""
-    zone = zoneinfo.ZoneInfo(response.wsgi_request.user.timezone)
+    the main form's fields and every inline formset (management form included).
+    Times as shown in `zone_name` (default: the admin's own zone)."""
+    zone = zoneinfo.ZoneInfo(zone_name or response.wsgi_request.user.timezone)
     data: dict[str, Any] = {}
 
     def put(form, name: str) -> None:

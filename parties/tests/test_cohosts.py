@@ -120,6 +120,51 @@ def test_removing_someone_who_is_not_a_cohost_is_404(party, guest, host, host_cl
         assert host_client.post(url).status_code == 404
 
 
+def dish_urls(party: DinnerParty, dish: Dish) -> list[tuple[str, str]]:
+    return [
+        ("get", reverse("parties:dish_edit", args=[party.pk, dish.pk])),
+        ("post", reverse("parties:dish_edit", args=[party.pk, dish.pk])),
+        ("post", reverse("parties:dish_remove", args=[party.pk, dish.pk])),
+    ]
+
+
+def test_a_removed_cohost_of_a_private_party_no_longer_changes_their_dishes(host):
+    party = DinnerPartyFactory(host=host, visibility=Visibility.PRIVATE)
+    chloe = UserFactory(username="chloe")
+    services.cohost_add(party=party, user=chloe)
+    dish = services.dish_add(party=party, cook=chloe, course="main", name="Paella negra")
+    services.cohost_remove(party=party, user=chloe)
+    client = client_for(chloe)
+    before = list(Dish.objects.values())
+
+    for method, url in dish_urls(party, dish):
+        response = getattr(client, method)(url, dish_data(name="Renamed"))
+        assert response.status_code == 404, (method, url)
+
+    assert list(Dish.objects.values()) == before
+    assert client.get(party.get_absolute_url()).status_code == 404  # as the party page
+
+
+@pytest.mark.parametrize("still_sees_it", ["public party", "declined reply"])
+def test_a_removed_cohost_who_still_sees_the_party_still_changes_their_dishes(host, still_sees_it):
+    visibility = Visibility.PUBLIC if still_sees_it == "public party" else Visibility.PRIVATE
+    party = DinnerPartyFactory(host=host, visibility=visibility)
+    chloe = UserFactory(username="chloe")
+    if still_sees_it == "declined reply":
+        services.rsvp_submit(party=party, guest=chloe, status="declined")
+    services.cohost_add(party=party, user=chloe)
+    dish = services.dish_add(party=party, cook=chloe, course="main", name="Paella negra")
+    services.cohost_remove(party=party, user=chloe)
+    client = client_for(chloe)
+    assert client.get(party.get_absolute_url()).status_code == 200
+
+    edit, remove = dish_urls(party, dish)[1:]
+    assert client.post(edit[1], dish_data(course="main", name="Paella roja")).status_code == 302
+    assert Dish.objects.get().name == "Paella roja"
+    assert client.post(remove[1]).status_code == 302
+    assert not Dish.objects.exists()
+
+
 # --- What a co-host may do ---------------------------------------------------------------
 
 

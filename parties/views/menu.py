@@ -66,11 +66,13 @@ class SlotClaimView(PartyActionView):
 
 
 class DishMixin(LoginRequiredMixin):
-    """A dish its cook may change; the party's hosts may also take it off the menu."""
+    """A dish its cook may change while they can still see its party (a removed
+    co-host of a private party cannot); the party's hosts may also take it off
+    the menu."""
 
     def dishes(self, *, include_managed: bool):
         user = self.request.user
-        mine = Q(added_by=user)
+        mine = Q(added_by=user, party__in=DinnerParty.objects.visible_to(user))
         if include_managed:
             mine |= Q(party__in=DinnerParty.objects.editable_by(user))
         return Dish.objects.filter(mine).select_related("party__host")
