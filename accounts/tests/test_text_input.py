@@ -2,11 +2,11 @@
 themselves, on the profile and in the admin (common/text.py)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from parties.tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +57,7 @@ def test_an_email_with_a_control_character_in_a_quoted_part_is_refused(user_clie
 @pytest.mark.parametrize("value", CONTROL)
 def test_the_admin_refuses_a_control_character_in_a_user_s_name(value):
     target = UserFactory(username="chloe", first_name="Chloé")
-    admin = Client()
-    admin.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    admin = client_for(UserFactory(username="root", is_staff=True, is_superuser=True))
     url = reverse("admin:accounts_user_change", args=[target.pk])
     data = {
         "username": "chloe",
