@@ -1,9 +1,12 @@
 """Emails to guests and hosts, sent through Django's tasks framework.
 
-Services call ``enqueue_after_commit``: the task is enqueued only once the
-change is committed, so a failing mail server can never roll back or lose an
-RSVP; failures are logged (by django.tasks, and here for enqueueing).
-Tasks take ids and plain strings, so any worker backend can run them.
+Services call ``enqueue``. On the database queue (django-tasks-db, the default
+wherever a worker runs) the task's row is written in the transaction of the
+change that causes the email — a transactional outbox: the email is queued if and
+only if the change commits, and a failing mail server can never roll back or
+lose an RSVP, since the worker sends later. On a backend without a table of its
+own (the immediate one the tests use) the task is enqueued once the change is
+committed instead. Tasks take ids and plain values, so any worker can run them.
 """
 
 import logging
@@ -17,6 +20,7 @@ from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 
 from parties.models import RSVP, Announcement, DinnerParty, RSVPStatus, audience_statuses
 
@@ -26,14 +30,20 @@ logger = logging.getLogger(__name__)
 INTERESTED = (RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.WAITLISTED)
 
 
-def enqueue_after_commit(task_: Task, *args, **kwargs) -> None:
-    def enqueue() -> None:
+def enqueue(task_: Task, *args, **kwargs) -> None:
+    """Queue `task_` with the change being made: in its transaction on the
+    database queue (so the task commits or rolls back with it), else on commit."""
+    if isinstance(task_.get_backend(), DatabaseBackend):
+        task_.enqueue(*args, **kwargs)
+        return
+
+    def enqueue_now() -> None:
         try:
             task_.enqueue(*args, **kwargs)
         except Exception:
             logger.exception("Could not enqueue %s", task_.name)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue_now)
 
 
 def site_url(path: str) -> str:
@@ -118,7 +128,7 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
         "seats": party.seats,
         "party_url": site_url(party.get_absolute_url()),
     }
-    enqueue_after_commit(send_rsvp_emails, reply, notify_host=notify_host)
+    enqueue(send_rsvp_emails, reply, notify_host=notify_host)
 
 
 @task
