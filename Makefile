@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PORT    ?= 8000
 MANAGE  := $(PY) manage.py
 
-.PHONY: run serve test e2e lint format migrations superuser clean
+.PHONY: run serve worker test e2e lint format migrations superuser clean
 
 # Find a Python >= 3.12: the .python-version one first, then the newest found.
 $(PY):
@@ -29,10 +29,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime
 
+# The server and the task worker together (Procfile.dev, honcho): the worker sends
+# the emails, printed in its output. One Ctrl-C stops both.
+run: export PYTHONUNBUFFERED = 1
 run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
 
 # Production-style: gunicorn + WhiteNoise. Needs SECRET_KEY and ALLOWED_HOSTS
 # (see README, *Production*); DJANGO_ENV defaults to production here.
@@ -41,6 +44,12 @@ serve: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py dinnerparty.wsgi
+
+# The task worker for production (run it beside `make serve`; see README).
+worker: export DJANGO_ENV ?= production
+worker: $(VENV)/.runtime
+	$(MANAGE) migrate --noinput
+	$(MANAGE) worker
 
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -13,3 +13,10 @@ def _fast_hasher_and_clean_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Tasks run in-process once the change commits (so `mail.outbox` holds the
+    emails): tests about the database queue ask for the `task_queue` fixture."""
+    settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["immediate"]}}

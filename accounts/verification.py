@@ -154,7 +154,7 @@ def send_link(user: User) -> int:
     if wait:
         return wait
     throttle.CONFIRMATIONS_PER_ACCOUNT.hit(account)
-    notifications.enqueue_after_commit(send_confirmation_email, user.pk)
+    notifications.enqueue(send_confirmation_email, user.pk)
     return 0
 
 
@@ -169,7 +169,7 @@ def email_change_requested(*, user: User, old_address: str) -> None:
     old address, if it is confirmed (the profile form checked the limit)."""
     send_link(user)
     if user.email_confirmed and old_address:
-        notifications.enqueue_after_commit(
+        notifications.enqueue(
             send_email_change_notice, old_address, user.username, user.pending_email
         )
 

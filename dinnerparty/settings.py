@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks_db",
     "compiled_queries",
     "accounts",
     "parties",
@@ -285,9 +286,21 @@ STORAGES = {
 }
 
 # --- Background tasks (django.tasks) and links in emails -------------------------
-# The immediate backend runs a task as soon as it is enqueued (after the commit);
-# see the README's *Production* section for a worker backend at scale.
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# A queue in the database (django-tasks-db): a task's row is written in the
+# transaction of the change that causes it (parties.notifications.enqueue), and
+# the worker (`manage.py worker`, which `make run` and `make worker` start) runs it.
+# TASKS_BACKEND=immediate runs each task in-process once the change commits, with
+# no worker: the test suite's default (conftest.py), the queue's tests excepted.
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_backend = os.environ.get("TASKS_BACKEND", "database").strip().lower()
+if _tasks_backend not in TASK_BACKENDS:
+    raise SystemExit(
+        f"Configuration error: TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The benchmark (bench/) mounts a hello-world view at /bench/hello as its ceiling,

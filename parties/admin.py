@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from parties import services
 from parties.forms import PartyForm
-from parties.models import RSVP, DinnerParty, RSVPStatus, validate_party_start
+from parties.models import RSVP, DinnerParty, EmailDelivery, RSVPStatus, validate_party_start
 
 
 def scoped_to_host(request: HttpRequest) -> bool:
@@ -283,3 +283,19 @@ class RSVPAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         services.rsvp_delete(rsvps=list(queryset))
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(admin.ModelAdmin):
+    """What became of each email: read-only, filtered by fate and kind."""
+
+    list_display = ("subject", "to", "status", "attempts", "last_error", "created_at")
+    list_filter = ("status", "template", "created_at")
+    search_fields = ("to", "subject")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

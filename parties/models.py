@@ -1,7 +1,7 @@
 import functools
 import secrets
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -466,3 +466,43 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return self.text[:50]
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    RETRYING = "retrying", "Retrying"
+    FAILED = "failed", "Failed"
+
+
+class EmailDeliveryQuerySet(models.QuerySet):
+    def failed_recently(self, *, hours: int = 24):
+        since = timezone.now() - timedelta(hours=hours)
+        return self.filter(status=DeliveryStatus.FAILED, updated_at__gte=since)
+
+
+class EmailDelivery(models.Model):
+    """One email's fate (parties.notifications.deliver_email): queued, sent, retrying
+    after a transient SMTP failure (with the last error), or failed for good."""
+
+    template = models.CharField(max_length=64)
+    to = models.TextField(help_text="Recipients, comma-separated.")
+    subject = models.TextField()
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EmailDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "email deliveries"
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to} ({self.get_status_display()})"

@@ -1,13 +1,18 @@
 """Emails to guests and hosts, sent through Django's tasks framework.
 
-Services call ``enqueue_after_commit``: the task is enqueued only once the
-change is committed, so a failing mail server can never roll back or lose an
-RSVP; failures are logged (by django.tasks, and here for enqueueing).
-Tasks take ids and plain strings, so any worker backend can run them.
+Services call ``enqueue``. On the database queue (django-tasks-db, the default
+wherever a worker runs) the task's row is written in the transaction of the
+change that causes the email — a transactional outbox: the email is queued if and
+only if the change commits, and a failing mail server can never roll back or
+lose an RSVP, since the worker sends later. On a backend without a table of its
+own (the immediate one the tests use) the task is enqueued once the change is
+committed instead. Tasks take ids and plain values, so any worker can run them.
 """
 
 import logging
+import smtplib
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,8 +22,17 @@ from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 
-from parties.models import RSVP, Announcement, DinnerParty, RSVPStatus, audience_statuses
+from parties.models import (
+    RSVP,
+    Announcement,
+    DeliveryStatus,
+    DinnerParty,
+    EmailDelivery,
+    RSVPStatus,
+    audience_statuses,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +40,20 @@ logger = logging.getLogger(__name__)
 INTERESTED = (RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.WAITLISTED)
 
 
-def enqueue_after_commit(task_: Task, *args, **kwargs) -> None:
-    def enqueue() -> None:
+def enqueue(task_: Task, *args, **kwargs) -> None:
+    """Queue `task_` with the change being made: in its transaction on the
+    database queue (so the task commits or rolls back with it), else on commit."""
+    if _queued(task_):
+        task_.enqueue(*args, **kwargs)
+        return
+
+    def enqueue_now() -> None:
         try:
             task_.enqueue(*args, **kwargs)
         except Exception:
             logger.exception("Could not enqueue %s", task_.name)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue_now)
 
 
 def site_url(path: str) -> str:
@@ -58,18 +78,110 @@ def guest_addresses(rsvps: QuerySet[RSVP]) -> list[str]:
 
 
 def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> int:
-    """One email with a plain-text and an HTML body, from templates/emails/."""
+    """One email with a plain-text and an HTML body, from templates/emails/, sent
+    now (tasks call this: it runs in the worker) with a record of its fate
+    (`EmailDelivery`); a transient failure queues `deliver_email` to try again.
+    Returns the number of emails (0 with no recipient)."""
     recipients = [address for address in to if address]
     if not recipients:
         return 0
     context = {**context, "site_url": settings.SITE_URL}
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),  # user text: no line breaks in a header
-        body=render_to_string(f"emails/{template}.txt", context),
-        to=recipients,
+    message = {
+        "to": recipients,
+        "subject": " ".join(subject.split()),  # user text: no line breaks in a header
+        "body": render_to_string(f"emails/{template}.txt", context),
+        "html": render_to_string(f"emails/{template}.html", context),
+    }
+    delivery = EmailDelivery.objects.create(
+        template=template, to=", ".join(recipients), subject=message["subject"]
     )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    return message.send()
+    deliver(delivery.pk, message, attempt=1, fresh=True)
+    return 1
+
+
+def _queued(task_: Task) -> bool:
+    """Whether `task_` goes to the database queue (else it runs when enqueued)."""
+    return isinstance(task_.get_backend(), DatabaseBackend)
+
+
+# --- Delivery, with retries ---------------------------------------------------------
+# A transient failure (a 4xx reply, a refused or reset connection, a timeout) is
+# tried again after each of these delays, then given up; a permanent one (a 5xx
+# reply, a rejected address) is not retried.
+RETRY_DELAYS = (
+    timedelta(seconds=10),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+
+
+def is_transient(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPException):  # e.g. no STARTTLS: no use retrying
+        return isinstance(error, smtplib.SMTPServerDisconnected)
+    # Refused or reset connections, timeouts, names that don't resolve.
+    return isinstance(error, OSError)
+
+
+@task
+def deliver_email(delivery_id: int, message: dict, *, attempt: int = 1) -> str:
+    """Send one email `send` composed; on a transient failure, queue itself again
+    for later (the attempt counted in its arguments). Returns what happened."""
+    return deliver(delivery_id, message, attempt=attempt)
+
+
+def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = False) -> str:
+    """Try to send `message`, record what happened. The message's link (e.g. an
+    address confirmation's) is stored in the queue only while it is retried."""
+    deliveries = EmailDelivery.objects.filter(pk=delivery_id)
+    done = [DeliveryStatus.SENT, DeliveryStatus.FAILED]
+    if not fresh and not deliveries.exclude(status__in=done).exists():
+        return "done already"  # e.g. re-queued after its worker died mid-way
+    email = EmailMultiAlternatives(
+        subject=message["subject"], body=message["body"], to=message["to"]
+    )
+    email.attach_alternative(message["html"], "text/html")
+    try:
+        email.send()
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"[:1000]
+        retry = attempt <= len(RETRY_DELAYS) and is_transient(error) and _queued(deliver_email)
+        if not retry:
+            logger.warning("Email %s failed (attempt %s): %s", delivery_id, attempt, reason)
+            deliveries.update(
+                status=DeliveryStatus.FAILED,
+                attempts=attempt,
+                last_error=reason,
+                next_attempt_at=None,
+                updated_at=timezone.now(),
+            )
+            return DeliveryStatus.FAILED
+        run_after = timezone.now() + RETRY_DELAYS[attempt - 1]
+        with transaction.atomic():
+            deliveries.update(
+                status=DeliveryStatus.RETRYING,
+                attempts=attempt,
+                last_error=reason,
+                next_attempt_at=run_after,
+                updated_at=timezone.now(),
+            )
+            deliver_email.using(run_after=run_after).enqueue(
+                delivery_id, message, attempt=attempt + 1
+            )
+        return DeliveryStatus.RETRYING
+    deliveries.update(
+        status=DeliveryStatus.SENT,
+        attempts=attempt,
+        next_attempt_at=None,
+        updated_at=timezone.now(),
+    )
+    return DeliveryStatus.SENT
 
 
 def venue_for_guest(party: DinnerParty, rsvp: RSVP, *, cohost_ids: set[int] | None = None) -> str:
@@ -118,7 +230,7 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
         "seats": party.seats,
         "party_url": site_url(party.get_absolute_url()),
     }
-    enqueue_after_commit(send_rsvp_emails, reply, notify_host=notify_host)
+    enqueue(send_rsvp_emails, reply, notify_host=notify_host)
 
 
 @task

@@ -151,7 +151,7 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
             for rsvp in promoted
         )
         for rsvp in promoted:
-            notifications.enqueue_after_commit(notifications.send_promotion_email, rsvp.pk)
+            notifications.enqueue(notifications.send_promotion_email, rsvp.pk)
     return promoted
 
 
@@ -295,7 +295,7 @@ def party_delete(*, party: DinnerParty) -> None:
         )
         title, when, host = party.title, party.when, party.host_name
         party.delete()
-        notifications.enqueue_after_commit(
+        notifications.enqueue(
             notifications.send_party_cancelled_email, recipients, title, when, host
         )
 
@@ -319,9 +319,7 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
             if any(name in changes for name in fields)
         ]
         if changed and not locked.has_started:
-            notifications.enqueue_after_commit(
-                notifications.send_party_changed_email, locked.pk, changed
-            )
+            notifications.enqueue(notifications.send_party_changed_email, locked.pk, changed)
     for name in ("seats_taken", "updated_at", *changes):
         setattr(party, name, getattr(locked, name))
     return promoted
@@ -490,7 +488,7 @@ def announce(*, party: DinnerParty, author, audience: str, text: str) -> Announc
         announcement = Announcement.objects.create(
             party=party, author=author, audience=audience, text=text
         )
-        notifications.enqueue_after_commit(notifications.send_announcement, announcement.pk)
+        notifications.enqueue(notifications.send_announcement, announcement.pk)
         return announcement
 
 
@@ -499,4 +497,4 @@ def send_held_announcements(*, author) -> None:
     guests that waited for it (each goes once, see `send_announcement`)."""
     held = Announcement.objects.filter(author=author, emailed_at__isnull=True)
     for pk in held.order_by("created_at", "pk").values_list("pk", flat=True):
-        notifications.enqueue_after_commit(notifications.send_announcement, pk)
+        notifications.enqueue(notifications.send_announcement, pk)

@@ -34,3 +34,34 @@ def guest_client(guest):
 def committing(django_capture_on_commit_callbacks):
     """Run what's inside as if its transaction committed (so emails are sent)."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def task_queue(settings):
+    """The database queue, as `make run` and production have it: tasks wait in
+    the database until a worker (`run_worker`) runs them."""
+    settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["database"]}}
+
+
+@pytest.fixture
+def run_worker(task_queue, monkeypatch):
+    """Run every task that is due, as `manage.py db_worker --batch` would (in the
+    test's transaction: the worker's connection checks would close it)."""
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> None:
+        Worker(
+            queue_names=["default"],
+            excluded_queue_names=[],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+        ).run()
+
+    return run

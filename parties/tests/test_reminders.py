@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.test import TestCase
 
 from accounts.tests.factories import UserFactory
 from parties import services
@@ -21,8 +22,10 @@ NOW = dt.datetime(2030, 1, 5, 12, 0, tzinfo=dt.UTC)
 
 
 def send_reminders() -> str:
+    """Run the command as cron would: its transactions commit (so emails go)."""
     out = StringIO()
-    call_command("send_reminders", stdout=out)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("send_reminders", stdout=out)
     return out.getvalue().strip()
 
 

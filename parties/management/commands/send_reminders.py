@@ -5,6 +5,7 @@ it runs, because each RSVP is claimed with a conditional UPDATE before sending."
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.utils import timezone
 
 from parties import notifications
@@ -27,10 +28,12 @@ class Command(BaseCommand):
         sent = 0
         for rsvp_id in due.iterator():
             # Claim it first: a second run (or a parallel one) finds nothing to do.
-            claimed = RSVP.objects.filter(pk=rsvp_id, reminder_sent_at__isnull=True).update(
-                reminder_sent_at=now
-            )
-            if claimed:
-                notifications.send_reminder_email.enqueue(rsvp_id)
-                sent += 1
+            # The claim and the queued email commit together (or neither does).
+            with transaction.atomic():
+                claimed = RSVP.objects.filter(pk=rsvp_id, reminder_sent_at__isnull=True).update(
+                    reminder_sent_at=now
+                )
+                if claimed:
+                    notifications.enqueue(notifications.send_reminder_email, rsvp_id)
+                    sent += 1
         self.stdout.write(f"Sent {sent} reminder{'s' if sent != 1 else ''}.")

@@ -1,0 +1,14 @@
+"""Put back in the queue tasks a dead worker left running (`manage.py worker`
+runs this at start and every minute)."""
+
+from django.core.management.base import BaseCommand
+
+from parties.queue import LEASE, requeue_stale_tasks
+
+
+class Command(BaseCommand):
+    help = f"Re-queue tasks left running for longer than the lease ({LEASE})."
+
+    def handle(self, *args, **options) -> None:
+        count = requeue_stale_tasks()
+        self.stdout.write(f"Re-queued {count} stale task{'s' if count != 1 else ''}.")

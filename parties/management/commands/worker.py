@@ -1,0 +1,56 @@
+"""The task worker: django-tasks-db's `db_worker` in a child process, with the
+sweep for tasks a dead worker left running (`requeue_stale_tasks`) at start and
+every minute. `make run` starts it beside the server; `make worker` in production.
+Ctrl-C or SIGTERM stops the worker gracefully (it finishes the task it is on)."""
+
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from parties.queue import requeue_stale_tasks
+
+
+class Command(BaseCommand):
+    help = "Run the task worker (db_worker), re-queueing stale tasks at start and every minute."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--sweep-every", type=float, default=60, help="Seconds between sweeps (default 60)."
+        )
+        parser.add_argument(
+            "--interval",
+            default="1",
+            help="Seconds the worker waits when the queue is empty (default 1).",
+        )
+
+    def handle(self, *args, sweep_every: float, interval: str, **options) -> None:
+        self.sweep()
+        worker = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [
+                sys.executable,
+                str(settings.BASE_DIR / "manage.py"),
+                "db_worker",
+                "--queue-name=default",
+                f"--interval={interval}",
+                "--no-reload",
+            ]
+        )
+        # A SIGTERM (systemd, honcho) is passed on; a Ctrl-C reaches both processes.
+        signal.signal(signal.SIGTERM, lambda *_: worker.send_signal(signal.SIGTERM))
+        try:
+            while worker.poll() is None:
+                try:
+                    worker.wait(timeout=sweep_every)
+                except subprocess.TimeoutExpired:
+                    self.sweep()
+        except KeyboardInterrupt:
+            worker.wait()
+        # Stopped by a signal we (or the terminal) sent it: a clean stop.
+        sys.exit(0 if worker.returncode < 0 else worker.returncode)
+
+    def sweep(self) -> None:
+        if count := requeue_stale_tasks():
+            self.stderr.write(f"Re-queued {count} task(s) a stopped worker left running.")
