@@ -174,25 +174,26 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
             if rsvp_form in formset.deleted_forms or not rsvp_form.has_changed():
                 continue
             data = rsvp_form.cleaned_data
+            # Read-only for hosts (not in the form): the reply's own guest.
+            guest = rsvp_form.instance.guest
             status = data["status"]
             if status == RSVPStatus.WAITLISTED:
                 status = RSVPStatus.GOING
             try:
                 outcome = services.rsvp_submit(
                     party=form.instance,
-                    guest=data["guest"],
+                    guest=guest,
                     status=status,
                     plus_ones=data["plus_ones"],
                     note=data["note"],
                 )
             except services.RsvpError as error:
-                messages.error(request, f"{data['guest']}: {error}")
+                messages.error(request, f"{guest}: {error}")
                 continue
             if outcome.status == RSVPStatus.WAITLISTED:
                 messages.warning(
                     request,
-                    f"{data['guest']} is waitlisted (#{outcome.waitlist_position}): "
-                    "the table is full.",
+                    f"{guest} is waitlisted (#{outcome.waitlist_position}): the table is full.",
                 )
         return None
 

@@ -491,3 +491,15 @@ def test_a_party_posted_with_a_host_that_is_no_id_is_refused_not_a_500(superuser
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["host"]
     assert not DinnerParty.objects.filter(title="Soup").exists()
+
+
+def test_a_host_changes_a_reply_note_in_their_party_page(staff_client, own_party):
+    rsvp = going(own_party, UserFactory())
+    data = admin_form_data(staff_client.get(change(own_party)))
+
+    response = staff_client.post(change(own_party), data | {"rsvps-0-note": "Vegan, thanks"})
+
+    assert response.status_code == 302
+    rsvp.refresh_from_db()
+    assert rsvp.note == "Vegan, thanks"
+    assert_seats_consistent()
