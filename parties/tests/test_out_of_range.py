@@ -98,3 +98,12 @@ def test_a_group_given_a_permission_id_beyond_any_column_is_refused_not_a_500():
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["permissions"]
     assert not Group.objects.filter(name="Cooks").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "method"), [("parties:dish_remove", "post"), ("parties:dish_edit", "get")]
+)
+def test_a_real_dish_id_under_a_party_id_beyond_any_column_is_not_found(name, method):
+    client = client_for(UserFactory())
+    response = getattr(client, method)(reverse(name, kwargs={"pk": HUGE, "dish_id": 1}))
+    assert response.status_code == 404
