@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import two_factor  # noqa: F401 -- connects the login receiver
+        from common import lookups  # noqa: F401 -- registers `__in` for out-of-range ids
 
 
 class DinnerPartyAdminConfig(admin_apps.AdminConfig):

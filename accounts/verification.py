@@ -22,7 +22,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.tasks import task
 from django.urls import reverse
@@ -278,7 +278,7 @@ class ResendConfirmationView(LoginRequiredMixin, View):
         if url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
-            return redirect(target)
+            return HttpResponseRedirect(target)  # a path, never a view's name (redirect())
         return redirect("profile")
 
 

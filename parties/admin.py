@@ -3,6 +3,8 @@ from datetime import UTC
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
@@ -18,7 +20,34 @@ def scoped_to_host(request: HttpRequest) -> bool:
     return not request.user.is_superuser
 
 
-class RSVPInline(admin.TabularInline):
+class AutocompleteSelectOfKeys(AutocompleteSelect):
+    """Django's autocomplete, showing a form posted back with something that is no
+    key at all ("1.5") as nothing chosen: Django's own looks the chosen rows up
+    with it and raises ValueError, a 500 instead of the form's error."""
+
+    def optgroups(self, name, value, attr=None):
+        def is_key(item) -> bool:
+            try:
+                self.field.target_field.to_python(item)
+            except ValidationError:
+                return False
+            return True
+
+        return super().optgroups(name, [item for item in value if is_key(item)], attr)
+
+
+class KeysOnlyAutocomplete:
+    """Admin classes whose autocomplete fields use `AutocompleteSelectOfKeys`."""
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelectOfKeys(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class RSVPInline(KeysOnlyAutocomplete, admin.TabularInline):
     model = RSVP
     extra = 0
     fields = ("guest", "status", "plus_ones", "note", "created_at")
@@ -76,7 +105,7 @@ def in_utc_if_off_the_calendar(view):
 
 
 @admin.register(DinnerParty)
-class DinnerPartyAdmin(admin.ModelAdmin):
+class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
     form = DinnerPartyAdminForm
     list_display = ("title", "host", "starts_at", "seats", "seats_taken", "waitlisted")
     list_filter = ("starts_at", "visibility")
@@ -145,25 +174,26 @@ class DinnerPartyAdmin(admin.ModelAdmin):
             if rsvp_form in formset.deleted_forms or not rsvp_form.has_changed():
                 continue
             data = rsvp_form.cleaned_data
+            # Read-only for hosts (not in the form): the reply's own guest.
+            guest = rsvp_form.instance.guest
             status = data["status"]
             if status == RSVPStatus.WAITLISTED:
                 status = RSVPStatus.GOING
             try:
                 outcome = services.rsvp_submit(
                     party=form.instance,
-                    guest=data["guest"],
+                    guest=guest,
                     status=status,
                     plus_ones=data["plus_ones"],
                     note=data["note"],
                 )
             except services.RsvpError as error:
-                messages.error(request, f"{data['guest']}: {error}")
+                messages.error(request, f"{guest}: {error}")
                 continue
             if outcome.status == RSVPStatus.WAITLISTED:
                 messages.warning(
                     request,
-                    f"{data['guest']} is waitlisted (#{outcome.waitlist_position}): "
-                    "the table is full.",
+                    f"{guest} is waitlisted (#{outcome.waitlist_position}): the table is full.",
                 )
         return None
 
@@ -219,7 +249,7 @@ class RSVPAdminForm(forms.ModelForm):
 
 
 @admin.register(RSVP)
-class RSVPAdmin(admin.ModelAdmin):
+class RSVPAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
     form = RSVPAdminForm
     list_display = ("party", "guest", "status", "plus_ones", "created_at")
     list_filter = ("status",)

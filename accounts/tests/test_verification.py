@@ -302,6 +302,13 @@ def test_resending_goes_back_only_to_a_page_of_this_site(newcomer, committing, n
     )
 
 
+@pytest.mark.parametrize(("next_url", "location"), [("°", "%C2%B0"), ("home", "home")])
+def test_resending_with_a_next_that_is_no_path_is_no_500(next_url, location):
+    response = client_for(UserFactory()).post(reverse("email_confirm_resend"), {"next": next_url})
+    assert response.status_code == 302
+    assert response.url == location  # a relative path on this site, never a view's name
+
+
 def test_resending_is_limited_per_account(newcomer, committing, mailoutbox, settings):
     settings.EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR = 3
     client = client_for(newcomer)

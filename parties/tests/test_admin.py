@@ -474,3 +474,32 @@ def test_an_admin_edit_that_leaves_a_past_partys_time_alone_is_saved(superuser_c
     assert response.status_code == 302
     party.refresh_from_db()
     assert party.title == "Last week's dinner"
+
+
+@pytest.mark.parametrize("junk", ["1.5", "abc", "\x00"])
+def test_a_party_posted_with_a_host_that_is_no_id_is_refused_not_a_500(superuser_client, junk):
+    response = superuser_client.post(
+        reverse("admin:parties_dinnerparty_add"),
+        {
+            "host": junk,
+            "title": "Soup",
+            "seats": "4",
+            "rsvps-TOTAL_FORMS": "0",
+            "rsvps-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["host"]
+    assert not DinnerParty.objects.filter(title="Soup").exists()
+
+
+def test_a_host_changes_a_reply_note_in_their_party_page(staff_client, own_party):
+    rsvp = going(own_party, UserFactory())
+    data = admin_form_data(staff_client.get(change(own_party)))
+
+    response = staff_client.post(change(own_party), data | {"rsvps-0-note": "Vegan, thanks"})
+
+    assert response.status_code == 302
+    rsvp.refresh_from_db()
+    assert rsvp.note == "Vegan, thanks"
+    assert_seats_consistent()

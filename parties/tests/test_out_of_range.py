@@ -2,9 +2,11 @@
 whether the compiled queries are on or off, on SQLite and PostgreSQL."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from parties.models import DinnerParty
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import client_for
 
@@ -79,3 +81,29 @@ def test_an_invite_token_no_party_can_have_is_not_found(token):
         {"status": "going", "plus_ones": "0", "invite": token},
     )
     assert response.status_code in (302, 404)
+
+
+@pytest.mark.parametrize("number", [HUGE, -HUGE, BIGINT_MAX + 1], ids=str)
+def test_ids_beyond_any_column_among_others_find_only_the_rows_that_exist(number):
+    party = DinnerPartyFactory()
+    assert list(DinnerParty.objects.filter(pk__in=[number, party.pk])) == [party]
+    assert not DinnerParty.objects.filter(pk__in=[number]).exists()
+
+
+def test_a_group_given_a_permission_id_beyond_any_column_is_refused_not_a_500():
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    response = client_for(superuser).post(
+        reverse("admin:auth_group_add"), {"name": "Cooks", "permissions": [str(HUGE)]}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["permissions"]
+    assert not Group.objects.filter(name="Cooks").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "method"), [("parties:dish_remove", "post"), ("parties:dish_edit", "get")]
+)
+def test_a_real_dish_id_under_a_party_id_beyond_any_column_is_not_found(name, method):
+    client = client_for(UserFactory())
+    response = getattr(client, method)(reverse(name, kwargs={"pk": HUGE, "dish_id": 1}))
+    assert response.status_code == 404

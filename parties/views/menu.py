@@ -84,7 +84,9 @@ class DishEditView(DishMixin, UpdateView):
     pk_url_kwarg = "dish_id"
 
     def get_queryset(self):
-        return self.dishes(include_managed=False).filter(party_id=self.kwargs["pk"])
+        # `party__pk`, not `party_id`: only the former finds nothing for an id
+        # beyond the column (Django's related lookups send it on: OverflowError).
+        return self.dishes(include_managed=False).filter(party__pk=self.kwargs["pk"])
 
     def get_form(self, form_class=None) -> DishForm:
         form = super().get_form(form_class)
@@ -117,7 +119,7 @@ class DishRemoveView(DishMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int, dish_id: int) -> HttpResponse:
-        dish = get_object_or_404(self.dishes(include_managed=True).filter(party_id=pk), pk=dish_id)
+        dish = get_object_or_404(self.dishes(include_managed=True).filter(party__pk=pk), pk=dish_id)
         services.dish_remove(dish=dish)
         if dish.slot_id and dish.added_by_id == request.user.pk:
             messages.success(request, f"You're no longer bringing “{dish.name}”.")
