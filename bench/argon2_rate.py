@@ -9,8 +9,9 @@ same time, as the server's workers do during the login run: a core may hash
 more slowly while the others hash too (Argon2 leans on memory bandwidth, and a
 virtual machine's cores are shared; seen here: 2-10% slower than one core
 alone). The limit is the sum of their rates, i.e. the rate per core with every
-core busy × cores (bench/run.py runs it with BENCHMARK=0, so the hasher is
-the site's own, not the timed one). The rate of one core alone is reported
+core busy × cores (bench/run.py runs it with the site's settings,
+DJANGO_SETTINGS_MODULE=dinnerparty.settings, so the hasher is the site's own, not
+bench.settings' timed one). The rate of one core alone is reported
 too (`single_core`). Prints one JSON object.
 
     .venv/bin/python bench/argon2_rate.py --seconds 3

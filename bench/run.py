@@ -3,11 +3,11 @@
 For each database (SQLite always, a file under var/bench/; PostgreSQL too when
 DATABASE_URL points at one, in a database of its own, `dinnerparty_bench`) and
 each size (1,000 then 100,000 parties with 10 RSVPs each, made by seed_demo):
-start gunicorn as `make serve` does (gunicorn.conf.py, DJANGO_ENV=production,
-BENCHMARK=1 for the /bench/hello ceiling), log a pool of generated users in,
-and drive each endpoint with wrk at 16 connections for a fixed time after a
-short warm-up. Logins are held to the Argon2 limit measured in the same run,
-from the workers' own password checks.
+start gunicorn as `make serve` does (gunicorn.conf.py, DJANGO_ENV=production;
+DJANGO_SETTINGS_MODULE=bench.settings for the /bench/hello ceiling and the timed
+hasher), log a pool of generated users in, and drive each endpoint with wrk at
+16 connections for a fixed time after a short warm-up. Logins are held to the
+Argon2 limit measured in the same run, from the workers' own password checks.
 
 Prints a table and writes var/bench/results.json and var/bench/ratios.png. The
 last line is `bench: all targets met` or `bench: targets missed: <names>`; the
@@ -52,7 +52,7 @@ VAR = ROOT / "var" / "bench"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 LUA = BENCH / "rotate.lua"
-HASH_TIMES = VAR / "hash-times"  # the workers' password checks (dinnerparty.benchmark)
+HASH_TIMES = VAR / "hash-times"  # the workers' password checks (bench.hashers)
 
 SIZES = (1_000, 100_000)
 RSVPS_PER_PARTY = 10
@@ -264,7 +264,7 @@ def django_env(db: Database, secret_key: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_ENV="production",
-        BENCHMARK="1",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         SECRET_KEY=secret_key,
         ALLOWED_HOSTS="127.0.0.1",
         HOST="127.0.0.1",
@@ -568,7 +568,8 @@ def deep_page_paths(port: int, sessions: dict[str, Session]) -> dict[str, str]:
 def pinned_argon2_limit(env: dict[str, str], seconds: float, log: Path) -> dict:
     """The hash rate of bench/argon2_rate.py: one process per core, pinned, with
     the server idle (a cross-check of the in-run limit, and one core's rate)."""
-    env = {**env, "BENCHMARK": "0"}  # the site's hasher itself, not the timed one
+    # The site's settings, so the site's hasher itself, not the timed one.
+    env = {**env, "DJANGO_SETTINGS_MODULE": "dinnerparty.settings"}
     out, _rss = run_logged(
         [str(PYTHON), str(BENCH / "argon2_rate.py"), "--seconds", str(seconds)], env, log
     )
