@@ -79,7 +79,7 @@ bench: $(VENV)/.runtime $(VENV)/.bench
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; \
 	}
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 superuser: $(VENV)/.runtime
 	$(MANAGE) createsuperuser
