@@ -1,56 +1,12 @@
-"""Driving wrk: the request lists it rotates through, its runs, and who else used the CPU."""
+"""Driving wrk: the request lists it rotates through, and its runs."""
 
-import contextlib
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.config import CONNECTIONS, LUA, THREADS
-
-
-def processes() -> dict[int, tuple[int, str, int, int]]:
-    """Every process now: pid -> (parent pid, command name, CPU ticks used so far,
-    start time: a pid used again is another process)."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = stat.read_text()
-            name = text[text.index("(") + 1 : text.rindex(")")]
-            fields = text[text.rindex(")") + 2 :].split()
-            found[int(stat.parent.name)] = (
-                int(fields[1]),
-                name,
-                int(fields[11]) + int(fields[12]),
-                int(fields[19]),
-            )
-    return found
-
-
-def others_cpu(before: dict[int, tuple[int, str, int, int]], seconds: float) -> float:
-    """CPU (in cores) that other processes used since `before`: not this harness or
-    anything it started (gunicorn, wrk), and not the database server. Whatever else
-    runs beside a benchmark (tests, a browser) takes CPU from the server and from
-    wrk alike, but not evenly. (The 1-minute load average cannot tell: it stays
-    high for a minute after the benchmark's own runs.)"""
-    after = processes()
-    ours = {os.getpid()} | {pid for pid, (_, name, *_) in after.items() if name == "postgres"}
-    for pid in after:
-        ancestor = pid
-        for _ in range(64):  # up through its parents, to us or to the top
-            if ancestor in ours or ancestor not in after:
-                break
-            ancestor = after[ancestor][0]
-        if ancestor in ours:
-            ours.add(pid)
-    used = 0
-    for pid, (_parent, _name, ticks, started) in after.items():
-        if pid not in ours:
-            previous = before.get(pid)
-            used += ticks - previous[2] if previous and previous[3] == started else ticks
-    return used / os.sysconf("SC_CLK_TCK") / max(seconds, 1e-6)
 
 
 def lua_string(text: str) -> str:

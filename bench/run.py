@@ -31,6 +31,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 
+from bench import cpu
 from bench.client import (
     DEEP_PAGE,
     Client,
@@ -57,7 +58,7 @@ from bench.config import (
 from bench.database import Database, databases
 from bench.endpoints import ENDPOINTS, build_requests, precheck
 from bench.hashlimit import hash_times_mark, hash_times_since, in_run_limit, pinned_argon2_limit
-from bench.load import others_cpu, processes, write_spec, wrk
+from bench.load import write_spec, wrk
 from bench.report import chart, table
 from bench.serve import RssSampler, Server, django_env
 from bench.verdict import evaluate, fmt_size
@@ -148,9 +149,9 @@ def bench_one(
                 checks_mark = hash_times_mark()
                 sampler = RssSampler(server)
                 sampler.start()
-                before, began = processes(), time.monotonic()
+                since = cpu.mark()
                 stats = wrk(server.port, spec, args.duration, VAR / "wrk" / spec.stem)
-                others = others_cpu(before, time.monotonic() - began)
+                others = cpu.others_cpu(since, db.db_name)
                 memory = sampler.stop()
                 if endpoint.name == "login":
                     # The checks of the requests wrk left queued count too: they
