@@ -48,9 +48,9 @@ def table(runs: list[dict]) -> str:
     argon2 = next((run["argon2"] for run in runs if run.get("argon2")), None)
     if argon2:
         lines.append(
-            f"Argon2 limit = hashes/s per core of {argon2['hasher']} {argon2['params']} × "
-            f"{argon2['cores']} cores, from the CPU time of the workers' own password checks "
-            "during the login run"
+            f"Argon2 limit = hashes/s per core of {argon2['hasher']} {argon2['params']}, from "
+            "the CPU time of the workers' own password checks during the login run, × the "
+            f"{argon2['cores']} cores less the CPU other processes took meanwhile"
         )
     return "\n".join(lines)
 

@@ -157,7 +157,7 @@ def bench_one(
                     # The checks of the requests wrk left queued count too: they
                     # ran at this moment's speed.
                     server.drain()
-                    limit = in_run_limit(hash_times_since(checks_mark), pinned["cores"])
+                    limit = in_run_limit(hash_times_since(checks_mark), pinned["cores"], others)
                     run["argon2"] = {
                         **{k: pinned[k] for k in ("algorithm", "hasher", "params", "cores")},
                         "limit": limit["limit"],

@@ -85,12 +85,14 @@ def evaluate(runs: list[dict], runtime: float) -> list[Target]:
             if argon2 and argon2.get("limit") and login.get("rps") is not None:
                 share = login["rps"] / argon2["limit"]
                 pinned = argon2["pinned"]["limit"]
+                in_run = argon2["in_run"]
                 targets.append(
                     Target(
                         f"{db}/login-argon2-{size}",
                         share >= LOGIN_SHARE and login["status"] == "ok",
                         f"{login['rps']:.1f} req/s = {share:.0%} of the in-run Argon2 limit "
-                        f"{argon2['limit']:.1f}/s, need ≥ {LOGIN_SHARE:.0%} "
+                        f"{argon2['limit']:.1f}/s ({in_run['cores_left']:.2f} cores left of "
+                        f"{in_run['cores']}), need ≥ {LOGIN_SHARE:.0%} "
                         f"(pinned rate before the run: {pinned:.1f}/s, "
                         f"{login['rps'] / pinned:.0%})",
                     )
