@@ -32,6 +32,6 @@ CONNECTIONS = 16
 
 THREADS = 2
 
-PG_BENCH_DB = "dinnerparty_bench"
+PG_BENCH_SUFFIX = "_bench"  # PostgreSQL: <the database in DATABASE_URL>_bench
 
 OTHERS_LIMIT = 0.10  # of one core: CPU that processes other than the benchmark's

@@ -1,12 +1,17 @@
-"""The benchmark's databases: SQLite under var/bench/, PostgreSQL in a database of its own."""
+"""The benchmark's databases: SQLite under var/bench/, PostgreSQL in a database of its own
+(`<the database in DATABASE_URL>_bench`, on the same server)."""
 
 import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
 
 from bench.clock import say
-from bench.config import PG_BENCH_DB, VAR
+from bench.config import PG_BENCH_SUFFIX, VAR
 
 
 @dataclass
@@ -19,9 +24,9 @@ class Database:
         if self.name == "sqlite":
             self.drop()
             return
-        from psycopg import connect, sql
+        from psycopg import sql
 
-        with connect(self.admin_url, autocommit=True) as conn:
+        with self.admin() as conn:
             name = sql.Identifier(self.db_name)
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
             conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
@@ -32,9 +37,9 @@ class Database:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             return
-        from psycopg import connect, sql
+        from psycopg import sql
 
-        with connect(self.admin_url, autocommit=True) as conn:
+        with self.admin() as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(self.db_name)
@@ -47,14 +52,27 @@ class Database:
         a SQLite file) does not share the cores with the load runs. The load
         runs' own writes and checkpoints still count."""
         if self.name != "sqlite":
-            from psycopg import Error, connect
+            from psycopg import Error
 
             try:
-                with connect(self.admin_url, autocommit=True) as conn:
+                with self.admin() as conn:
                     conn.execute("CHECKPOINT")
             except Error as error:  # CHECKPOINT needs a superuser or pg_checkpoint
                 say(f"    CHECKPOINT refused ({error}); the seed's writes may overlap the runs")
         os.sync()
+
+    def admin(self) -> "psycopg.Connection":
+        """A connection for CREATE/DROP DATABASE and CHECKPOINT: to the database
+        DATABASE_URL names, or to the server's `postgres` database when that one
+        does not exist (it is only needed for its server)."""
+        import psycopg
+
+        try:
+            return psycopg.connect(self.admin_url, autocommit=True)
+        except psycopg.OperationalError:
+            parts = urllib.parse.urlparse(self.admin_url)
+            fallback = urllib.parse.urlunparse(parts._replace(path="/postgres"))
+            return psycopg.connect(fallback, autocommit=True)
 
     @property
     def db_name(self) -> str:
@@ -65,8 +83,12 @@ def databases(wanted: list[str]) -> list[Database]:
     found = [Database("sqlite", f"sqlite:///{VAR / 'bench.sqlite3'}")]
     given = os.environ.get("DATABASE_URL", "")
     if given.startswith(("postgres://", "postgresql://")):
+        # A database of its own, named after yours, so that the benchmarks of two
+        # checkouts sharing a server (DATABASE_URL …/wt_a and …/wt_b) never drop
+        # each other's.
         parts = urllib.parse.urlparse(given)
-        bench_url = urllib.parse.urlunparse(parts._replace(path=f"/{PG_BENCH_DB}"))
+        name = parts.path.lstrip("/") or "dinnerparty"
+        bench_url = urllib.parse.urlunparse(parts._replace(path=f"/{name}{PG_BENCH_SUFFIX}"))
         found.append(Database("postgres", bench_url, admin_url=given))
     elif "postgres" in wanted:
         say("bench: PostgreSQL skipped: DATABASE_URL does not point at one")

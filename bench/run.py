@@ -1,7 +1,7 @@
 """`make bench`: load-test DinnerParty against a hello-world ceiling.
 
 For each database (SQLite always, a file under var/bench/; PostgreSQL too when
-DATABASE_URL points at one, in a database of its own, `dinnerparty_bench`) and
+DATABASE_URL points at one, in a database of its own, `<its database>_bench`) and
 each size (1,000 then 100,000 parties with 10 RSVPs each, made by seed_demo):
 start gunicorn as `make serve` does (gunicorn.conf.py, DJANGO_ENV=production;
 DJANGO_SETTINGS_MODULE=bench.settings for the /bench/hello ceiling and the timed
