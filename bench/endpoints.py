@@ -34,6 +34,10 @@ ENDPOINTS = [HELLO, *PAIRED, LOGIN]  # the table's order
 # The other endpoints have their targets at the largest size.
 BASELINE = ("list-p1",)
 
+# Measured with the compiled-query layer on and off (COMPILED_QUERIES), by the
+# short name the summary line gives them.
+COMPILED = {"rsvp": "rsvp", "list-p1": "list", "detail-50": "detail"}
+
 
 def build_requests(
     endpoint: Endpoint,

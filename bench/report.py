@@ -1,11 +1,11 @@
-"""What a run leaves behind: the table it prints, the results file in
-bench/results/ and the chart."""
+"""What a run leaves behind: the table it prints, the compiled-query line, the
+results file in bench/results/ and the chart."""
 
 import json
 from datetime import datetime
 from pathlib import Path
 
-from bench.endpoints import ENDPOINTS, PAIRED
+from bench.endpoints import COMPILED, ENDPOINTS, PAIRED
 from bench.verdict import RATIO_TARGETS, fmt_size
 
 
@@ -84,6 +84,27 @@ def table(runs: list[dict]) -> str:
             f"{argon2['cores']} cores less the CPU other processes took meanwhile"
         )
     return "\n".join(lines)
+
+
+def compiled_line(comparison: dict) -> str:
+    """`compiled queries worth: rsvp +x%, list +y%, detail +z%` for one database,
+    with each figure's spread over its pairs."""
+    parts, spreads = [], []
+    for name, short in COMPILED.items():
+        r = comparison["endpoints"].get(name, {})
+        if r.get("ratio") is None:
+            parts.append(f"{short} {r.get('status', 'not measured')}")
+            continue
+        parts.append(f"{short} {r['ratio'] - 1:+.0%}")
+        spreads.append(
+            f"{short} {r['ratio_min'] - 1:+.0%} to {r['ratio_max'] - 1:+.0%}"
+            + (" disturbed" if r.get("disturbed") else "")
+        )
+    tag = f"{comparison['db']} {fmt_size(comparison['size'])}"
+    return (
+        f"{tag}: compiled queries worth: {', '.join(parts)} "
+        f"(layer on ÷ off, median of pairs; spread: {', '.join(spreads) or '—'})"
+    )
 
 
 def chart(runs: list[dict], path: Path, title: str) -> None:

@@ -7,8 +7,10 @@ start gunicorn as `make serve` does (gunicorn.conf.py, DJANGO_ENV=production;
 DJANGO_SETTINGS_MODULE=bench.settings for the /bench/hello ceiling and the timed
 hasher) and log a pool of generated users in. Drive each endpoint with wrk at
 16 connections in short windows that alternate with the ceiling's
-(bench.pairing). Logins run once, at the largest size, held to the Argon2 limit
-measured in the workers' own password checks. The targets are in bench.verdict.
+(bench.pairing); at the largest size, with a third window beside each of RSVP,
+list and party page on a second server without the compiled-query layer
+(COMPILED_QUERIES=0). Logins run once, held to the Argon2 limit measured in the
+workers' own password checks. The targets are in bench.verdict.
 
 Prints a table and the targets, writes the results to bench/results/<UTC time>.json
 and a chart to var/bench/ratios.png. The last line is `bench: all targets met`
@@ -17,11 +19,11 @@ or `bench: targets missed: <names>`; the exit code is 1 when a target is missed,
 
     .venv/bin/python -m bench.run [--window 2] [--pairs 5] [--warmup 1]
         [--login-seconds 8] [--sizes 1000,100000] [--databases sqlite,postgres]
-        [--results bench/results] [--keep]
+        [--no-compiled] [--results bench/results] [--keep]
 
 The same settings come from BENCH_WINDOW, BENCH_PAIRS, BENCH_WARMUP,
-BENCH_LOGIN_SECONDS, BENCH_SIZES, BENCH_DATABASES and BENCH_RESULTS, so
-`BENCH_SIZES=1000 make bench` works too.
+BENCH_LOGIN_SECONDS, BENCH_SIZES, BENCH_DATABASES, BENCH_COMPILED=0 and
+BENCH_RESULTS, so `BENCH_SIZES=1000 make bench` works too.
 """
 
 import argparse
@@ -66,12 +68,12 @@ from bench.config import (
     VAR,
 )
 from bench.database import Database, databases
-from bench.endpoints import BASELINE, HELLO, LOGIN, PAIRED, Endpoint, build_requests
+from bench.endpoints import BASELINE, COMPILED, HELLO, LOGIN, PAIRED, Endpoint, build_requests
 from bench.endpoints import precheck as check_once
 from bench.hashlimit import hash_times_mark, hash_times_since, in_run_limit, pinned_argon2_limit
 from bench.load import Side, alternate, measure, warm, write_spec
 from bench.pairing import MIN_QUIET, QUIET_OTHERS, Window, figures, paired, quiet_rounds
-from bench.report import chart, table, write_results
+from bench.report import chart, compiled_line, table, write_results
 from bench.serve import RssSampler, Server, django_env
 from bench.verdict import evaluate, fmt_size
 
@@ -204,15 +206,28 @@ def paired_endpoint(
     server: Server,
     endpoint: Endpoint,
     hello_windows: list[Window],
-) -> dict:
+    without_layer: Server | None = None,
+) -> tuple[dict, dict | None]:
     """An endpoint's windows alternating with the ceiling's: its figures, and its
-    req/s as a share of the ceiling's, pair by pair."""
+    req/s as a share of the ceiling's, pair by pair. With `without_layer` (a
+    second server, COMPILED_QUERIES=0), each round has a third window, the
+    endpoint on that server, next to the endpoint's own (ceiling, endpoint, endpoint
+    without the layer; then the other way round): the layer's worth, pair by pair.
+    Returns the endpoint's result and that comparison."""
     verdict, why = stage.precheck(endpoint, server)
     if verdict != "ok":
         say(f"    {endpoint.name}: {verdict}: {why}")
-        return {"label": endpoint.label, "status": verdict, "note": why}
+        return {"label": endpoint.label, "status": verdict, "note": why}, None
     sides = [stage.side(HELLO, server), stage.side(endpoint, server)]
-    warm(sides[1], stage.args.warmup)
+    if without_layer is not None:
+        verdict, why = stage.precheck(endpoint, without_layer)
+        if verdict != "ok":
+            say(f"    {endpoint.name} without the compiled queries: {verdict}: {why}")
+            without_layer = None
+        else:
+            sides.append(stage.side(endpoint, without_layer, f"{endpoint.name}-without-layer"))
+    for side in sides[1:]:
+        warm(side, stage.args.warmup)
     memory = RssSampler(server)
     memory.start()
     rounds = alternate(
@@ -240,7 +255,7 @@ def paired_endpoint(
             first=len(rounds),
         )
     memory.stop()
-    pairs = [(hello, on) for hello, on in rounds]
+    pairs = [(hello, on) for hello, on, *_ in rounds]
     ratio = paired(pairs, rounds)
     counted = [pairs[i] for i in ratio["used"]]
     hello_windows.extend(hello for hello, _ in counted)
@@ -265,7 +280,33 @@ def paired_endpoint(
         f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}, "
         f"worker RSS {memory.rss:.0f} MB"
     )
-    return result
+    if without_layer is None:
+        return result, None
+    return result, layer_worth(endpoint, [(off, on) for _, on, off in rounds], rounds)
+
+
+def layer_worth(
+    endpoint: Endpoint, pairs: list[tuple[Window, Window]], rounds: list[tuple[Window, ...]]
+) -> dict:
+    """The endpoint with the compiled-query layer against without it, pair by pair."""
+    errors = sum(off.errors + on.errors for off, on in pairs)
+    ratio = paired(pairs, rounds)  # on ÷ off
+    counted = [pairs[i] for i in ratio["used"]]
+    worth = {
+        "label": endpoint.label,
+        "status": "ok" if errors == 0 else "errors",
+        "off": figures([off for off, _ in counted]),
+        "on": figures([on for _, on in counted]),
+        **ratio,
+        "pairs": [{"off": off.as_dict(), "on": on.as_dict()} for off, on in pairs],
+    }
+    say(
+        f"    {COMPILED[endpoint.name]} with the compiled queries "
+        f"{worth['on']['rps']:,.0f} req/s, without {worth['off']['rps']:,.0f}: "
+        f"{worth['ratio'] - 1:+.1%} ({worth['ratio_min'] - 1:+.1%} to "
+        f"{worth['ratio_max'] - 1:+.1%} over {len(counted)} pairs), errors {errors}"
+    )
+    return worth
 
 
 def login_run(stage: Stage, server: Server, run: dict) -> dict:
@@ -313,9 +354,13 @@ def login_run(stage: Stage, server: Server, run: dict) -> dict:
     return result
 
 
-def bench_one(stage: Stage, server: Server, run: dict) -> None:
+def bench_one(
+    stage: Stage, server: Server, run: dict, without_layer: Server | None = None
+) -> dict | None:
     """Every endpoint of one database at one size into `run` (below the largest
-    size only the list's page 1, endpoints.BASELINE; logins only at the largest)."""
+    size only the list's page 1, endpoints.BASELINE; logins only at the largest).
+    With `without_layer`, the compiled-query comparison of endpoints.COMPILED,
+    which it returns."""
     full = stage.size == stage.args.sizes[-1]
     hello_windows: list[Window] = []
     endpoints = PAIRED if full else [e for e in PAIRED if e.name in BASELINE]
@@ -323,9 +368,16 @@ def bench_one(stage: Stage, server: Server, run: dict) -> None:
     overall.start()
     warm(stage.side(HELLO, server), stage.args.warmup)
     results: dict[str, dict] = {}
+    compiled: dict = {"db": stage.db.name, "size": stage.size, "endpoints": {}}
     for endpoint in endpoints:
-        with stage.clock.phase(f"{stage.tag}: {endpoint.name}, paired with the ceiling"):
-            results[endpoint.name] = paired_endpoint(stage, server, endpoint, hello_windows)
+        other = without_layer if endpoint.name in COMPILED else None
+        label = ", and without the compiled queries" if other else ""
+        with stage.clock.phase(f"{stage.tag}: {endpoint.name}, paired with the ceiling{label}"):
+            results[endpoint.name], worth = paired_endpoint(
+                stage, server, endpoint, hello_windows, other
+            )
+        if worth is not None:
+            compiled["endpoints"][endpoint.name] = worth
     if full:
         with stage.clock.phase(f"{stage.tag}: login"):
             results["login"] = login_run(stage, server, run)
@@ -335,6 +387,7 @@ def bench_one(stage: Stage, server: Server, run: dict) -> None:
         hello.update(path="/bench/hello", ratio=1.0, worker_rss_mb=None)
         run["endpoints"]["hello"] = hello
     run["endpoints"].update(results)
+    return compiled if without_layer is not None else None
 
 
 def one_size(
@@ -345,17 +398,28 @@ def one_size(
     clock: Clock,
     logged_in: dict,
     retakes: Retakes,
-) -> dict:
-    """Seed, serve and measure one database at one size."""
+) -> tuple[dict, dict | None]:
+    """Seed, serve and measure one database at one size. At the largest size, a
+    second server without the compiled-query layer runs beside the first for the
+    comparison (returned second)."""
     run: dict = {"db": db.name, "size": size, "endpoints": {}}
     retaken = retakes.spent
     prep = seed(db, size, env, clock, run)
     tag, full = f"{db.name} {size:,}", size == args.sizes[-1]
     server = Server(env, VAR / "logs" / f"gunicorn-{db.name}-{size}.log")
+    without_layer = None
+    if full and args.compiled and env.get("COMPILED_QUERIES", "1") != "0":
+        without_layer = Server(
+            {**env, "COMPILED_QUERIES": "0"},
+            VAR / "logs" / f"gunicorn-{db.name}-{size}-without-compiled-queries.log",
+        )
+    compiled = None
     try:
         with clock.phase(f"{tag}: start gunicorn"):
             server.start()
             run["workers"] = len(server.workers())
+            if without_layer is not None:
+                without_layer.start()
         with clock.phase(f"{tag}: log in {len(POOL)} users"):
             sessions, login_csrf = log_in(server, prep, logged_in)
         stage = Stage(db, size, env, args, clock, prep, sessions, login_csrf, retakes)
@@ -363,9 +427,11 @@ def one_size(
             with clock.phase(f"{tag}: page {DEEP_PAGE} for each user, by Next links"):
                 prep["page50_paths"] = deep_page_paths(server.port, sessions)
                 say(f"    {len(prep['page50_paths'])} of {len(sessions)} users have a page 50")
-        bench_one(stage, server, run)
+        compiled = bench_one(stage, server, run, without_layer)
     finally:
         server.stop()
+        if without_layer is not None:
+            without_layer.stop()
     run["retake_seconds"] = round(retakes.spent - retaken, 1)
     measured = [r for r in run["endpoints"].values() if "others_cpu" in r]
     run["others_cpu_max"] = max((r["others_cpu"] for r in measured), default=0)
@@ -374,7 +440,9 @@ def one_size(
             f"    warning: other processes used up to {run['others_cpu_max']:.0%} of a core "
             "in a window: pairs whose sides they slowed unevenly spread wider"
         )
-    return run
+    if compiled:
+        say(f"    {compiled_line(compiled)}")
+    return run, compiled
 
 
 # --- main ----------------------------------------------------------------------------
@@ -399,6 +467,13 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=float(env("BENCH_RETAKE_SECONDS", str(RETAKE_SECONDS))),
         help="per database: time for windows retaken because another process disturbed them",
+    )
+    parser.add_argument(
+        "--no-compiled",
+        dest="compiled",
+        action="store_false",
+        default=env("BENCH_COMPILED", "1") != "0",
+        help="skip the compiled-query comparison",
     )
     parser.add_argument("--results", type=Path, default=Path(env("BENCH_RESULTS", str(RESULTS))))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
@@ -443,6 +518,7 @@ def main() -> int:
     secret_key = secrets.token_urlsafe(50)
     dbs = databases(args.databases)
     runs: list[dict] = []
+    compiled: list[dict] = []
     failures: list[str] = []
     say(
         f"bench: {', '.join(d.name for d in dbs)} × {', '.join(f'{s:,}' for s in args.sizes)} "
@@ -466,7 +542,10 @@ def main() -> int:
                 retakes = Retakes(args.retake_seconds)
                 for size in args.sizes:
                     try:
-                        runs.append(one_size(db, size, env, args, clock, logged_in, retakes))
+                        run, comparison = one_size(db, size, env, args, clock, logged_in, retakes)
+                        runs.append(run)
+                        if comparison:
+                            compiled.append(comparison)
                     except Exception as error:  # noqa: BLE001 -- record it, go on to the next
                         say(f"bench: {db.name} {size:,} failed: {error}")
                         failures.append(f"{db.name}/{fmt_size(size)}-run-failed")
@@ -502,9 +581,11 @@ def main() -> int:
             "databases": [db.name for db in dbs],
             "rsvps_per_party": RSVPS_PER_PARTY,
             "pool_users": len(POOL),
+            "compiled_queries": os.environ.get("COMPILED_QUERIES", "default"),
             "redis": bool(os.environ.get("REDIS_URL")),
         },
         "runs": runs,
+        "compiled": compiled,
         "failures": failures,
         "phases": clock.phases,
         "runtime_s": round(clock.elapsed(), 1),
@@ -516,6 +597,8 @@ def main() -> int:
     path = write_results(results, args.results, started)
     say("")
     say(table(runs))
+    for comparison in compiled:
+        say(compiled_line(comparison))
     say("")
     for t in verdict.targets:
         say(f"  {'ok  ' if t.ok else 'MISS'} {t.name}: {t.detail}")
