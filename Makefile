@@ -74,9 +74,10 @@ migrations: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix --quiet */migrations
 	$(VENV)/bin/ruff format */migrations
 
-# Load benchmark (bench/run.py, issue 6): needs wrk, which it installs with apt-get.
-# BENCH_DURATION, BENCH_WARMUP, BENCH_SIZES, BENCH_DATABASES tune it; with a
-# postgres DATABASE_URL it runs on PostgreSQL too (in a database of its own).
+# Load benchmark (bench/, issue 6): needs wrk, which it installs with apt-get.
+# BENCH_WINDOW, BENCH_PAIRS, BENCH_SIZES, BENCH_DATABASES, … tune it (bench/README.md);
+# with a postgres DATABASE_URL it runs on PostgreSQL too (in a database of its own).
+# Each run writes bench/results/<UTC time>.json.
 .PHONY: bench
 $(VENV)/.bench: requirements-bench.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-bench.txt
@@ -88,7 +89,7 @@ bench: $(VENV)/.runtime $(VENV)/.bench
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get install -y wrk || { $$sudo apt-get update && $$sudo apt-get install -y wrk; }; \
 	}
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 superuser: $(VENV)/.runtime
 	$(MANAGE) createsuperuser

@@ -9,11 +9,12 @@ same time, as the server's workers do during the login run: a core may hash
 more slowly while the others hash too (Argon2 leans on memory bandwidth, and a
 virtual machine's cores are shared; seen here: 2-10% slower than one core
 alone). The limit is the sum of their rates, i.e. the rate per core with every
-core busy × cores (bench/run.py runs it with BENCHMARK=0, so the hasher is
-the site's own, not the timed one). The rate of one core alone is reported
+core busy × cores (bench/run.py runs it with the site's settings,
+DJANGO_SETTINGS_MODULE=dinnerparty.settings, so the hasher is the site's own, not
+bench.settings' timed one). The rate of one core alone is reported
 too (`single_core`). Prints one JSON object.
 
-    .venv/bin/python bench/argon2_rate.py --seconds 3
+    .venv/bin/python -m bench.argon2_rate --seconds 3
 """
 
 import argparse
@@ -22,9 +23,7 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dinnerparty.settings")
 
 import django  # noqa: E402
@@ -75,7 +74,7 @@ def main() -> None:
         return
     cpus = sorted(os.sched_getaffinity(0))
     alone = hash_for(args.seconds, cpus[0])
-    command = [sys.executable, __file__, "--seconds", str(args.seconds)]
+    command = [sys.executable, "-m", "bench.argon2_rate", "--seconds", str(args.seconds)]
     workers = [
         subprocess.Popen([*command, "--cpu", str(cpu)], stdout=subprocess.PIPE, text=True)  # noqa: S603
         for cpu in cpus

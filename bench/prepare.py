@@ -6,17 +6,14 @@ upcoming public party per RSVP user to reply to, and the page count the list
 view has for a logged-in member. Also clears Django's cache, so nothing cached
 by an earlier run (another database, another size) is served by this one.
 
-    .venv/bin/python bench/prepare.py --pool guest-100,guest-101,...
+    .venv/bin/python -m bench.prepare --pool guest-100,guest-101,...
 """
 
 import argparse
 import json
 import os
-import sys
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dinnerparty.settings")
 
 import django  # noqa: E402

@@ -1,12 +1,12 @@
--- wrk script for bench/run.py: rotate through prebuilt requests, count
--- unexpected statuses, and print one machine-readable line at the end.
+-- wrk script for bench/ (bench.load.wrk): rotate through prebuilt requests,
+-- count unexpected statuses, and print one machine-readable line at the end.
 --
---   wrk -t2 -c16 -d8s --latency -s bench/rotate.lua http://127.0.0.1:PORT -- SPEC.lua
+--   wrk -t2 -c16 -d2s --latency -s bench/rotate.lua http://127.0.0.1:PORT -- SPEC.lua
 --
--- SPEC.lua (written by run.py) returns
+-- SPEC.lua (written by bench.load.write_spec) returns
 --   { expect = 302, threads = 2, requests = { {method, path, headers, body}, ... } }
 -- Request k goes to thread (k - 1) % threads, so a user's requests always come
--- from one thread. For RSVP POST run.py lists every user's "going" request
+-- from one thread. For RSVP POST bench.endpoints lists every user's "going" request
 -- and then every user's "declined" one: each thread cycles through its users
 -- replying "going", then through them again replying "declined", and so on,
 -- so each user alternates, and no user has two requests in flight while a

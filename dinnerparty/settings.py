@@ -303,16 +303,6 @@ if _tasks_backend not in TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# The benchmark (bench/) mounts a hello-world view at /bench/hello as its ceiling,
-# and its workers time each password check (dinnerparty.benchmark): the login run
-# is held to the rate those checks ran at.
-BENCHMARK = env_bool("BENCHMARK", False)
-BENCHMARK_HASH_TIMES = Path(
-    os.environ.get("BENCHMARK_HASH_TIMES", BASE_DIR / "var" / "bench" / "hash-times")
-)
-if BENCHMARK:
-    PASSWORD_HASHERS = ["dinnerparty.benchmark.TimedArgon2Hasher", *PASSWORD_HASHERS[1:]]
-
 # --- Forms and messages -------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,8 +11,3 @@ urlpatterns = [
     path("parties/", include("parties.urls")),
     path("admin/", admin.site.urls),
 ]
-
-if settings.BENCHMARK:
-    from dinnerparty.views import hello_world
-
-    urlpatterns.append(path("bench/hello", hello_world, name="bench_hello"))

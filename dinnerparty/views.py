@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,3 @@ def redis_answers() -> bool:
     except Exception:  # noqa: BLE001 -- any Redis client error means "not answering"
         logger.exception("Health check: Redis did not answer")
         return False
-
-
-def hello_world(request: HttpRequest) -> HttpResponse:
-    """The benchmark's ceiling: a constant response through the full middleware."""
-    return HttpResponse(b"Hello, world", content_type="text/plain")

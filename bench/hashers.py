@@ -1,11 +1,11 @@
-"""What only the benchmark (bench/, settings.BENCHMARK) switches on.
+"""The benchmark's password hasher: the site's own, timing each check.
 
-`TimedArgon2Hasher` is the site's own hasher that also writes down how long each
-password check took, in CPU time of the thread that ran it. The benchmark holds
-the login run to the rate those same checks ran at, in the same workers at the
-same moments, so a change in the shared machine's speed weighs on both sides
-alike. One line per check, "<cpu seconds> <wall seconds>", in
-`settings.BENCHMARK_HASH_TIMES/<pid>.txt`.
+`TimedArgon2Hasher` writes down how long each password check took, in CPU time
+of the thread that ran it. The benchmark holds the login run to the rate those
+same checks ran at, in the same workers at the same moments, so a change in the
+shared machine's speed weighs on both sides alike. One line per check,
+"<cpu seconds> <wall seconds>", in `settings.BENCHMARK_HASH_TIMES/<pid>.txt`.
+Only `bench.settings` puts it in PASSWORD_HASHERS.
 """
 
 import os

@@ -1,0 +1,121 @@
+"""What is measured: each endpoint, the requests wrk sends it, and a first check."""
+
+import urllib.parse
+from dataclasses import dataclass
+
+from bench.client import Client, Session, cookie_header, message_errors
+from bench.config import LOGIN_USERS, PASSWORD
+from bench.load import Request
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    label: str
+    method: str
+    expect: int
+    auth: bool  # sent with the logged-in pool's cookies
+
+
+HELLO = Endpoint("hello", "/bench/hello (ceiling)", "GET", 200, auth=False)
+LOGIN = Endpoint("login", "login POST", "POST", 302, auth=False)
+# Each measured in windows that alternate with the ceiling's (bench.pairing).
+PAIRED = [
+    Endpoint("landing", "/ (anonymous)", "GET", 200, auth=False),
+    Endpoint("list-p1", "/parties/ page 1", "GET", 200, auth=True),
+    Endpoint("list-p50", "/parties/ page 50 (by Next)", "GET", 200, auth=True),
+    Endpoint("detail-50", "party detail, 50 guests", "GET", 200, auth=True),
+    Endpoint("rsvp", "RSVP POST", "POST", 302, auth=True),
+]
+ENDPOINTS = [HELLO, *PAIRED, LOGIN]  # the table's order
+
+# Below the largest size only page 1 of the list runs: the baseline of the
+# target that the list does not slow down as parties pile up (list-100k-vs-1k).
+# The other endpoints have their targets at the largest size.
+BASELINE = ("list-p1",)
+
+# Measured with the compiled-query layer on and off (COMPILED_QUERIES), by the
+# short name the summary line gives them.
+COMPILED = {"rsvp": "rsvp", "list-p1": "list", "detail-50": "detail"}
+
+
+def build_requests(
+    endpoint: Endpoint,
+    prep: dict,
+    sessions: dict[str, Session],
+    login_csrf: tuple[dict, str],
+) -> list[Request]:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    if endpoint.name == "hello":
+        return [Request("GET", "/bench/hello")]
+    if endpoint.name == "landing":
+        return [Request("GET", "/")]
+    if endpoint.name == "login":
+        jar, token = login_csrf
+        return [
+            Request(
+                "POST",
+                "/accounts/login/",
+                {**form, "Cookie": cookie_header(jar)},
+                urllib.parse.urlencode(
+                    {"username": user, "password": PASSWORD, "csrfmiddlewaretoken": token}
+                ),
+            )
+            for user in LOGIN_USERS
+        ]
+    paths = {
+        "list-p1": "/parties/",
+        "detail-50": f"/parties/{prep['detail_party']}/",
+    }
+    if endpoint.name in paths:
+        return [
+            Request("GET", paths[endpoint.name], {"Cookie": cookie_header(s.cookies)})
+            for s in sessions.values()
+        ]
+    if endpoint.name == "list-p50":
+        deep = prep.get("page50_paths") or {}
+        return [
+            Request(
+                "GET",
+                deep.get(s.username, "/parties/?page=50"),
+                {"Cookie": cookie_header(s.cookies)},
+            )
+            for s in sessions.values()
+        ]
+    # RSVP: every user's "going", then every user's "declined" (see rotate.lua).
+    return [
+        Request(
+            "POST",
+            f"/parties/{prep['rsvp_parties'][s.username]}/rsvp/",
+            {**form, "Cookie": cookie_header(s.cookies)},
+            urllib.parse.urlencode(
+                {"status": status, "plus_ones": "0", "note": "", "csrfmiddlewaretoken": s.token}
+            ),
+        )
+        for status in ("going", "declined")
+        for s in sessions.values()
+    ]
+
+
+def precheck(client: Client, endpoint: Endpoint, request: Request) -> tuple[str, str]:
+    """One request through Python first: ("ok" | "skip" | "error", why)."""
+    cookies = {}
+    if "Cookie" in request.headers:
+        cookies = dict(p.split("=", 1) for p in request.headers["Cookie"].split("; ") if p)
+    form = (
+        dict(urllib.parse.parse_qsl(request.body, keep_blank_values=True)) if request.body else None
+    )
+    answer = client.request(request.method, request.path, cookies=cookies, form=form)
+    if endpoint.name == "list-p50" and answer.status == 404:
+        return "skip", "no page 50 at this size"
+    if answer.status != endpoint.expect:
+        return "error", f"{request.method} {request.path} answered {answer.status} " + (
+            f"→ {answer.location}" if answer.location else ""
+        )
+    if "/accounts/login/" in answer.location and endpoint.name != "login":
+        return "error", f"{request.path} sent a logged-in user to the login page"
+    if endpoint.name == "rsvp":
+        errors = message_errors(answer)
+        if errors:
+            return "error", f"RSVP refused: {errors[0]}"
+    return "ok", ""

@@ -1,0 +1,152 @@
+"""gunicorn started and stopped as `make serve` runs it, and its workers' memory."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from bench.client import Client
+from bench.config import GUNICORN, HASH_TIMES, ROOT
+from bench.database import Database
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def django_env(db: Database, secret_key: str) -> dict[str, str]:
+    """The environment of `make serve`, for the benchmark: production settings,
+    the ceiling view mounted, plain HTTP on loopback, no real emails."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_ENV="production",
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        SECRET_KEY=secret_key,
+        ALLOWED_HOSTS="127.0.0.1",
+        HOST="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        DATABASE_URL=db.url,
+        # Guests guest-N@example.com must never be mailed; the dummy backend still
+        # renders every email, so the work of an RSVP is measured all the same.
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        # Where the workers write how long each password check took.
+        BENCHMARK_HASH_TIMES=str(HASH_TIMES),
+    )
+    env.pop("BEHIND_HTTPS_PROXY", None)
+    return env
+
+
+class Server:
+    """gunicorn exactly as `make serve` starts it, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.env = {**env, "PORT": str(self.port)}
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        cmd = [str(GUNICORN), "--config", "gunicorn.conf.py", "dinnerparty.wsgi"]
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(  # noqa: S603 -- our own fixed command
+                cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.tail()}")
+            with contextlib.suppress(OSError):
+                if Client(self.port).request("GET", "/healthz").status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer /healthz in 60s:\n{self.tail()}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def drain(self) -> None:
+        """Wait until requests a finished wrk left queued are served: gunicorn
+        still answers them, and they would eat into the next measurement."""
+        client = Client(self.port)
+        for _ in range(2):
+            with contextlib.suppress(OSError):
+                client.request("GET", "/healthz")
+
+    def tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def workers(self) -> list[int]:
+        if self.proc is None:
+            return []
+        pid = self.proc.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            return [int(child) for child in children]
+        except OSError:
+            return []
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(VmHWM, VmRSS) of a process in MB: its peak and current resident set size."""
+    found = {"VmHWM:": 0.0, "VmRSS:": 0.0}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key = line.split(":", 1)[0] + ":"
+            if key in found:
+                found[key] = int(line.split()[1]) / 1024
+    except OSError:
+        pass  # the worker was just recycled
+    return found["VmHWM:"], found["VmRSS:"]
+
+
+class RssSampler(threading.Thread):
+    """Samples the workers' memory while a load runs. Workers are recycled
+    (max_requests), so reading them only at the end would miss peaks. `hwm` is
+    the largest VmHWM (a worker's peak since it started, the target); `rss`
+    the largest VmRSS seen, which tells the endpoints apart (VmHWM keeps the
+    peak of whatever the worker served before)."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__(daemon=True)
+        self.server = server
+        self.hwm = 0.0
+        self.rss = 0.0
+        self.seen: set[int] = set()
+        self.halt = threading.Event()
+        self.sample()
+        self.initial = len(self.seen)
+
+    @property
+    def restarts(self) -> int:
+        """Workers that appeared during the load: gunicorn recycled (max_requests)
+        or replaced (a crash, a timeout) that many."""
+        return len(self.seen) - self.initial
+
+    def sample(self) -> None:
+        for pid in self.server.workers():
+            self.seen.add(pid)
+            hwm, rss = memory_mb(pid)
+            self.hwm, self.rss = max(self.hwm, hwm), max(self.rss, rss)
+
+    def run(self) -> None:
+        while not self.halt.wait(0.25):
+            self.sample()
+
+    def stop(self) -> "RssSampler":
+        self.halt.set()
+        self.join()
+        self.sample()
+        return self
