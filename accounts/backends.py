@@ -3,9 +3,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.sessions import user_loaded_with_session
 
@@ -13,13 +14,29 @@ from accounts.sessions import user_loaded_with_session
 def accounts_named(identifier: str):
     """The accounts whose username or email is `identifier` (lower case, stripped).
     Usernames may contain "@" and ".", so one account's username can be another's
-    email address: at most two, each with its own password."""
+    email address: at most two, each with its own password. Each comes with
+    `has_authenticator` (two-step verification on), which a login needs next."""
     return (
         get_user_model()
         ._default_manager.alias(username_ci=Lower("username"), email_ci=Lower("email"))
+        .annotate(
+            has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        )
         .filter(Q(username_ci=identifier) | Q(email_ci=identifier))
         .order_by("pk")[:2]
     )
+
+
+def login_candidates(request: HttpRequest | None, identifier: str) -> list:
+    """`accounts_named(identifier)`, read once per login request: the login throttle
+    (accounts.forms.ThrottledLoginMixin) and the backend both need the rows."""
+    memo = getattr(request, "_login_candidates", None)
+    if memo is not None and memo[0] == identifier:
+        return memo[1]
+    users = list(accounts_named(identifier))
+    if request is not None:
+        request._login_candidates = (identifier, users)
+    return users
 
 
 class EmailOrUsernameBackend(ModelBackend):
@@ -36,7 +53,7 @@ class EmailOrUsernameBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if not username or password is None:
             return None
-        candidates = list(accounts_named(username.strip().lower()))
+        candidates = login_candidates(request, username.strip().lower())
         if not candidates:
             # Run the hasher anyway so response time does not reveal whether
             # the account exists (as ModelBackend does).

@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from accounts import throttle
-from accounts.backends import accounts_named
+from accounts.backends import login_candidates
 from accounts.models import User, unconfirmed_too_long
 from accounts.validators import MAX_PASSWORD_LENGTH
 from common.food import Allergen, Diet
@@ -82,7 +82,7 @@ class ThrottledLoginMixin:
     def clean(self):
         identifier = (self.cleaned_data.get("username") or "").strip().lower()
         account_ids = (
-            list(accounts_named(identifier).values_list("pk", flat=True)) if identifier else []
+            [user.pk for user in login_candidates(self.request, identifier)] if identifier else []
         )
         attempt = throttle.LoginAttempt.of(
             self.request, identifier=identifier, account_ids=account_ids

@@ -167,7 +167,10 @@ def require_second_step(sender, request: HttpRequest | None, user: User, **kwarg
     if session is None or getattr(user, "otp_device", None) is not None:
         return  # no session to mark; or a login that already checked a code
     session.pop(DEVICE_ID_SESSION_KEY, None)
-    if authenticator_of(user) is not None:
+    has_app = getattr(user, "has_authenticator", None)  # read with the login's lookup
+    if has_app is None:
+        has_app = authenticator_of(user) is not None
+    if has_app:
         session[PENDING_SESSION_KEY] = True
     else:
         session.pop(PENDING_SESSION_KEY, None)

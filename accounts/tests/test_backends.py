@@ -68,3 +68,19 @@ def test_authenticate_refuses_a_wrong_password_and_a_deactivated_account():
     assert backend.authenticate(None, "cy", DEFAULT_PASSWORD) is None
     assert backend.authenticate(None, "", DEFAULT_PASSWORD) is None
     assert backend.authenticate(None, "ana", None) is None
+
+
+def test_a_login_reads_the_account_once_for_the_throttle_the_password_and_the_second_step(
+    client, django_assert_num_queries
+):
+    """The throttle, the backend and the two-step check share one lookup
+    (accounts.backends.login_candidates); the rest is Django's own login: the new
+    session key checked, inserted and saved, and `last_login`."""
+    UserFactory(username="ana", email="ana@example.com")
+    client.get("/accounts/login/")
+    with django_assert_num_queries(9) as captured:
+        answer = client.post("/accounts/login/", {"username": "ana", "password": DEFAULT_PASSWORD})
+    assert answer.status_code == 302
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "accounts_user"' in sql for sql in reads) == 1
+    assert not [sql for sql in reads if sql.startswith('SELECT "otp_totp_totpdevice"')]
