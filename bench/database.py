@@ -19,6 +19,7 @@ class Database:
     name: str
     url: str
     admin_url: str = ""  # PostgreSQL: where CREATE/DROP DATABASE is run
+    redis_url: str = ""  # the production set-up: cache, sessions and throttles in Redis
 
     def create(self) -> None:
         if self.name == "sqlite":
@@ -90,6 +91,15 @@ def databases(wanted: list[str]) -> list[Database]:
         name = parts.path.lstrip("/") or "dinnerparty"
         bench_url = urllib.parse.urlunparse(parts._replace(path=f"/{name}{PG_BENCH_SUFFIX}"))
         found.append(Database("postgres", bench_url, admin_url=given))
+        redis_url = os.environ.get("REDIS_URL", "")
+        if redis_url:
+            # As `make serve` runs in production. bench.prepare clears the cache
+            # (this Redis database) before each size is measured.
+            found.append(
+                Database("postgres+redis", bench_url, admin_url=given, redis_url=redis_url)
+            )
+        elif "postgres+redis" in wanted:
+            say("bench: PostgreSQL + Redis skipped: REDIS_URL is not set")
     elif "postgres" in wanted:
         say("bench: PostgreSQL skipped: DATABASE_URL does not point at one")
     return [db for db in found if db.name in wanted]

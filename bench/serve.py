@@ -22,7 +22,8 @@ def free_port() -> int:
 
 def django_env(db: Database, secret_key: str) -> dict[str, str]:
     """The environment of `make serve`, for the benchmark: production settings,
-    the ceiling view mounted, plain HTTP on loopback, no real emails."""
+    the ceiling view mounted, plain HTTP on loopback, no real emails; Redis for
+    the cache and sessions only in the PostgreSQL + Redis pass."""
     env = dict(os.environ)
     env.update(
         DJANGO_ENV="production",
@@ -39,6 +40,10 @@ def django_env(db: Database, secret_key: str) -> dict[str, str]:
         BENCHMARK_HASH_TIMES=str(HASH_TIMES),
     )
     env.pop("BEHIND_HTTPS_PROXY", None)
+    # Redis only in the pass that is about it: the others use each worker's memory.
+    env.pop("REDIS_URL", None)
+    if db.redis_url:
+        env["REDIS_URL"] = db.redis_url
     return env
 
 

@@ -89,6 +89,8 @@ def database_targets(db: str, runs: list[dict]) -> Iterator[Target]:
     measured = runs if TARGET_SIZE in by_size else [*runs, big_run]
     for run in sorted(measured, key=lambda run: run["size"]):
         yield from size_targets(db, run)
+    if BASE_SIZE not in by_size and any(run.get("database_of") for run in runs):
+        return  # measured on another pass's database, whose own pass had the baseline
     yield depth_target(
         f"{db}/list-{fmt_size(TARGET_SIZE)}-vs-{fmt_size(BASE_SIZE)}",
         small.get("list-p1", {}),

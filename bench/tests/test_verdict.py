@@ -150,3 +150,26 @@ def test_an_endpoint_with_errors_misses(passing):
     missed = evaluate(passing).missed
 
     assert missed == ["sqlite/rsvp-ratio", "sqlite/rsvp-100k-errors"]
+
+
+def test_a_pass_on_another_pass_database_is_held_to_every_target_but_the_lists_growth(passing):
+    """The PostgreSQL + Redis pass runs at 100,000 parties only, on the database the
+    PostgreSQL pass seeded: its list has no 1,000-party baseline of its own."""
+    results = copy.deepcopy(passing)
+    with_redis = copy.deepcopy(next(r for r in results["runs"] if r["size"] == 100_000))
+    with_redis.update(db="postgres+redis", database_of="sqlite")
+    results["runs"].append(with_redis)
+
+    names = [t.name for t in evaluate(results).targets if t.name.startswith("postgres+redis/")]
+
+    assert "postgres+redis/rsvp-ratio" in names
+    assert "postgres+redis/login-argon2-100k" in names
+    assert not [name for name in names if "-vs-" in name]
+    assert evaluate(results).ok
+
+
+def test_a_pass_missing_its_baseline_without_a_reason_still_misses_the_growth(passing):
+    results = copy.deepcopy(passing)
+    results["runs"] = [r for r in results["runs"] if r["size"] == 100_000]
+
+    assert "sqlite/list-100k-vs-1k" in evaluate(results).missed
