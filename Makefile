@@ -94,5 +94,14 @@ bench: $(VENV)/.runtime $(VENV)/.bench
 superuser: $(VENV)/.runtime
 	$(MANAGE) createsuperuser
 
+# Backups of DATABASE_URL's database (ops/backup.py): SQLite's online backup API or
+# pg_dump -Fc, to var/backups/<UTC time>-…; restore only into an empty database.
+.PHONY: backup restore
+backup: $(VENV)/.runtime
+	$(PY) -m ops.backup
+
+restore: $(VENV)/.runtime
+	$(PY) -m ops.backup restore "$(FILE)"
+
 clean:
 	rm -rf $(VENV) var
