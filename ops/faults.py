@@ -94,6 +94,8 @@ class Traffic:
     halt: threading.Event = field(default_factory=threading.Event)
     busy: int = 0
     threads: list[threading.Thread] = field(default_factory=list)
+    # Called before each visit step (the list, a party page, a reply): the soak's pace.
+    gate: Callable[[], None] | None = None
 
     def start(self) -> None:
         self.running.set()
@@ -114,6 +116,8 @@ class Traffic:
         step = 0
         while not self.halt.is_set():
             self.running.wait()
+            if self.gate is not None:
+                self.gate()
             if self.halt.is_set():
                 return
             with self.lock:
