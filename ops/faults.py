@@ -229,6 +229,7 @@ class Row:
     recovery: float | None
     problems: list[str]
     tasks: str = ""
+    errors_for: float = 0.0  # seconds from the first answer that was not a success to the last
 
 
 def check(name: str, traffic: Traffic, probe: Probe, returned_at: float, worker_kill: bool) -> Row:
@@ -275,7 +276,19 @@ def check(name: str, traffic: Traffic, probe: Probe, returned_at: float, worker_
     if recovery is None or recovery > RECOVERY_LIMIT:
         problems.append(f"not back within {RECOVERY_LIMIT:.0f} s")
     done = f"{tasks.get('SUCCESSFUL', 0)}/{sum(tasks.values())}"
-    return Row(name, len(hits), statuses, len(acknowledged), stored_ok, recovery, problems, done)
+    failing = [h.at for h in hits if not h.answer.ok]
+    errors_for = (max(failing) - min(failing)) if failing else 0.0
+    return Row(
+        name,
+        len(hits),
+        statuses,
+        len(acknowledged),
+        stored_ok,
+        recovery,
+        problems,
+        done,
+        errors_for,
+    )
 
 
 def lock_party_row(
@@ -308,7 +321,7 @@ def reply_to_locked(traffic: "Traffic", party: int, user: str) -> None:
 def print_table(rows: list[Row]) -> None:
     head = (
         f"{'fault':<34} {'requests':>8} {'2xx/3xx':>8} {'503':>5} {'other':>14} "
-        f"{'acked':>6} {'stored':>6} {'tasks run':>10} {'recovery':>9}  verdict"
+        f"{'acked':>6} {'stored':>6} {'tasks run':>10} {'errors for':>10} {'recovery':>9}  verdict"
     )
     print(head)
     print("-" * len(head))
@@ -321,7 +334,7 @@ def print_table(rows: list[Row]) -> None:
         print(
             f"{row.fault:<34} {row.requests:>8} {ok:>8} {row.statuses.get(503, 0):>5} "
             f"{other_text:>14} {row.acknowledged:>6} {row.stored:>6} {row.tasks:>10} "
-            f"{recovery:>9}  {verdict}"
+            f"{row.errors_for:>8.1f} s {recovery:>9}  {verdict}"
         )
 
 
