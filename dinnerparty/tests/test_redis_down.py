@@ -32,8 +32,9 @@ def dead_port() -> int:
 
 
 def live_redis_url() -> str | None:
-    """REDIS_URL if it answers (CI's PostgreSQL + Redis run), else the local default."""
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/8"
+    """REDIS_URL if it answers (CI's PostgreSQL + Redis run), else db 15 on the local Redis
+    (as test_middleware.py)."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
     except redis.exceptions.RedisError:
@@ -93,7 +94,7 @@ def test_redis_is_asked_again_after_the_pause_and_stale_keys_are_deleted_on_its_
     url = live_redis_url()
     if url is None:
         pytest.skip("no Redis answering on REDIS_URL or 127.0.0.1:6379")
-    cache = FailSoftRedisCache(url, {"KEY_PREFIX": "h22-test"})
+    cache = FailSoftRedisCache(url, {"KEY_PREFIX": "redis-down-test"})
     cache.set("session", "logged in")
     live_servers = cache._servers
     cache._servers = [f"redis://127.0.0.1:{dead_port()}/0"]
