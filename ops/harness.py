@@ -21,10 +21,14 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "ops"
@@ -113,7 +117,7 @@ class PrivateDatabase:
     def url(self) -> str:
         return f"{self.server}/{self.name}"
 
-    def admin(self):
+    def admin(self) -> "psycopg.Connection":
         import psycopg
 
         return psycopg.connect(f"{self.server}/postgres", autocommit=True)
@@ -478,7 +482,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 @contextlib.contextmanager
-def stack(*parts) -> Iterator[None]:
+def stack(*parts: Callable[[], object]) -> Iterator[None]:
     """Stop what was started, last first, whatever happens."""
     try:
         yield
