@@ -94,5 +94,35 @@ bench: $(VENV)/.runtime $(VENV)/.bench
 superuser: $(VENV)/.runtime
 	$(MANAGE) createsuperuser
 
+# Backups of DATABASE_URL's database (ops/backup.py): SQLite's online backup API or
+# pg_dump -Fc, to var/backups/<UTC time>-…; restore only into an empty database.
+# Reliability runs (ops/, docs/operations.md): PostgreSQL (a database of their own,
+# OPS_DATABASE) and a Redis they start on OPS_REDIS_PORT (6390). FAULTS_SHORT=1,
+# SOAK_MINUTES=3 for CI.
+.PHONY: faults burst cluster soak
+faults: $(VENV)/.runtime
+	$(PY) -m ops.faults
+
+burst: $(VENV)/.runtime
+	$(PY) -m ops.burst
+
+cluster: $(VENV)/.runtime
+	@command -v haproxy >/dev/null 2>&1 || { \
+	  echo "haproxy not found: installing it with apt-get (Debian package haproxy)"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get install -y haproxy || { $$sudo apt-get update && $$sudo apt-get install -y haproxy; }; \
+	}
+	$(PY) -m ops.cluster
+
+soak: $(VENV)/.runtime
+	$(PY) -m ops.soak
+
+.PHONY: backup restore
+backup: $(VENV)/.runtime
+	$(PY) -m ops.backup
+
+restore: $(VENV)/.runtime
+	$(PY) -m ops.backup restore "$(FILE)"
+
 clean:
 	rm -rf $(VENV) var

@@ -9,6 +9,7 @@ Keys are hashed, so neither the cache nor its logs hold usernames or addresses.
 import functools
 import hashlib
 import ipaddress
+import logging
 import math
 import secrets
 import time
@@ -18,7 +19,31 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
+
+# With Redis down (dinnerparty.cache.FailSoftRedisCache is `degraded`), the counters
+# live in this process instead: each worker limits on its own, so an attacker gets
+# at most (workers x limit) tries per window until Redis returns. docs/security.md
+# (*Rate limits when Redis is down*) says why this fails open rather than closed.
+_local_counters = LocMemCache("throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+_FALLBACK_WARN_EVERY = 60.0
+_last_fallback_warning = [0.0]
+
+
+def counter_store() -> BaseCache:
+    """Where the rate-limit counters are kept now: the shared cache, or this
+    process's own while the shared one (Redis) is down."""
+    if not getattr(cache, "degraded", False):
+        return cache
+    now = time.monotonic()
+    if now - _last_fallback_warning[0] >= _FALLBACK_WARN_EVERY:
+        _last_fallback_warning[0] = now
+        logger.warning("Rate limits: Redis is down, counting in this process only")
+    return _local_counters
 
 
 @dataclass(frozen=True)
@@ -50,25 +75,28 @@ class RateLimit:
 
     def hit(self, identifier: str) -> None:
         count_key, started_key = self._keys(identifier)
-        started = cache.get(started_key)
+        store = counter_store()
+        started = store.get(started_key)
         if started is not None and time.time() - started >= self.window_seconds:
             self.reset(identifier)  # a new window starts with this failure
-        cache.add(started_key, time.time(), self.window_seconds)
-        if cache.add(count_key, 1, self.window_seconds):
+        store.add(started_key, time.time(), self.window_seconds)
+        if store.add(count_key, 1, self.window_seconds):
             return
         try:
-            cache.incr(count_key)
+            store.incr(count_key)
         except ValueError:  # expired between add() and incr()
-            cache.set(count_key, 1, self.window_seconds)
+            store.set(count_key, 1, self.window_seconds)
 
     def reset(self, identifier: str) -> None:
-        cache.delete_many(self._keys(identifier))
+        counter_store().delete_many(self._keys(identifier))
 
 
 def longest_wait(counters: Iterable[tuple[RateLimit, str]]) -> int:
     """The longest `retry_after` of these (limit, identifier) pairs, in one cache read."""
     counters = list(counters)
-    values = cache.get_many([key for limit, name in counters for key in limit._keys(name)])
+    values = counter_store().get_many(
+        [key for limit, name in counters for key in limit._keys(name)]
+    )
     return max((limit._wait(values, name) for limit, name in counters), default=0)
 
 

@@ -160,9 +160,12 @@ COMPILED_QUERIES = env_bool("COMPILED_QUERIES", True)
 # --- Cache --------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Django's RedisCache, but a Redis that goes away at run time is treated as an
+    # empty cache instead of an error (dinnerparty/cache.py): pages are rendered
+    # uncached, sessions read from the database, throttles count per process.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dinnerparty.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "dinnerparty",
         }

@@ -11,3 +11,6 @@ urlpatterns = [
     path("parties/", include("parties.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The database unavailable: a friendly 503 with Retry-After; anything else: 500.html.
+handler500 = "dinnerparty.views.server_error"

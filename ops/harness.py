@@ -1,0 +1,492 @@
+"""What the fault, burst, cluster and soak runs share: a PostgreSQL database and a
+Redis of their own, `make serve`'s gunicorn and `make worker`'s worker started as
+they are in production, a browser-like HTTP client, seeding, and the checks made
+from the database afterwards.
+
+Nothing here touches anything it did not start: the runs use the database
+OPS_DATABASE (default `dinnerparty_ops`) on the PostgreSQL server OPS_POSTGRES
+(default postgres://postgres@127.0.0.1:5432), which they drop and create, and a
+Redis they start themselves on OPS_REDIS_PORT (default 6390), never the one on 6379.
+"""
+
+import contextlib
+import http.client
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "ops"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+PASSWORD = "ops-run-password-not-secret-2026"  # noqa: S105 -- accounts made for the run
+FRIENDLY_503 = "be back in a moment"
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- Redis of our own -------------------------------------------------------------------------
+
+
+class PrivateRedis:
+    """redis-server on its own port, no persistence: ours to stop and start."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or int(os.environ.get("OPS_REDIS_PORT") or "6390")
+        self.proc: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        VAR.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(VAR),
+            ],
+            stdout=(VAR / f"redis-{self.port}.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock,
+            ):
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+# --- PostgreSQL database of our own ---------------------------------------------------------
+
+
+class PrivateDatabase:
+    """A database of the run's own on the shared server: created, faulted, dropped."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.server = (
+            os.environ.get("OPS_POSTGRES") or "postgres://postgres@127.0.0.1:5432"
+        ).rstrip("/")
+        self.name = name or os.environ.get("OPS_DATABASE") or "dinnerparty_ops"
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.name):
+            raise SystemExit(f"OPS_DATABASE must be a plain lower-case name, not {self.name!r}")
+
+    @property
+    def url(self) -> str:
+        return f"{self.server}/{self.name}"
+
+    def admin(self) -> "psycopg.Connection":
+        import psycopg
+
+        return psycopg.connect(f"{self.server}/postgres", autocommit=True)
+
+    def create(self) -> None:
+        with self.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        with self.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def terminate_backends(self) -> int:
+        """pg_terminate_backend on every connection to this database (and no other)."""
+        with self.admin() as conn:
+            rows = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.name],
+            ).fetchall()
+        return len(rows)
+
+    def waiting_on_locks(self) -> int:
+        """Connections to this database waiting for a lock."""
+        with self.admin() as conn:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = %s AND wait_event_type = 'Lock'",
+                [self.name],
+            ).fetchone()
+        return count
+
+    def allow_connections(self, allowed: bool) -> None:
+        with self.admin() as conn:
+            conn.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+
+
+# --- the site's processes ---------------------------------------------------------------------
+
+
+def site_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """`make serve`'s environment: production settings on plain HTTP over loopback."""
+    env = dict(os.environ)
+    for name in ("BEHIND_HTTPS_PROXY", "DJANGO_SETTINGS_MODULE", "TASKS_BACKEND", "DEBUG"):
+        env.pop(name, None)
+    env.update(
+        DJANGO_ENV="production",
+        SECRET_KEY=os.environ.get("OPS_SECRET_KEY") or secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        HOST="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        # The run's accounts (@example.com) are never mailed; emails are still built.
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        PYTHONUNBUFFERED="1",
+        WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY") or "2",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def prepare_site(env: dict[str, str]) -> None:
+    """What `make serve` does before starting gunicorn."""
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+
+
+class Server:
+    """gunicorn as `make serve` starts it (gunicorn.conf.py), on `port`."""
+
+    def __init__(self, env: dict[str, str], port: int, name: str = "web") -> None:
+        self.port = port
+        self.env = {**env, "PORT": str(port)}
+        self.log = VAR / f"{name}-{port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        VAR.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [str(GUNICORN), "--config", "gunicorn.conf.py", "dinnerparty.wsgi"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.tail()}")
+            with contextlib.suppress(OSError):
+                if Browser(self.port).get("/healthz").status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer /healthz in 60 s:\n{self.tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def workers(self) -> list[int]:
+        if self.proc is None or self.proc.poll() is not None:
+            return []
+        pid = self.proc.pid
+        try:
+            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class TaskWorker(threading.Thread):
+    """`manage.py worker`, restarted when it exits, as systemd's Restart=always does."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+        self.halt = threading.Event()
+        self.restarts = -1
+        self.log = VAR / "worker.log"
+
+    def run(self) -> None:
+        with self.log.open("w") as out:
+            while not self.halt.is_set():
+                self.restarts += 1
+                self.proc = subprocess.Popen(
+                    [str(PYTHON), "manage.py", "worker", "--sweep-every", "10"],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                while self.proc.poll() is None and not self.halt.is_set():
+                    time.sleep(0.2)
+                if not self.halt.is_set():
+                    time.sleep(1)
+
+    def stop(self) -> None:
+        self.halt.set()
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.join(timeout=5)
+
+
+# --- a browser-like client ---------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int  # 0: no HTTP answer (connection refused or reset, timeout)
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 400
+
+    @property
+    def friendly_503(self) -> bool:
+        return self.status == 503 and "retry-after" in self.headers and FRIENDLY_503 in self.body
+
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Browser:
+    """One visitor: cookies kept by hand (the site's are Secure; this is plain HTTP on
+    loopback), one connection per request, redirects not followed."""
+
+    def __init__(self, port: int, timeout: float = 30.0) -> None:
+        self.port = port
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.token = ""
+
+    def request(self, method: str, path: str, form: dict | None = None) -> Answer:
+        headers = {"Host": f"127.0.0.1:{self.port}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.monotonic()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+            for line in response.headers.get_all("Set-Cookie") or []:
+                parsed = SimpleCookie()
+                parsed.load(line)
+                for name, morsel in parsed.items():
+                    if morsel["max-age"] == "0" or morsel.value == "":
+                        self.cookies.pop(name, None)
+                    else:
+                        self.cookies[name] = morsel.value
+            found = TOKEN.search(text)
+            if found:
+                self.token = found.group(1)
+            return Answer(
+                response.status,
+                text,
+                {k.lower(): v for k, v in response.getheaders()},
+                time.monotonic() - started,
+            )
+        except (OSError, http.client.HTTPException) as error:
+            return Answer(0, seconds=time.monotonic() - started, error=type(error).__name__)
+        finally:
+            conn.close()
+
+    def get(self, path: str) -> Answer:
+        return self.request("GET", path)
+
+    def post(self, path: str, form: dict) -> Answer:
+        return self.request("POST", path, {**form, "csrfmiddlewaretoken": self.token})
+
+    def log_in(self, username: str) -> Answer:
+        page = self.get("/accounts/login/")
+        if not page.ok:
+            return page
+        return self.post("/accounts/login/", {"username": username, "password": PASSWORD})
+
+
+# --- Django in this process (seeding and checks) --------------------------------------------
+
+
+def use_django(env: dict[str, str]) -> None:
+    """Set up Django here with the servers' settings, to seed and to check."""
+    os.environ.update({k: v for k, v in env.items() if k not in {"PORT"}})
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dinnerparty.settings"
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def seed(*, guests: int, parties: int, seats: int, prefix: str = "ops") -> tuple[list, list]:
+    """`guests` accounts (`<prefix>-guest-N`, PASSWORD) and `parties` public parties
+    with `seats` seats, hosted by `<prefix>-host`. Returns (usernames, party ids)."""
+    from datetime import timedelta
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from accounts.models import User
+    from parties.models import DinnerParty, Visibility
+
+    password = make_password(PASSWORD)
+    now = timezone.now()
+    host = User.objects.create(
+        username=f"{prefix}-host",
+        email=f"{prefix}-host@example.com",
+        password=password,
+        email_confirmed_at=now,
+    )
+    names = [f"{prefix}-guest-{i}" for i in range(guests)]
+    User.objects.bulk_create(
+        User(username=n, email=f"{n}@example.com", password=password, email_confirmed_at=now)
+        for n in names
+    )
+    made = [
+        DinnerParty.objects.create(
+            host=host,
+            title=f"{prefix.title()} dinner {i + 1}",
+            starts_at=now + timedelta(days=7 + i),
+            timezone="UTC",
+            venue="1 Test Street",
+            main_dish="Soup",
+            seats=seats,
+            visibility=Visibility.PUBLIC,
+        )
+        for i in range(parties)
+    ]
+    return names, [p.pk for p in made]
+
+
+def seat_invariant_breaks() -> list[str]:
+    """Parties whose `seats_taken` is not the seats their going replies hold, or above seats."""
+    from django.db import connection
+    from django.db.models import Count, IntegerField, Q, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from parties.models import DinnerParty, RSVPStatus
+
+    connection.close()
+    going = Q(rsvps__status=RSVPStatus.GOING)
+    rows = DinnerParty.objects.annotate(
+        counted=Count("rsvps", filter=going)
+        + Coalesce(Sum("rsvps__plus_ones", filter=going), Value(0), output_field=IntegerField())
+    ).values_list("pk", "seats", "seats_taken", "counted")
+    return [
+        f"party {pk}: seats_taken={taken}, replies hold {counted}, seats={seats}"
+        for pk, seats, taken, counted in rows
+        if taken != counted or taken > seats
+    ]
+
+
+def stored_replies() -> dict[tuple[int, str], str]:
+    """(party id, username) → status, for every reply in the database."""
+    from django.db import connection
+
+    from parties.models import RSVP
+
+    connection.close()
+    return {
+        (party, name): status
+        for party, name, status in RSVP.objects.values_list("party_id", "guest__username", "status")
+    }
+
+
+def tasks_by_status() -> dict[str, int]:
+    from django.db import connection
+    from django.db.models import Count
+    from django_tasks_db.models import DBTaskResult
+
+    connection.close()
+    return dict(DBTaskResult.objects.values_list("status").annotate(n=Count("id")))
+
+
+def wait_for_tasks(seconds: float) -> dict[str, int]:
+    """Task counts once none is waiting or running (or after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        counts = tasks_by_status()
+        if not counts.get("READY") and not counts.get("RUNNING"):
+            return counts
+        if time.monotonic() > deadline:
+            return counts
+        time.sleep(0.5)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+@contextlib.contextmanager
+def stack(*parts: Callable[[], object]) -> Iterator[None]:
+    """Stop what was started, last first, whatever happens."""
+    try:
+        yield
+    finally:
+        for stop in reversed(parts):
+            with contextlib.suppress(Exception):
+                stop()
