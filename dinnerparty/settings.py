@@ -292,7 +292,7 @@ STORAGES = {
 # TASKS_BACKEND=immediate runs each task in-process once the change commits, with
 # no worker: the test suite's default (conftest.py), the queue's tests excepted.
 TASK_BACKENDS = {
-    "database": "django_tasks_db.DatabaseBackend",
+    "database": "parties.task_backend.DatabaseBackend",  # django-tasks-db's, + request ids
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
 }
 _tasks_backend = os.environ.get("TASKS_BACKEND", "database").strip().lower()
@@ -301,6 +301,10 @@ if _tasks_backend not in TASK_BACKENDS:
         f"Configuration error: TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
+# A task marked running for longer than this lost its worker: the sweep re-queues it.
+TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS") or "300")
+# Finished tasks' rows are deleted after this many days (each email's fate stays).
+TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TASK_RESULTS_KEEP_DAYS") or "7")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Forms and messages -------------------------------------------------------

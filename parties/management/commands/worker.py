@@ -1,7 +1,8 @@
 """The task worker: django-tasks-db's `db_worker` in a child process, with the
-sweep for tasks a dead worker left running (`requeue_stale_tasks`) at start and
-every minute. `make run` starts it beside the server; `make worker` in production.
-Ctrl-C or SIGTERM stops the worker gracefully (it finishes the task it is on)."""
+sweep for tasks a dead worker left running (`requeue_stale_tasks`) and for old
+finished ones (`prune_finished_tasks`) at start and every minute. `make run`
+starts it beside the server; `make worker` in production. Ctrl-C or SIGTERM stops
+the worker gracefully (it finishes the task it is on)."""
 
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from parties.queue import requeue_stale_tasks
+from parties.queue import prune_finished_tasks, requeue_stale_tasks
 
 
 class Command(BaseCommand):
@@ -54,3 +55,5 @@ class Command(BaseCommand):
     def sweep(self) -> None:
         if count := requeue_stale_tasks():
             self.stderr.write(f"Re-queued {count} task(s) a stopped worker left running.")
+        if count := prune_finished_tasks():
+            self.stderr.write(f"Deleted {count} finished task(s) older than the keep period.")
