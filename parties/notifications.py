@@ -9,12 +9,15 @@ own (the immediate one the tests use) the task is enqueued once the change is
 committed instead. Tasks take ids and plain values, so any worker can run them.
 """
 
+import contextlib
 import logging
 import smtplib
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
@@ -117,6 +120,54 @@ RETRY_DELAYS = (
 )
 
 
+# --- One SMTP connection per worker ----------------------------------------------
+# A worker sends email after email: it keeps its connection to the mail server open
+# between them instead of opening one per email (connect, EHLO, QUIT), which
+# measured 4.5x faster to a local server (bench/mail.py: 44 -> 200+ emails/s). A
+# connection the server has closed meanwhile (idle timeout) is opened again once.
+# Processes that only enqueue never open one; the immediate backend sends as before.
+_kept = threading.local()
+# A kept connection that fails with one of these is stale: reconnect and resend
+# once. (The server dropped it between emails, before this one was accepted.)
+STALE_CONNECTION = (smtplib.SMTPServerDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def send_message(email: EmailMultiAlternatives) -> None:
+    """Send `email` on the worker's kept connection (a new one on the immediate
+    backend, which sends from web processes)."""
+    if not _queued(deliver_email):
+        email.send()
+        return
+    key = repr(getattr(settings, "MAILERS", {}).get("default"))  # settings may change
+    connection = getattr(_kept, "connection", None)
+    if connection is not None and _kept.key != key:
+        close_kept_connection()
+        connection = None
+    reused = connection is not None
+    if connection is None:
+        connection = mail.mailers.default
+        connection.open()
+        _kept.connection, _kept.key = connection, key
+    try:
+        connection.send_messages([email])
+    except STALE_CONNECTION:
+        close_kept_connection()
+        if not reused:
+            raise
+        send_message(email)  # on a new connection: this time not a reused one
+    except Exception:
+        close_kept_connection()  # after an SMTP error, start the next email afresh
+        raise
+
+
+def close_kept_connection() -> None:
+    connection = getattr(_kept, "connection", None)
+    _kept.connection = None
+    if connection is not None:
+        with contextlib.suppress(Exception):  # it is being dropped: nothing to save
+            connection.close()
+
+
 def is_transient(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
@@ -148,7 +199,7 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
     )
     email.attach_alternative(message["html"], "text/html")
     try:
-        email.send()
+        send_message(email)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:1000]
         retry = attempt <= len(RETRY_DELAYS) and is_transient(error) and _queued(deliver_email)

@@ -19,6 +19,7 @@ class SinkHandler:
         self.stall_first = stall_first
         self.stalled = threading.Event()
         self.accepted: list[list[str]] = []
+        self.peers: list[tuple] = []  # the client's address for each message accepted
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
@@ -29,6 +30,7 @@ class SinkHandler:
             await asyncio.sleep(self.delay)
         with self._lock:
             self.accepted.append(list(envelope.rcpt_tos))
+            self.peers.append(tuple(session.peer))
         return "250 OK"
 
 
@@ -39,11 +41,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_sink(handler: SinkHandler) -> Iterator[int]:
-    """Serve `handler` on 127.0.0.1 for the block; yields the port."""
+def smtp_sink(handler: SinkHandler, port: int = 0) -> Iterator[int]:
+    """Serve `handler` on 127.0.0.1 (`port`, or a free one) for the block; yields
+    the port."""
     from aiosmtpd.controller import Controller
 
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     try:
         yield controller.port

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from parties.models import EmailDelivery
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import client_for
 from parties.tests.smtp import SinkHandler, smtp_mailers, smtp_sink
@@ -65,3 +66,36 @@ def test_sending_in_the_request_would_wait_for_the_slow_server(
 
     assert elapsed >= SLOW_SMTP
     assert handler.accepted == [[address]]
+
+
+# --- one SMTP connection per worker --------------------------------------------------
+
+
+def test_the_worker_sends_email_after_email_on_one_connection(task_queue, run_worker, settings):
+    handler = SinkHandler()
+    with smtp_sink(handler) as port:
+        settings.MAILERS = smtp_mailers(port)
+        addresses = [timed_reply()[1] for _ in range(3)]
+        run_worker()
+
+    assert sorted(handler.accepted) == sorted([address] for address in addresses)
+    assert len(set(handler.peers)) == 1
+
+
+def test_a_kept_connection_the_server_dropped_is_reopened_without_a_retry(
+    task_queue, run_worker, settings
+):
+    first, second = SinkHandler(), SinkHandler()
+    with smtp_sink(first) as port:
+        settings.MAILERS = smtp_mailers(port)
+        timed_reply()
+        run_worker()
+    with smtp_sink(second, port=port):  # a restarted server: the kept connection is dead
+        _, address = timed_reply()
+        run_worker()
+
+    assert second.accepted == [[address]]
+    assert sorted(EmailDelivery.objects.values_list("status", "attempts")) == [
+        ("sent", 1),
+        ("sent", 1),
+    ]
