@@ -3,6 +3,7 @@ left running are put back, finished ones pruned after a while, the queue's state
 summed up for operators, and one log line written per task the worker runs."""
 
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,14 +71,16 @@ def task_finished_in_worker(sender, task_result, **kwargs) -> None:
     outcome = task_result.status
     if isinstance(db_result.return_value, str):
         outcome = f"{outcome}:{db_result.return_value}"
-    level = logging.ERROR if task_result.status == "FAILED" else logging.INFO
+    failed = task_result.status == "FAILED"
     logger.log(
-        level,
+        logging.ERROR if failed else logging.INFO,
         "task=%s id=%s outcome=%s duration=%.3fs",
         db_result.task_path,
         task_result.id,
         outcome,
         duration,
+        # The signal is sent inside the worker's exception handler.
+        exc_info=sys.exc_info() if failed and sys.exc_info()[0] else None,
     )
     request_id_var.set("-")
 

@@ -84,6 +84,7 @@ def test_a_retry_and_a_failing_task_carry_the_request_id_and_failures_log_errors
     assert "task=parties.notifications.deliver_email" in failed.getMessage()
     assert "outcome=FAILED" in failed.getMessage()
     assert failed.request_id == "req-7"
+    assert failed.exc_info is not None  # the traceback is on the line
 
 
 def test_tasks_queued_outside_a_request_log_a_dash(task_queue, run_worker, task_lines):

@@ -37,6 +37,9 @@ class Command(BaseCommand):
                 "--queue-name=default",
                 f"--interval={interval}",
                 "--no-reload",
+                # Its own two lines per task (django.tasks) off: `parties.queue`
+                # logs one per task, with its outcome, duration and request id.
+                "--verbosity=0",
             ]
         )
         # A SIGTERM (systemd, honcho) is passed on; a Ctrl-C reaches both processes.
