@@ -103,8 +103,15 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
 
 
 def _queued(task_: Task) -> bool:
-    """Whether `task_` goes to the database queue (else it runs when enqueued)."""
+    """Whether `task_` goes to the database queue, in the transaction (else it is
+    enqueued once the change commits)."""
     return isinstance(task_.get_backend(), DatabaseBackend)
+
+
+def in_worker(task_: Task) -> bool:
+    """Whether `task_` runs later, in a worker (the database queue or RQ), which
+    can also run it again later: not the immediate backend, which runs it at once."""
+    return task_.get_backend().supports_defer
 
 
 # --- Delivery, with retries ---------------------------------------------------------
@@ -135,7 +142,7 @@ STALE_CONNECTION = (smtplib.SMTPServerDisconnected, ConnectionResetError, Broken
 def send_message(email: EmailMultiAlternatives) -> None:
     """Send `email` on the worker's kept connection (a new one on the immediate
     backend, which sends from web processes)."""
-    if not _queued(deliver_email):
+    if not in_worker(deliver_email):
         email.send()
         return
     key = repr(getattr(settings, "MAILERS", {}).get("default"))  # settings may change
@@ -202,7 +209,7 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
         send_message(email)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:1000]
-        retry = attempt <= len(RETRY_DELAYS) and is_transient(error) and _queued(deliver_email)
+        retry = attempt <= len(RETRY_DELAYS) and is_transient(error) and in_worker(deliver_email)
         if not retry:
             logger.warning("Email %s failed (attempt %s): %s", delivery_id, attempt, reason)
             deliveries.update(
@@ -222,8 +229,11 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
                 next_attempt_at=run_after,
                 updated_at=timezone.now(),
             )
-            deliver_email.using(run_after=run_after).enqueue(
-                delivery_id, message, attempt=attempt + 1
+            enqueue(
+                deliver_email.using(run_after=run_after),
+                delivery_id,
+                message,
+                attempt=attempt + 1,
             )
         return DeliveryStatus.RETRYING
     deliveries.update(

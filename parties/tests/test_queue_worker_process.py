@@ -17,7 +17,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import UserFactory
-from dinnerparty.tests.helpers import SETTINGS_VARIABLES
+from dinnerparty.tests.helpers import SETTINGS_VARIABLES, run_manage
 from parties import services
 from parties.models import EmailDelivery
 from parties.tests.factories import DinnerPartyFactory
@@ -39,7 +39,7 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def start_worker(tmp_path) -> Iterator[Callable[[int], subprocess.Popen]]:
+def start_worker(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start `manage.py worker` (and its db_worker child, in a process group of
     their own) against the test database, sending mail to the sink on `port`,
     with a 2-second lease and a sweep every half second."""
@@ -57,12 +57,12 @@ def start_worker(tmp_path) -> Iterator[Callable[[int], subprocess.Popen]]:
         PYTHONUNBUFFERED="1",
     )
 
-    def start(port: int) -> subprocess.Popen:
+    def start(port: int, **more_env: str) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(workers)}.log", "w")  # noqa: SIM115
         worker = subprocess.Popen(  # noqa: S603 (our own manage.py)
             [sys.executable, "manage.py", "worker", "--sweep-every=0.5", "--interval=0.1"],
             cwd=settings.BASE_DIR,
-            env={**env, "EMAIL_PORT": str(port)},
+            env={**env, "EMAIL_PORT": str(port), **more_env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: killed with its child
@@ -116,3 +116,18 @@ def test_a_worker_killed_mid_send_is_replaced_and_the_email_arrives_once(task_qu
     assert len(task.worker_ids) == 2  # claimed by each worker in turn
     assert handler.accepted == [[guest.email]]
     assert EmailDelivery.objects.filter(status="sent").count() == 1
+
+
+def test_the_rq_backend_without_redis_stops_with_a_clear_message():
+    result = run_manage("check", env={"TASKS_BACKEND": "rq"})
+
+    assert result.returncode != 0
+    assert "Configuration error: TASKS_BACKEND=rq needs REDIS_URL." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_worker_on_the_immediate_backend_says_there_is_nothing_to_start():
+    result = run_manage("worker", env={"TASKS_BACKEND": "immediate"})
+
+    assert result.returncode != 0
+    assert "TASKS_BACKEND=immediate runs each task in the web process" in result.stderr
