@@ -10,10 +10,12 @@ committed instead. Tasks take ids and plain values, so any worker can run them.
 """
 
 import contextlib
+import hashlib
 import logging
 import smtplib
 import threading
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -59,6 +61,11 @@ def enqueue(task_: Task, *args, **kwargs) -> None:
     transaction.on_commit(enqueue_now)
 
 
+# The id of the queued task the worker is running (set by `parties.queue` when a
+# task starts), so `send` knows which emails a re-run of it already handled.
+current_task_id: ContextVar[str] = ContextVar("current_task_id", default="")
+
+
 def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
@@ -95,8 +102,17 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
         "body": render_to_string(f"emails/{template}.txt", context),
         "html": render_to_string(f"emails/{template}.html", context),
     }
+    to = ", ".join(recipients)
+    task_key = ""
+    if task_id := current_task_id.get():
+        task_key = hashlib.sha256(f"{task_id}\n{template}\n{to}".encode()).hexdigest()
+        earlier = EmailDelivery.objects.filter(task_key=task_key).first()
+        if earlier is not None:  # this task ran before, and its worker died
+            if earlier.status == DeliveryStatus.QUEUED:  # mid-send: try it again
+                deliver(earlier.pk, message, attempt=1, fresh=True)
+            return 1  # else sent, failed, or its retry is queued already
     delivery = EmailDelivery.objects.create(
-        template=template, to=", ".join(recipients), subject=message["subject"]
+        template=template, to=to, subject=message["subject"], task_key=task_key
     )
     deliver(delivery.pk, message, attempt=1, fresh=True)
     return 1

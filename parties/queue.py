@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from dinnerparty.middleware import request_id_var
+from parties.notifications import current_task_id
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def task_started_in_worker(sender, task_result, **kwargs) -> None:
     db_result = getattr(task_result, "db_result", None)
     if db_result is not None:
         request_id_var.set(str(db_result.args_kwargs.get("request_id") or "-"))
+        current_task_id.set(str(task_result.id))
 
 
 @receiver(task_finished, dispatch_uid="parties-queue-task-finished")
@@ -83,6 +85,7 @@ def task_finished_in_worker(sender, task_result, **kwargs) -> None:
         exc_info=sys.exc_info() if failed and sys.exc_info()[0] else None,
     )
     request_id_var.set("-")
+    current_task_id.set("")
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,23 @@ from contextlib import contextmanager
 
 
 class SinkHandler:
-    """Accepts every message, after `delay` seconds; with `stall_first`, the first
+    """Accepts every message, after `delay` seconds; with `stall_on=n`, the n-th
     message's DATA is never answered (the server hangs, as a stuck one does) and
     `stalled` is set when it arrives. `accepted` lists each accepted message's
     recipients."""
 
-    def __init__(self, *, delay: float = 0.0, stall_first: bool = False):
+    def __init__(self, *, delay: float = 0.0, stall_on: int | None = None):
         self.delay = delay
-        self.stall_first = stall_first
+        self.stall_on = stall_on
+        self.received = 0
         self.stalled = threading.Event()
         self.accepted: list[list[str]] = []
         self.peers: list[tuple] = []  # the client's address for each message accepted
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
-        if self.stall_first and not self.stalled.is_set():
+        self.received += 1
+        if self.received == self.stall_on:
             self.stalled.set()
             await asyncio.sleep(3600)
         if self.delay:
