@@ -295,8 +295,10 @@ STORAGES = {
 # TASKS_BACKEND=immediate runs each task in-process once the change commits, with
 # no worker: the test suite's default (conftest.py), the queue's tests excepted.
 TASK_BACKENDS = {
-    "database": "django_tasks_db.DatabaseBackend",
+    "database": "parties.task_backend.DatabaseBackend",  # django-tasks-db's, + request ids
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    # At scale: RQ on Redis (django-tasks-rq + django-rq; docs/scaling.md).
+    "rq": "django_tasks_rq.RQBackend",
 }
 _tasks_backend = os.environ.get("TASKS_BACKEND", "database").strip().lower()
 if _tasks_backend not in TASK_BACKENDS:
@@ -304,6 +306,17 @@ if _tasks_backend not in TASK_BACKENDS:
         f"Configuration error: TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}."
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
+if REDIS_URL:
+    # RQ's queue, for TASKS_BACKEND=rq (its keys start with "rq:"; the cache's don't).
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+if _tasks_backend == "rq":
+    if not REDIS_URL:
+        raise SystemExit("Configuration error: TASKS_BACKEND=rq needs REDIS_URL.")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # rqworker, the Job class
+# A task marked running for longer than this lost its worker: the sweep re-queues it.
+TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS") or "300")
+# Finished tasks' rows are deleted after this many days (each email's fate stays).
+TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TASK_RESULTS_KEEP_DAYS") or "7")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Forms and messages -------------------------------------------------------

@@ -162,7 +162,7 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
             except services.SeatsBelowTaken as error:
                 messages.error(request, str(error))
         else:
-            super().save_model(request, obj, form, change)
+            services.party_create(party=obj)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not RSVP:

@@ -6,4 +6,4 @@ class PartiesConfig(AppConfig):
     name = "parties"
 
     def ready(self) -> None:
-        from parties import signals  # noqa: F401 -- connects the receivers
+        from parties import queue, signals  # noqa: F401 -- connects the receivers

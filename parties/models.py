@@ -496,6 +496,10 @@ class EmailDelivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Which run of which queued task sent it (a hash of the task's id, the template
+    # and the recipients; blank outside a worker): a task run again after its worker
+    # died finds the emails it already handled instead of sending them twice.
+    task_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = EmailDeliveryQuerySet.as_manager()
 
@@ -503,6 +507,13 @@ class EmailDelivery(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "email deliveries"
         indexes = [models.Index(fields=["status", "updated_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task_key"],
+                condition=~models.Q(task_key=""),
+                name="email_delivery_once_per_task",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to} ({self.get_status_display()})"

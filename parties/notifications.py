@@ -9,12 +9,17 @@ own (the immediate one the tests use) the task is enqueued once the change is
 committed instead. Tasks take ids and plain values, so any worker can run them.
 """
 
+import contextlib
+import hashlib
 import logging
 import smtplib
+import threading
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
@@ -56,6 +61,11 @@ def enqueue(task_: Task, *args, **kwargs) -> None:
     transaction.on_commit(enqueue_now)
 
 
+# The id of the queued task the worker is running (set by `parties.queue` when a
+# task starts), so `send` knows which emails a re-run of it already handled.
+current_task_id: ContextVar[str] = ContextVar("current_task_id", default="")
+
+
 def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
@@ -92,16 +102,32 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
         "body": render_to_string(f"emails/{template}.txt", context),
         "html": render_to_string(f"emails/{template}.html", context),
     }
+    to = ", ".join(recipients)
+    task_key = ""
+    if task_id := current_task_id.get():
+        task_key = hashlib.sha256(f"{task_id}\n{template}\n{to}".encode()).hexdigest()
+        earlier = EmailDelivery.objects.filter(task_key=task_key).first()
+        if earlier is not None:  # this task ran before, and its worker died
+            if earlier.status == DeliveryStatus.QUEUED:  # mid-send: try it again
+                deliver(earlier.pk, message, attempt=1, fresh=True)
+            return 1  # else sent, failed, or its retry is queued already
     delivery = EmailDelivery.objects.create(
-        template=template, to=", ".join(recipients), subject=message["subject"]
+        template=template, to=to, subject=message["subject"], task_key=task_key
     )
     deliver(delivery.pk, message, attempt=1, fresh=True)
     return 1
 
 
 def _queued(task_: Task) -> bool:
-    """Whether `task_` goes to the database queue (else it runs when enqueued)."""
+    """Whether `task_` goes to the database queue, in the transaction (else it is
+    enqueued once the change commits)."""
     return isinstance(task_.get_backend(), DatabaseBackend)
+
+
+def in_worker(task_: Task) -> bool:
+    """Whether `task_` runs later, in a worker (the database queue or RQ), which
+    can also run it again later: not the immediate backend, which runs it at once."""
+    return task_.get_backend().supports_defer
 
 
 # --- Delivery, with retries ---------------------------------------------------------
@@ -115,6 +141,54 @@ RETRY_DELAYS = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
+
+
+# --- One SMTP connection per worker ----------------------------------------------
+# A worker sends email after email: it keeps its connection to the mail server open
+# between them instead of opening one per email (connect, EHLO, QUIT), which
+# measured 4.5x faster to a local server (bench/mail.py: 44 -> 200+ emails/s). A
+# connection the server has closed meanwhile (idle timeout) is opened again once.
+# Processes that only enqueue never open one; the immediate backend sends as before.
+_kept = threading.local()
+# A kept connection that fails with one of these is stale: reconnect and resend
+# once. (The server dropped it between emails, before this one was accepted.)
+STALE_CONNECTION = (smtplib.SMTPServerDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def send_message(email: EmailMultiAlternatives) -> None:
+    """Send `email` on the worker's kept connection (a new one on the immediate
+    backend, which sends from web processes)."""
+    if not in_worker(deliver_email):
+        email.send()
+        return
+    key = repr(getattr(settings, "MAILERS", {}).get("default"))  # settings may change
+    connection = getattr(_kept, "connection", None)
+    if connection is not None and _kept.key != key:
+        close_kept_connection()
+        connection = None
+    reused = connection is not None
+    if connection is None:
+        connection = mail.mailers.default
+        connection.open()
+        _kept.connection, _kept.key = connection, key
+    try:
+        connection.send_messages([email])
+    except STALE_CONNECTION:
+        close_kept_connection()
+        if not reused:
+            raise
+        send_message(email)  # on a new connection: this time not a reused one
+    except Exception:
+        close_kept_connection()  # after an SMTP error, start the next email afresh
+        raise
+
+
+def close_kept_connection() -> None:
+    connection = getattr(_kept, "connection", None)
+    _kept.connection = None
+    if connection is not None:
+        with contextlib.suppress(Exception):  # it is being dropped: nothing to save
+            connection.close()
 
 
 def is_transient(error: Exception) -> bool:
@@ -148,10 +222,10 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
     )
     email.attach_alternative(message["html"], "text/html")
     try:
-        email.send()
+        send_message(email)
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:1000]
-        retry = attempt <= len(RETRY_DELAYS) and is_transient(error) and _queued(deliver_email)
+        retry = attempt <= len(RETRY_DELAYS) and is_transient(error) and in_worker(deliver_email)
         if not retry:
             logger.warning("Email %s failed (attempt %s): %s", delivery_id, attempt, reason)
             deliveries.update(
@@ -171,8 +245,11 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
                 next_attempt_at=run_after,
                 updated_at=timezone.now(),
             )
-            deliver_email.using(run_after=run_after).enqueue(
-                delivery_id, message, attempt=attempt + 1
+            enqueue(
+                deliver_email.using(run_after=run_after),
+                delivery_id,
+                message,
+                attempt=attempt + 1,
             )
         return DeliveryStatus.RETRYING
     deliveries.update(

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from common.food import COURSE_PLURALS, Course
-from parties import notifications
+from parties import notifications, schedule
 from parties.models import (
     RSVP,
     Announcement,
@@ -300,6 +300,14 @@ def party_delete(*, party: DinnerParty) -> None:
         )
 
 
+def party_create(*, party: DinnerParty) -> DinnerParty:
+    """Save a new party (its host set) and schedule its timed tasks with it."""
+    with transaction.atomic():
+        party.save()
+        schedule.schedule_party_tasks(party)
+    return party
+
+
 def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP]:
     """Apply a host's edits. Seats can't drop below those taken; more seats
     promote from the waitlist. Returns the guests promoted."""
@@ -320,6 +328,8 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
         ]
         if changed and not locked.has_started:
             notifications.enqueue(notifications.send_party_changed_email, locked.pk, changed)
+        if "starts_at" in changes:
+            schedule.schedule_party_tasks(locked, moved=True)
     for name in ("seats_taken", "updated_at", *changes):
         setattr(party, name, getattr(locked, name))
     return promoted

@@ -230,7 +230,8 @@ class PartyCreateView(LoginRequiredMixin, CreateView):
 
     def form_valid(self, form: PartyForm) -> HttpResponse:
         form.instance.host = self.request.user
-        response = super().form_valid(form)
+        self.object = services.party_create(party=form.instance)
+        response = HttpResponseRedirect(self.get_success_url())
         messages.success(
             self.request,
             f"Your party “{self.object.title}” on {self.object.when} is on! "

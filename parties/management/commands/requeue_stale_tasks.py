@@ -3,11 +3,11 @@ runs this at start and every minute)."""
 
 from django.core.management.base import BaseCommand
 
-from parties.queue import LEASE, requeue_stale_tasks
+from parties.queue import requeue_stale_tasks
 
 
 class Command(BaseCommand):
-    help = f"Re-queue tasks left running for longer than the lease ({LEASE})."
+    help = "Re-queue tasks left running for longer than the lease (TASK_LEASE_SECONDS, 5 min)."
 
     def handle(self, *args, **options) -> None:
         count = requeue_stale_tasks()

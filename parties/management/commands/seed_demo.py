@@ -19,7 +19,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
-from parties import services
+from parties import schedule, services
 from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility, new_invite_token
 
 DEMO_PASSWORD = "dinner-party-demo-2026"  # noqa: S105 -- printed for demo logins, by design
@@ -137,6 +137,7 @@ class Command(BaseCommand):
         )
         if not created:
             return
+        schedule.schedule_party_tasks(party)
         party.cohosts.add(users["felix"])
         services.potluck_set_slots(party=party, wanted=services.suggested_slots(9))
         for guest, plus_ones in [("ben", 1), ("chloe", 0), ("dev", 0), ("felix", 0)]:
@@ -259,6 +260,7 @@ class Command(BaseCommand):
             )
             if not created:
                 continue
+            schedule.schedule_party_tasks(party)
             for guest, plus_ones in replies:
                 services.rsvp_submit(
                     party=party,

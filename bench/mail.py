@@ -1,0 +1,191 @@
+"""Worker throughput: how fast one worker empties the database queue into a
+local SMTP server. Target: >= 200 emails per second (issue 19, item 8).
+
+    .venv/bin/python -m bench.mail [--emails 1000] [--database-url URL]
+
+Queues `--emails` RSVP confirmations (the site's most frequent email: one task
+each, rendered and sent by the worker, with its `EmailDelivery` record) in a fresh
+SQLite database under var/bench/ (or the PostgreSQL database `--database-url`
+names, which it migrates and empties first), runs one `manage.py db_worker
+--batch` against an aiosmtpd sink in this process, and reports emails per second
+(from the first message the sink accepts to the last), the whole run's seconds
+(start-up included) and the worker's peak RSS. `measure()` returns the same as a
+dict, for bench/run.py.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var" / "bench"
+TARGET_PER_SECOND = 200
+
+QUEUE_SCRIPT = """
+import django
+django.setup()
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+from parties.models import EmailDelivery
+from parties.notifications import send_rsvp_emails
+
+DBTaskResult.objects.all().delete()
+EmailDelivery.objects.all().delete()
+with transaction.atomic():
+    for n in range({emails}):
+        send_rsvp_emails.enqueue(
+            {{
+                "guest_name": f"Guest {{n}}",
+                "guest_email": f"guest{{n}}@example.com",
+                "status": "going",
+                "status_label": "Going",
+                "plus_ones": n % 3,
+                "note": "Bringing bread",
+                "title": "Paella night",
+                "description": "Ana's dinner party “Paella night” on Sat 12 Dec, 19:00 CET",
+                "venue": "12 Rue des Fleurs",
+                "main_dish": "Paella",
+                "host_name": "Ana",
+                "host_email": "",
+                "seats_taken": 4,
+                "seats": 8,
+                "party_url": "http://127.0.0.1:8000/parties/1/",
+            }},
+            notify_host=False,
+        )
+"""
+
+
+class Sink:
+    """An SMTP server that accepts everything and notes when each message came."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        with self.lock:
+            self.times.append(time.perf_counter())
+        return "250 OK"
+
+
+def _env(database_url: str, smtp_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="dinnerparty.settings",
+        DJANGO_ENV="production",  # no DEBUG: no query log, as in production
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="localhost",
+        DATABASE_URL=database_url,
+        TASKS_BACKEND="database",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, *args], cwd=BASE_DIR, env=env, check=True, capture_output=True
+    )
+
+
+def measure(*, emails: int = 1000, database_url: str = "") -> dict:
+    """Queue `emails` emails, let one worker send them all; returns emails_per_second,
+    seconds (first to last message), total_seconds (worker start to exit),
+    worker_peak_rss_mb, emails, sent, database and whether the target was met."""
+    from aiosmtpd.controller import Controller
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    if not database_url:
+        path = VAR / "mail.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        database_url = f"sqlite:///{path}"
+
+    sink = Sink()
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env = _env(database_url, port)
+        _run(["manage.py", "migrate", "--noinput"], env)
+        _run(["-c", QUEUE_SCRIPT.format(emails=emails)], env)
+
+        started = time.perf_counter()
+        worker = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--batch",
+                "--interval=0",
+                "--no-startup-delay",
+                "--no-reload",
+                "--verbosity=0",  # as `manage.py worker` runs it: its own line per task
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        _, status, usage = os.wait4(worker.pid, 0)
+        total = time.perf_counter() - started
+        worker.returncode = os.waitstatus_to_exitcode(status)
+        cpu = usage.ru_utime + usage.ru_stime
+        if worker.returncode != 0:
+            raise RuntimeError(f"db_worker failed: {worker.stderr.read().decode()[-2000:]}")
+    finally:
+        controller.stop()
+
+    times = sorted(sink.times)
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    rate = (len(times) - 1) / span if span else 0.0
+    return {
+        "emails": emails,
+        "sent": len(times),
+        "database": database_url.split(":", 1)[0],
+        "seconds": round(span, 3),
+        "total_seconds": round(total, 3),
+        "emails_per_second": round(rate, 1),
+        "worker_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB
+        # The worker's own CPU time (start-up included): on a shared machine whose
+        # other processes take the cores, emails per CPU second is the steadier figure.
+        "worker_cpu_seconds": round(cpu, 3),
+        "emails_per_cpu_second": round(len(times) / cpu, 1) if cpu else 0.0,
+        "target_per_second": TARGET_PER_SECOND,
+        "met": len(times) == emails and rate >= TARGET_PER_SECOND,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--emails", type=int, default=1000)
+    parser.add_argument("--database-url", default="", help="PostgreSQL (default: SQLite file)")
+    args = parser.parse_args()
+    result = measure(emails=args.emails, database_url=args.database_url)
+    print(json.dumps(result, indent=2))
+    verdict = "met" if result["met"] else "missed"
+    print(
+        f"bench.mail: {result['sent']} emails in {result['seconds']} s, "
+        f"{result['emails_per_second']}/s (target {TARGET_PER_SECOND}/s: {verdict}); "
+        f"worker peak RSS {result['worker_peak_rss_mb']} MB"
+    )
+    return 0 if result["met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""bench.mail: the worker throughput figure, on a small queue."""
+
+import pytest
+
+from bench.mail import measure
+
+
+@pytest.mark.slow
+def test_the_worker_throughput_run_sends_every_queued_email_and_reports_its_figures():
+    result = measure(emails=20)
+
+    assert result["sent"] == 20
+    assert result["emails_per_second"] > 0
+    assert result["seconds"] <= result["total_seconds"]
+    assert 20 < result["worker_peak_rss_mb"] < 500
+    assert result["worker_cpu_seconds"] > 0
+    assert result["met"] == (result["emails_per_second"] >= result["target_per_second"])
