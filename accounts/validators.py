@@ -19,3 +19,70 @@ class MaximumLengthValidator:
 
     def get_help_text(self) -> str:
         return f"Your password can be up to {self.max_length} characters long."
+
+
+# ASVS 6.1.2: words anyone guessing a password for this site would try first.
+SITE_WORDS = (
+    "dinnerparty",
+    "dinner",
+    "party",
+    "parties",
+    "potluck",
+    "supper",
+    "rsvp",
+    "guest",
+    "host",
+    "password",
+)
+MIN_CONTEXT_WORD_LENGTH = 3
+
+
+class ContextWordsValidator:
+    """Refuse passwords built on words easy to guess here (ASVS 6.1.2, 6.2.11): the
+    site's own (`SITE_WORDS`) and the account's — username, the email's local part,
+    first and last name. Such words don't count towards the minimum length: what
+    is left without them must still be `min_length` characters, so
+    "dinnerparty2026!!" is refused and a long sentence that mentions a dinner is not."""
+
+    def __init__(self, min_length: int = 15, words: tuple[str, ...] = SITE_WORDS):
+        self.min_length = min_length
+        self.words = words
+
+    def context_words(self, user=None) -> list[str]:
+        """The words, in lower case, longest first (so "dinnerparty" goes whole)."""
+        words = set(self.words)
+        if user is not None:
+            email = getattr(user, "email", "") or ""
+            for value in (
+                getattr(user, "username", ""),
+                email.partition("@")[0],
+                getattr(user, "first_name", ""),
+                getattr(user, "last_name", ""),
+            ):
+                value = (value or "").lower()
+                for word in (value, "".join(char for char in value if char.isalnum())):
+                    if len(word) >= MIN_CONTEXT_WORD_LENGTH:
+                        words.add(word)
+        return sorted(words, key=lambda word: (-len(word), word))
+
+    def validate(self, password: str, user=None) -> None:
+        rest = password.lower()
+        found = []
+        for word in self.context_words(user):
+            if word in rest:
+                found.append(word)
+                rest = rest.replace(word, "")
+        if not found or len(rest) >= self.min_length:
+            return
+        raise ValidationError(
+            "This password is built on words that are easy to guess here (%(words)s). "
+            "They don't count towards its %(min_length)d characters: add more of your own.",
+            code="password_context_words",
+            params={
+                "words": ", ".join(f"“{word}”" for word in sorted(found)),
+                "min_length": self.min_length,
+            },
+        )
+
+    def get_help_text(self) -> str:
+        return "Words like “dinner”, “party” or your own name don't count towards its length."

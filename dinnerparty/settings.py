@@ -196,7 +196,14 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 15},
     },
     {"NAME": "accounts.validators.MaximumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Words easy to guess here (the site's, the account's) don't count towards the 15.
+    {"NAME": "accounts.validators.ContextWordsValidator", "OPTIONS": {"min_length": 15}},
+    # Django's list and the long forms of it that a 15-character rule produces
+    # (accounts/common_passwords.py builds accounts/data/common-passwords.txt.gz).
+    {
+        "NAME": "django.contrib.auth.password_validation.CommonPasswordValidator",
+        "OPTIONS": {"password_list_path": BASE_DIR / "accounts/data/common-passwords.txt.gz"},
+    },
 ]
 
 # Rate limits (accounts/throttle.py; docs/security.md gives the reasons). Failed
