@@ -62,6 +62,11 @@ RECOVERY_CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 RECOVERY_CODE_LENGTH = 10
 APP_CODE = re.compile(r"[0-9]{6}")
 RECOVERY_CODE = re.compile(rf"[{RECOVERY_CODE_ALPHABET}]{{{RECOVERY_CODE_LENGTH}}}")
+# ASVS 6.5.5: an app's code works for one 30-second step only (django-otp's default
+# tolerance is a step either side: about 90 s). The phone's clock offset is learnt
+# at setup, where a step either side is accepted, and kept as the app's drift.
+APP_TOLERANCE = 0
+SETUP_TOLERANCE = 1
 CODE_MAX_LENGTH = 32  # a recovery code with spaces or dashes fits; nothing much longer
 
 CODE_REQUIRED = "Enter the 6-digit code from your authenticator app, or a recovery code."
@@ -280,7 +285,9 @@ class SetupForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         # The app being set up, unsaved: two_factor_enable saves it once it is checked.
-        self.app = TOTPDevice(user=user, name="Authenticator app", key=key, confirmed=False)
+        self.app = TOTPDevice(
+            user=user, name="Authenticator app", key=key, tolerance=APP_TOLERANCE, confirmed=False
+        )
 
     def clean_code(self) -> str:
         token = normalise(self.cleaned_data["code"])
@@ -288,7 +295,9 @@ class SetupForm(forms.Form):
             raise ValidationError(APP_CODE_MALFORMED, code="invalid")
         app = self.app
         totp = TOTP(app.bin_key, app.step, app.t0, app.digits, app.drift)
-        if not totp.verify(int(token), tolerance=app.tolerance):
+        # A step either side here only, to learn how far the phone's clock is off
+        # (its drift); after this, codes are taken from exactly one 30-second step.
+        if not totp.verify(int(token), tolerance=SETUP_TOLERANCE):
             # Not counted: whoever is here sees the key already, so a guess wins nothing.
             raise ValidationError(APP_CODE_WRONG, code="wrong_code")
         # As TOTPDevice.verify_token keeps them: this code can't log in afterwards.
