@@ -243,6 +243,12 @@ SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
 # the server after 12 hours unused (accounts/sessions.py).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_IDLE_AGE = 12 * 60 * 60
+# However much it is used, a session ends this long after its login (ASVS 7.3.2):
+# 24 hours, or 30 days with "keep me logged in" (accounts/sessions.py).
+SESSION_MAX_AGE = int(os.environ.get("SESSION_MAX_AGE_HOURS") or "24") * 60 * 60
+SESSION_REMEMBERED_MAX_AGE = (
+    int(os.environ.get("SESSION_REMEMBERED_MAX_AGE_DAYS") or "30") * 24 * 60 * 60
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

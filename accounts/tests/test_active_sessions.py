@@ -96,7 +96,7 @@ def test_without_remember_me_a_session_in_use_goes_on(clock, user):
     client = browser()
     log_in(client, user)
 
-    for _ in range(4):  # a request every 10 hours: never 12 unused
+    for _ in range(2):  # a request every 10 hours: never 12 unused (nor 24 since the login)
         clock(hours=10)
         assert logged_in(client)
     assert client.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == ""  # ends with the browser
@@ -109,6 +109,69 @@ def test_with_remember_me_a_session_lasts_30_days_unused(clock, user):
     clock(days=29, hours=23)
     assert logged_in(client)
     clock(days=30, minutes=1)
+    assert not logged_in(client)
+
+
+def test_without_remember_me_a_session_ends_24_hours_after_login_however_much_it_is_used(
+    clock, user
+):
+    client = browser()
+    log_in(client, user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    for _ in range(5):  # a request every 4 hours 45: never idle, 23 h 45 in all
+        clock(hours=4, minutes=45)
+        assert logged_in(client)
+    clock(minutes=15)
+    response = client.get(reverse("profile"), follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("login"))
+    assert (
+        "You've been logged out: a login lasts 24 hours at most, however much it is used. "
+        "Please log in again." in page_text(response)
+    )
+    assert not Session.objects.filter(session_key=key).exists()  # ended on the server
+
+
+def test_with_remember_me_a_session_ends_30_days_after_login_however_much_it_is_used(clock, user):
+    client = browser()
+    log_in(client, user, remember=True)
+
+    for _ in range(3):  # a visit every 9 days 23 hours
+        clock(days=9, hours=23)
+        assert logged_in(client)
+    clock(hours=3)
+    response = client.get(reverse("profile"), follow=True)
+
+    assert "a login lasts 30 days at most" in page_text(response)
+    assert not Session.objects.filter(user=user).exists()
+
+
+def test_the_absolute_lifetime_comes_from_the_settings(clock, user, settings):
+    settings.SESSION_MAX_AGE = 2 * 60 * 60
+    client = browser()
+    log_in(client, user)
+
+    clock(hours=1, minutes=59)
+    assert logged_in(client)
+    clock(minutes=1)
+    response = client.get(reverse("profile"), follow=True)
+
+    assert "a login lasts 2 hours at most" in page_text(response)
+
+
+def test_a_session_from_before_logins_were_stamped_lasts_from_its_next_save(clock, user):
+    client = browser()
+    log_in(client, user)
+    store = Session.get_session_store_class()(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    store.pop("_logged_in")
+    store.save()
+    assert "_logged_in" in store.load()  # stamped on that save
+
+    for hours in (10, 10, 3):
+        clock(hours=hours, minutes=59 if hours == 3 else 0)
+        assert logged_in(client)
+    clock(minutes=1)
     assert not logged_in(client)
 
 
