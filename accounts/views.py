@@ -233,6 +233,8 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
     def form_valid(self, form: AccountDeleteForm) -> HttpResponse:
         user = self.request.user
         logout(self.request)
+        # Its other sessions end now, from the cache too (the rows would go with it).
+        sessions.end_sessions(user=user, keep=None)
         services.user_delete(user=user)
         messages.info(self.request, "Your account and everything in it has been deleted. Goodbye!")
         return super().form_valid(form)
