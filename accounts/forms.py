@@ -262,6 +262,32 @@ class AccountDeleteForm(ReauthCodeMixin, forms.Form):
         return cleaned_data
 
 
+class SessionEndForm(forms.Form):
+    """Logging sessions out needs the password again (ASVS 7.5.2), counted like the
+    other password checks behind the login."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To log other sessions out, enter your password.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        check_current_password(
+            self.user,
+            password,
+            error=ValidationError("That's not your current password.", code="password_incorrect"),
+        )
+        return password
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's, sending nothing to an address that is not confirmed: until it is,
     the only email it gets is its confirmation link (accounts.verification)."""

@@ -32,6 +32,7 @@ CHROME_WINDOWS = (
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 START = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+WITH_PASSWORD = {"password": DEFAULT_PASSWORD}
 
 
 @pytest.fixture
@@ -263,7 +264,9 @@ def test_ending_one_session_logs_that_browser_out(user):
         log_in(client, user)
 
     response = laptop.post(
-        reverse("account_session_end", args=[public_id(session_row(phone).pk)]), follow=True
+        reverse("account_session_end", args=[public_id(session_row(phone).pk)]),
+        WITH_PASSWORD,
+        follow=True,
     )
 
     assert "That session is logged out." in page_text(response)
@@ -279,7 +282,7 @@ def test_ending_all_other_sessions_keeps_only_this_one(user):
     someone_else = browser()
     log_in(someone_else, UserFactory(username="zed"))
 
-    response = laptop.post(reverse("account_sessions_end_others"), follow=True)
+    response = laptop.post(reverse("account_sessions_end_others"), WITH_PASSWORD, follow=True)
 
     assert "Logged out everywhere else (2 sessions)." in page_text(response)
     assert (logged_in(laptop), logged_in(phone), logged_in(tablet)) == (True, False, False)
@@ -293,7 +296,7 @@ def test_another_user_s_session_is_not_found(user):
     log_in(stranger, UserFactory(username="zed"))
     stranger_id = public_id(session_row(stranger).pk)
 
-    response = laptop.post(reverse("account_session_end", args=[stranger_id]))
+    response = laptop.post(reverse("account_session_end", args=[stranger_id]), WITH_PASSWORD)
 
     assert response.status_code == 404
     assert logged_in(stranger)
@@ -306,7 +309,7 @@ def test_an_unknown_session_or_this_one_is_not_found(user, session_id):
     if session_id == "this":
         session_id = public_id(session_row(laptop).pk)
 
-    response = laptop.post(reverse("account_session_end", args=[session_id]))
+    response = laptop.post(reverse("account_session_end", args=[session_id]), WITH_PASSWORD)
 
     assert response.status_code == 404
     assert logged_in(laptop)
@@ -320,12 +323,78 @@ def test_ending_sessions_takes_a_post_with_a_csrf_token(user):
 
     assert laptop.get(end_phone).status_code == 405
     assert laptop.get(reverse("account_sessions_end_others")).status_code == 405
-    assert laptop.post(end_phone).status_code == 403
-    assert laptop.post(reverse("account_sessions_end_others")).status_code == 403
+    assert laptop.post(end_phone, WITH_PASSWORD).status_code == 403
+    assert laptop.post(reverse("account_sessions_end_others"), WITH_PASSWORD).status_code == 403
     assert logged_in(phone)
 
 
 NEW_PASSWORD = "a-brand-new-password-for-ana"
+
+
+# --- Ending sessions needs the password again (ASVS 7.5.2) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        pytest.param("", "This field is required.", id="empty"),
+        pytest.param(
+            "not-the-right-password-at-all", "That's not your current password.", id="wrong"
+        ),
+        pytest.param("x" * 1025, "Ensure this value has at most 1024 characters", id="too-long"),
+        pytest.param(
+            "<script>alert(1)</script>", "That's not your current password.", id="hostile"
+        ),
+    ],
+)
+@pytest.mark.parametrize("what", ["one", "all others"])
+def test_ending_sessions_without_the_right_password_ends_nothing(user, password, message, what):
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+    url = (
+        reverse("account_session_end", args=[public_id(session_row(phone).pk)])
+        if what == "one"
+        else reverse("account_sessions_end_others")
+    )
+
+    response = laptop.post(url, {"password": password})
+
+    assert response.status_code == 200
+    text = page_text(response).replace("\u2019", "'")
+    assert message in text
+    assert "Safari on iPhone" in text  # the list again, with the error
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert logged_in(phone)
+
+
+def test_wrong_passwords_at_ending_sessions_are_counted(user, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 2
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+    url = reverse("account_sessions_end_others")
+    for _ in range(2):
+        laptop.post(url, {"password": "not-the-right-password-at-all"})
+
+    response = laptop.post(url, WITH_PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many attempts. Please try again in" in page_text(response)
+    assert logged_in(phone)
+
+
+def test_the_list_asks_for_the_password_once_for_every_button(user):
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+
+    html = laptop.get(reverse("account_sessions")).content.decode()
+
+    assert html.count('name="password"') == 1
+    assert 'autocomplete="current-password"' in html
+    phone_url = reverse("account_session_end", args=[public_id(session_row(phone).pk)])
+    assert f'formaction="{phone_url}"' in html
 
 
 def test_a_password_change_leaves_only_this_session_on_the_list(user):
