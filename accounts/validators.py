@@ -1,4 +1,11 @@
+import hashlib
+import logging
+import urllib.request
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+
+logger = logging.getLogger(__name__)
 
 MAX_PASSWORD_LENGTH = 1024
 
@@ -86,3 +93,43 @@ class ContextWordsValidator:
 
     def get_help_text(self) -> str:
         return "Words like “dinner”, “party” or your own name don't count towards its length."
+
+
+class BreachedPasswordValidator:
+    """Refuse passwords found in data breaches (ASVS 6.2.12), by Have I Been Pwned's
+    range API with k-anonymity: only the first 5 hex digits of the password's
+    SHA-1 leave the machine, and the answer lists every breached hash that starts
+    with them. Off unless `PWNED_PASSWORDS_URL` is set (it needs the internet).
+    When the service does not answer within `PWNED_PASSWORDS_TIMEOUT` seconds, the
+    password is let through (logged): people can still sign up while it is down,
+    and the other validators still apply."""
+
+    def validate(self, password: str, user=None) -> None:
+        url = getattr(settings, "PWNED_PASSWORDS_URL", "")
+        if not url.startswith(("https://", "http://")):
+            return  # off (or not a web address: nothing else is opened)
+        digest = hashlib.sha1(password.encode(), usedforsecurity=False).hexdigest().upper()
+        prefix, suffix = digest[:5], digest[5:]
+        request = urllib.request.Request(  # noqa: S310 -- http(s) only, checked above
+            url.rstrip("/") + "/" + prefix,
+            headers={"Add-Padding": "true", "User-Agent": "DinnerParty password check"},
+        )
+        try:
+            with urllib.request.urlopen(  # noqa: S310 -- http(s) only, checked above
+                request, timeout=settings.PWNED_PASSWORDS_TIMEOUT
+            ) as response:
+                body = response.read(2_000_000).decode("ascii", errors="replace")
+        except (OSError, ValueError) as error:
+            logger.warning("breached-password check unavailable: %s", type(error).__name__)
+            return
+        for line in body.splitlines():
+            found, _, count = line.strip().partition(":")
+            if found.upper() == suffix and count.strip() not in ("", "0"):
+                raise ValidationError(
+                    "This password has appeared in a data breach, so attackers try it "
+                    "first. Please choose another.",
+                    code="password_breached",
+                )
+
+    def get_help_text(self) -> str:
+        return "It can't be one that has appeared in a known data breach."

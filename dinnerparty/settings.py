@@ -204,7 +204,15 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.CommonPasswordValidator",
         "OPTIONS": {"password_list_path": BASE_DIR / "accounts/data/common-passwords.txt.gz"},
     },
+    # Asks nothing unless PWNED_PASSWORDS_URL is set (below).
+    {"NAME": "accounts.validators.BreachedPasswordValidator"},
 ]
+
+# Breached passwords (ASVS 6.2.12): Have I Been Pwned's range API, asked with the
+# first 5 hex digits of the password's SHA-1 only. Off by default (it needs the
+# internet); to turn it on: PWNED_PASSWORDS_URL=https://api.pwnedpasswords.com/range/
+PWNED_PASSWORDS_URL = os.environ.get("PWNED_PASSWORDS_URL", "")
+PWNED_PASSWORDS_TIMEOUT = float(os.environ.get("PWNED_PASSWORDS_TIMEOUT") or "2")
 
 # Rate limits (accounts/throttle.py; docs/security.md gives the reasons). Failed
 # logins per 15 minutes: per account (username and email alike) from browsers
