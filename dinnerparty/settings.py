@@ -280,6 +280,9 @@ if _email_backend.endswith("smtp.EmailBackend"):
         "use_tls": env_bool("EMAIL_USE_TLS", False),
         "timeout": int(os.environ.get("EMAIL_TIMEOUT", "10")),
     }
+elif _email_backend.endswith("filebased.EmailBackend"):
+    # One file per message, e.g. to read a confirmation link while trying the site.
+    _mailer["OPTIONS"] = {"file_path": os.environ.get("EMAIL_FILE_PATH", "var/mail")}
 MAILERS = {"default": _mailer}
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "DinnerParty <noreply@dinnerparty.localhost>"
