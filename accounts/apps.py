@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import two_factor  # noqa: F401 -- connects the login receiver
+        from accounts import sessions, two_factor  # noqa: F401 -- connect login receivers
         from common import lookups  # noqa: F401 -- registers `__in` for out-of-range ids
 
 

@@ -15,4 +15,4 @@ class SessionStore(AccountSessionMixin, cached_db.SessionStore):
         if data and expired_by_its_own_data(data):
             self._session_key = None
             return {}
-        return data
+        return self.ended_if_past_max_age(data)

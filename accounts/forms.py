@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from accounts import throttle
 from accounts.backends import login_candidates
 from accounts.models import User, unconfirmed_too_long
+from accounts.reauth import authenticator_of, check_reauth_code, reauth_code_field
 from accounts.validators import MAX_PASSWORD_LENGTH
 from common.food import Allergen, Diet
 from common.forms import codes_field
@@ -69,6 +70,27 @@ def check_current_password(user: User, password: str, *, error: ValidationError)
             throttle.PASSWORD_CHECK_PER_ACCOUNT.hit(account)
         raise error
     throttle.PASSWORD_CHECK_PER_ACCOUNT.reset(account)
+
+
+class ReauthCodeMixin:
+    """Re-authentication for users with two-step verification on (ASVS 7.5.1): a
+    `code` field beside the password, checked (and counted, like the code step at
+    login) only once the password is right. `reauth_user` is the account."""
+
+    def add_code_field(self, user: User, *, has_app: bool | None = None) -> None:
+        self.reauth_user = user
+        if has_app is None:
+            has_app = authenticator_of(user) is not None
+        if has_app:
+            self.fields["code"] = reauth_code_field()
+
+    def check_code(self) -> None:
+        if "code" not in self.fields or self.has_error("code"):
+            return
+        try:
+            check_reauth_code(self.reauth_user, self.cleaned_data.get("code") or "")
+        except ValidationError as error:
+            self.add_error("code", error)
 
 
 class ThrottledLoginMixin:
@@ -134,7 +156,7 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
     pass
 
 
-class ProfileForm(EmailCheckedByCleanEmail, forms.ModelForm):
+class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
     diets = codes_field(Diet, label="Your diets")
     allergies = codes_field(
         Allergen,
@@ -164,11 +186,17 @@ class ProfileForm(EmailCheckedByCleanEmail, forms.ModelForm):
         )
         widgets = {"dietary_notes": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, has_app: bool | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         self.fields["email"].help_text = NEW_ADDRESS_HELP
         self.original_email = self.instance.email
+        self.add_code_field(self.instance, has_app=has_app)
+        if "code" in self.fields:
+            self.fields["code"].help_text = (
+                "Needed only when you change your email address: the 6 digits your "
+                "app shows now, or a recovery code."
+            )
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
@@ -194,6 +222,7 @@ class ProfileForm(EmailCheckedByCleanEmail, forms.ModelForm):
             except ValidationError as error:
                 self.add_error("current_password", error)
             else:
+                self.check_code()
                 # The new address gets a confirmation link: those are rationed.
                 account = throttle.account_key(self.instance.pk)
                 wait = throttle.CONFIRMATIONS_PER_ACCOUNT.retry_after(account)
@@ -203,13 +232,46 @@ class ProfileForm(EmailCheckedByCleanEmail, forms.ModelForm):
         return cleaned_data
 
 
-class AccountDeleteForm(forms.Form):
+class AccountDeleteForm(ReauthCodeMixin, forms.Form):
     password = forms.CharField(
         label="Your password",
         strip=False,
         max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="To be sure it's you.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.add_code_field(user)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        check_current_password(
+            self.user,
+            password,
+            error=ValidationError("That's not your current password.", code="password_incorrect"),
+        )
+        return password
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "password" in cleaned_data:  # right: now the code
+            self.check_code()
+        return cleaned_data
+
+
+class SessionEndForm(forms.Form):
+    """Logging sessions out needs the password again (ASVS 7.5.2), counted like the
+    other password checks behind the login."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To log other sessions out, enter your password.",
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -234,8 +296,22 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return (user for user in super().get_users(email) if user.email_confirmed)
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    """Django's, with the old password checked under the same limit."""
+class PasswordChangeForm(ReauthCodeMixin, auth_forms.PasswordChangeForm):
+    """Django's, with the old password checked under the same limit, and a code
+    from the app as well when two-step verification is on."""
+
+    def __init__(self, user: User, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.add_code_field(user)
+        if "code" in self.fields:  # right after the current password
+            order = ["old_password", "code", "new_password1", "new_password2"]
+            self.order_fields(order)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "old_password" in cleaned_data:  # right: now the code
+            self.check_code()
+        return cleaned_data
 
     def clean_old_password(self) -> str:
         old_password = self.cleaned_data["old_password"]

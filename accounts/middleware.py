@@ -1,6 +1,7 @@
 import zoneinfo
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -52,7 +53,9 @@ class SessionActivityMiddleware:
     """Save a logged-in session at most every `sessions.SEEN_EVERY` while it is in
     use, so its idle expiry moves on and the profile can say when and on which
     device it was last seen — without a write on every request. A session being
-    saved anyway (at login, say) takes the device then, at no extra cost."""
+    saved anyway (at login, say) takes the device then, at no extra cost. A session
+    that loading ended for its age (`sessions.max_age`) gets a message saying why,
+    shown on the next page (the login page, where the login wall sends it)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -61,7 +64,12 @@ class SessionActivityMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         # (`accessed`: a request that never read its session doesn't load it here.)
-        if session is None or not session.accessed or SESSION_KEY not in session:
+        if session is None or not session.accessed:
+            return response
+        if getattr(session, "ended_at_max_age", 0):
+            messages.info(request, sessions.max_age_ended_message(session.ended_at_max_age))
+            return response
+        if SESSION_KEY not in session:
             return response
         if session.modified or sessions.seen_a_while_ago(session):
             session[sessions.DEVICE] = device_name(request.headers.get("User-Agent", ""))

@@ -17,6 +17,11 @@ on only when the session is saved, so `SessionActivityMiddleware` saves a
 logged-in session at most every `SEEN_EVERY` (5 minutes) while it is in use —
 not on every request — and each save records when (`last_seen`) and on what
 browser (`device`), for the list of one's sessions on the profile.
+
+However much it is used, a session ends `SESSION_MAX_AGE` (24 hours) after its
+login, or `SESSION_REMEMBERED_MAX_AGE` (30 days) with "keep me logged in": the
+login time is kept in its data (`LOGGED_IN`), and a session past it is deleted
+when it is next loaded.
 """
 
 import time
@@ -27,19 +32,24 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.signals import request_finished, request_started
+from django.dispatch import receiver
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
 
 from accounts.models import Session, User
 from accounts.queries import SESSION_WITH_USER
 
-# Kept in each session's data: when it was last saved (a Unix time), and the
-# device it runs on ("Firefox on Linux").
+# Kept in each session's data: when it was last saved (a Unix time), the device
+# it runs on ("Firefox on Linux"), and when its account logged in (a Unix time).
 SEEN = "_seen"
 DEVICE = "_device"
+LOGGED_IN = "_logged_in"
 SEEN_EVERY = timedelta(minutes=5)
 
 # The account the current request's session was read with (None: no session read
@@ -64,6 +74,47 @@ def user_loaded_with_session(user_id: int) -> User | None:
     return user if user is not None and user.pk == user_id else None
 
 
+@receiver(user_logged_in, dispatch_uid="accounts.sessions.stamp_login")
+def stamp_login(sender, request: HttpRequest | None, user: User, **kwargs) -> None:
+    """Every login starts the session's absolute lifetime again (`max_age`)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[LOGGED_IN] = int(time.time())
+
+
+def remembered(data: dict) -> bool:
+    """Was the session kept with "keep me logged in" (an expiry of its own)?"""
+    expiry = data.get("_session_expiry")
+    return expiry is not None and expiry != 0
+
+
+def max_age(data: dict) -> int:
+    """The longest a session lasts after its login, however much it is used (ASVS
+    7.3.2): `SESSION_REMEMBERED_MAX_AGE` with "keep me logged in", else `SESSION_MAX_AGE`."""
+    return settings.SESSION_REMEMBERED_MAX_AGE if remembered(data) else settings.SESSION_MAX_AGE
+
+
+def past_max_age(data: dict) -> bool:
+    logged_in = data.get(LOGGED_IN)
+    if not isinstance(logged_in, int) or SESSION_KEY not in data:
+        return False
+    return time.time() >= logged_in + max_age(data)
+
+
+def max_age_ended_message(seconds: int) -> str:
+    """Why a session past its `max_age` has to log in again."""
+    hours = seconds // 3600
+    if hours >= 48 and hours % 24 == 0:
+        days = hours // 24
+        span = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    else:
+        span = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    return (
+        f"You've been logged out: a login lasts {span} at most, however much it is used. "
+        "Please log in again."
+    )
+
+
 def account_id(data: dict) -> int | None:
     """The id of the account a session's data is logged in to, if any."""
     try:
@@ -81,14 +132,31 @@ class AccountSessionMixin:
     def get_model_class(cls) -> type[Session]:
         return Session
 
+    # The `max_age` (seconds) a session had when loading it ended it; 0 when none
+    # did (SessionActivityMiddleware then tells its user why they must log in again).
+    ended_at_max_age = 0
+
     def create_model_instance(self, data: dict) -> Session:
         now = timezone.now()
         data[SEEN] = int(now.timestamp())
+        if SESSION_KEY in data:
+            # A session logged in before logins were stamped: its lifetime starts now.
+            data.setdefault(LOGGED_IN, data[SEEN])
         session = super().create_model_instance(data)
         session.user_id = account_id(data)
         session.device = str(data.get(DEVICE, ""))[:100]
         session.last_seen = now
         return session
+
+    def ended_if_past_max_age(self, data: dict) -> dict:
+        """`data`, or {} once the session has outlived `max_age`: then it is deleted
+        (from the cache too) and its key dropped, whatever its use since."""
+        if not past_max_age(data):
+            return data
+        self.delete(self.session_key)
+        self._session_key = None
+        self.ended_at_max_age = max_age(data)
+        return {}
 
     def get_session_cookie_age(self) -> int:
         """How long the server keeps a session without an expiry of its own after
@@ -177,5 +245,7 @@ class SessionStore(AccountSessionMixin, db.SessionStore):
         if session is None or session.expire_date <= timezone.now():
             self._session_key = None
             return {}
-        _loaded_with_session.set(session.user)
-        return self.decode(session.session_data)
+        data = self.ended_if_past_max_age(self.decode(session.session_data))
+        if data:
+            _loaded_with_session.set(session.user)
+        return data

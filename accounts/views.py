@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import CreateView, FormView, TemplateView, UpdateView
 
@@ -21,6 +22,7 @@ from accounts.forms import (
     PasswordResetForm,
     ProfileForm,
     RegisterForm,
+    SessionEndForm,
 )
 from accounts.models import User
 from parties import services
@@ -184,6 +186,11 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
     def get_object(self, queryset=None) -> User:
         return self.request.user
 
+    def get_form_kwargs(self) -> dict:
+        # Read once: the form asks for a code with it, the page says since when it's on.
+        self.authenticator = two_factor.authenticator_of(self.request.user)
+        return {**super().get_form_kwargs(), "has_app": self.authenticator is not None}
+
     def get_context_data(self, **kwargs) -> dict:
         user = self.request.user
         hosting = DinnerParty.objects.upcoming().filter(host=user).order_by("starts_at", "pk")
@@ -192,12 +199,9 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
             .select_related("party__host")
             .order_by("party__starts_at", "party_id")
         )
-        return super().get_context_data(
-            hosting=hosting,
-            attending=attending,
-            authenticator=two_factor.authenticator_of(user),
-            **kwargs,
-        )
+        context = super().get_context_data(hosting=hosting, attending=attending, **kwargs)
+        context["authenticator"] = self.authenticator  # read when the form was made
+        return context
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:
         # A new address waits for its confirmation link; the old one stays till then.
@@ -233,6 +237,8 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
     def form_valid(self, form: AccountDeleteForm) -> HttpResponse:
         user = self.request.user
         logout(self.request)
+        # Its other sessions end now, from the cache too (the rows would go with it).
+        sessions.end_sessions(user=user, keep=None)
         services.user_delete(user=user)
         messages.info(self.request, "Your account and everything in it has been deleted. Goodbye!")
         return super().form_valid(form)
@@ -329,7 +335,7 @@ class DataExportView(LoginRequiredMixin, View):
 
 class SessionListView(LoginRequiredMixin, TemplateView):
     """Where the user is logged in: each session's device and when it was last
-    used, with a button to end it, or all but this one."""
+    used, with a button to end it, or all but this one (after the password)."""
 
     template_name = "accounts/sessions.html"
 
@@ -337,15 +343,34 @@ class SessionListView(LoginRequiredMixin, TemplateView):
         active = sessions.active_sessions(
             self.request.user, current_key=self.request.session.session_key
         )
+        kwargs.setdefault("form", SessionEndForm(user=self.request.user))
         return super().get_context_data(active_sessions=active, **kwargs)
 
 
-class SessionEndView(LoginRequiredMixin, View):
-    """POST: log out one of the user's other sessions (404 for any other id)."""
+class SessionEndMixin(LoginRequiredMixin):
+    """POST only, with the password (ASVS 7.5.2): wrong or missing, the list again
+    with the form's error (429 once the password checks are over their limit)."""
 
     http_method_names = ["post"]
 
+    def refused(self, form: SessionEndForm) -> HttpResponse:
+        messages.error(self.request, throttle.refusal(form) or FORM_ERRORS)
+        page = SessionListView()
+        page.setup(self.request)
+        status = 429 if throttle.refusal(form) else 200
+        return page.render_to_response(page.get_context_data(form=form), status=status)
+
+    def checked_form(self) -> SessionEndForm:
+        return SessionEndForm(self.request.POST, user=self.request.user)
+
+
+class SessionEndView(SessionEndMixin, View):
+    """POST: log out one of the user's other sessions (404 for any other id)."""
+
     def post(self, request: HttpRequest, session_id: str) -> HttpResponse:
+        form = self.checked_form()
+        if not form.is_valid():
+            return self.refused(form)
         ended = sessions.end_sessions(
             user=request.user, keep=request.session.session_key, only=session_id
         )
@@ -355,17 +380,21 @@ class SessionEndView(LoginRequiredMixin, View):
         return redirect("account_sessions")
 
 
-class SessionEndOthersView(LoginRequiredMixin, View):
+class SessionEndOthersView(SessionEndMixin, View):
     """POST: log out every session of the user's but this one."""
 
-    http_method_names = ["post"]
-
     def post(self, request: HttpRequest) -> HttpResponse:
+        form = self.checked_form()
+        if not form.is_valid():
+            return self.refused(form)
         ended = sessions.end_sessions(user=request.user, keep=request.session.session_key)
         if ended:
-            messages.success(
-                request, f"Logged out everywhere else ({ended} session{'s' if ended != 1 else ''})."
-            )
+            message = ngettext(
+                "Logged out everywhere else (%(n)d session).",
+                "Logged out everywhere else (%(n)d sessions).",
+                ended,
+            ) % {"n": ended}
+            messages.success(request, message)
         else:
             messages.info(request, "You weren't logged in anywhere else.")
         return redirect("account_sessions")

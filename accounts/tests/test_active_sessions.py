@@ -32,6 +32,7 @@ CHROME_WINDOWS = (
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 START = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+WITH_PASSWORD = {"password": DEFAULT_PASSWORD}
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_without_remember_me_a_session_in_use_goes_on(clock, user):
     client = browser()
     log_in(client, user)
 
-    for _ in range(4):  # a request every 10 hours: never 12 unused
+    for _ in range(2):  # a request every 10 hours: never 12 unused (nor 24 since the login)
         clock(hours=10)
         assert logged_in(client)
     assert client.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == ""  # ends with the browser
@@ -109,6 +110,69 @@ def test_with_remember_me_a_session_lasts_30_days_unused(clock, user):
     clock(days=29, hours=23)
     assert logged_in(client)
     clock(days=30, minutes=1)
+    assert not logged_in(client)
+
+
+def test_without_remember_me_a_session_ends_24_hours_after_login_however_much_it_is_used(
+    clock, user
+):
+    client = browser()
+    log_in(client, user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    for _ in range(5):  # a request every 4 hours 45: never idle, 23 h 45 in all
+        clock(hours=4, minutes=45)
+        assert logged_in(client)
+    clock(minutes=15)
+    response = client.get(reverse("profile"), follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("login"))
+    assert (
+        "You've been logged out: a login lasts 24 hours at most, however much it is used. "
+        "Please log in again." in page_text(response)
+    )
+    assert not Session.objects.filter(session_key=key).exists()  # ended on the server
+
+
+def test_with_remember_me_a_session_ends_30_days_after_login_however_much_it_is_used(clock, user):
+    client = browser()
+    log_in(client, user, remember=True)
+
+    for _ in range(3):  # a visit every 9 days 23 hours
+        clock(days=9, hours=23)
+        assert logged_in(client)
+    clock(hours=3)
+    response = client.get(reverse("profile"), follow=True)
+
+    assert "a login lasts 30 days at most" in page_text(response)
+    assert not Session.objects.filter(user=user).exists()
+
+
+def test_the_absolute_lifetime_comes_from_the_settings(clock, user, settings):
+    settings.SESSION_MAX_AGE = 2 * 60 * 60
+    client = browser()
+    log_in(client, user)
+
+    clock(hours=1, minutes=59)
+    assert logged_in(client)
+    clock(minutes=1)
+    response = client.get(reverse("profile"), follow=True)
+
+    assert "a login lasts 2 hours at most" in page_text(response)
+
+
+def test_a_session_from_before_logins_were_stamped_lasts_from_its_next_save(clock, user):
+    client = browser()
+    log_in(client, user)
+    store = Session.get_session_store_class()(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    store.pop("_logged_in")
+    store.save()
+    assert "_logged_in" in store.load()  # stamped on that save
+
+    for hours in (10, 10, 3):
+        clock(hours=hours, minutes=59 if hours == 3 else 0)
+        assert logged_in(client)
+    clock(minutes=1)
     assert not logged_in(client)
 
 
@@ -200,7 +264,9 @@ def test_ending_one_session_logs_that_browser_out(user):
         log_in(client, user)
 
     response = laptop.post(
-        reverse("account_session_end", args=[public_id(session_row(phone).pk)]), follow=True
+        reverse("account_session_end", args=[public_id(session_row(phone).pk)]),
+        WITH_PASSWORD,
+        follow=True,
     )
 
     assert "That session is logged out." in page_text(response)
@@ -216,7 +282,7 @@ def test_ending_all_other_sessions_keeps_only_this_one(user):
     someone_else = browser()
     log_in(someone_else, UserFactory(username="zed"))
 
-    response = laptop.post(reverse("account_sessions_end_others"), follow=True)
+    response = laptop.post(reverse("account_sessions_end_others"), WITH_PASSWORD, follow=True)
 
     assert "Logged out everywhere else (2 sessions)." in page_text(response)
     assert (logged_in(laptop), logged_in(phone), logged_in(tablet)) == (True, False, False)
@@ -230,7 +296,7 @@ def test_another_user_s_session_is_not_found(user):
     log_in(stranger, UserFactory(username="zed"))
     stranger_id = public_id(session_row(stranger).pk)
 
-    response = laptop.post(reverse("account_session_end", args=[stranger_id]))
+    response = laptop.post(reverse("account_session_end", args=[stranger_id]), WITH_PASSWORD)
 
     assert response.status_code == 404
     assert logged_in(stranger)
@@ -243,7 +309,7 @@ def test_an_unknown_session_or_this_one_is_not_found(user, session_id):
     if session_id == "this":
         session_id = public_id(session_row(laptop).pk)
 
-    response = laptop.post(reverse("account_session_end", args=[session_id]))
+    response = laptop.post(reverse("account_session_end", args=[session_id]), WITH_PASSWORD)
 
     assert response.status_code == 404
     assert logged_in(laptop)
@@ -257,12 +323,78 @@ def test_ending_sessions_takes_a_post_with_a_csrf_token(user):
 
     assert laptop.get(end_phone).status_code == 405
     assert laptop.get(reverse("account_sessions_end_others")).status_code == 405
-    assert laptop.post(end_phone).status_code == 403
-    assert laptop.post(reverse("account_sessions_end_others")).status_code == 403
+    assert laptop.post(end_phone, WITH_PASSWORD).status_code == 403
+    assert laptop.post(reverse("account_sessions_end_others"), WITH_PASSWORD).status_code == 403
     assert logged_in(phone)
 
 
 NEW_PASSWORD = "a-brand-new-password-for-ana"
+
+
+# --- Ending sessions needs the password again (ASVS 7.5.2) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        pytest.param("", "This field is required.", id="empty"),
+        pytest.param(
+            "not-the-right-password-at-all", "That's not your current password.", id="wrong"
+        ),
+        pytest.param("x" * 1025, "Ensure this value has at most 1024 characters", id="too-long"),
+        pytest.param(
+            "<script>alert(1)</script>", "That's not your current password.", id="hostile"
+        ),
+    ],
+)
+@pytest.mark.parametrize("what", ["one", "all others"])
+def test_ending_sessions_without_the_right_password_ends_nothing(user, password, message, what):
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+    url = (
+        reverse("account_session_end", args=[public_id(session_row(phone).pk)])
+        if what == "one"
+        else reverse("account_sessions_end_others")
+    )
+
+    response = laptop.post(url, {"password": password})
+
+    assert response.status_code == 200
+    text = page_text(response).replace("\u2019", "'")
+    assert message in text
+    assert "Safari on iPhone" in text  # the list again, with the error
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert logged_in(phone)
+
+
+def test_wrong_passwords_at_ending_sessions_are_counted(user, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 2
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+    url = reverse("account_sessions_end_others")
+    for _ in range(2):
+        laptop.post(url, {"password": "not-the-right-password-at-all"})
+
+    response = laptop.post(url, WITH_PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many attempts. Please try again in" in page_text(response)
+    assert logged_in(phone)
+
+
+def test_the_list_asks_for_the_password_once_for_every_button(user):
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    log_in(laptop, user)
+    log_in(phone, user)
+
+    html = laptop.get(reverse("account_sessions")).content.decode()
+
+    assert html.count('name="password"') == 1
+    assert 'autocomplete="current-password"' in html
+    phone_url = reverse("account_session_end", args=[public_id(session_row(phone).pk)])
+    assert f'formaction="{phone_url}"' in html
 
 
 def test_a_password_change_leaves_only_this_session_on_the_list(user):

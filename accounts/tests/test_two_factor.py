@@ -639,3 +639,62 @@ def test_pages_about_the_second_factor_when_it_is_off_go_to_the_profile(user_cli
         response = user_client.get(path, follow=True)
         assert response.redirect_chain == [(reverse("profile"), 302)]
         assert "Two-step verification is off." in page_text(response)
+
+
+# --- A code lasts one 30-second step (ASVS 6.5.5) ---------------------------------------
+
+
+def test_an_app_set_up_here_takes_a_code_for_30_seconds_only(client, user, time_machine):
+    time_machine.move_to(dt.datetime(2030, 1, 5, 19, 0, 5, tzinfo=dt.UTC), tick=False)
+    client.force_login(user)
+    response, key = set_up_app(client)
+    assert response.status_code == 302
+    app = TOTPDevice.objects.get(user=user)
+    assert app.tolerance == 0
+    client.post(reverse("logout"))
+
+    time_machine.shift(dt.timedelta(seconds=60))
+    shown_30_seconds_ago = code_of(key, at=time.time() - 30)
+    shown_in_30_seconds = code_of(key, at=time.time() + 30)
+    log_in(client)
+
+    assert errors(enter_code(client, shown_30_seconds_ago)) == [two_factor.CODE_WRONG]
+    time_machine.shift(dt.timedelta(seconds=2))  # past django-otp's back-off, same step
+    assert errors(enter_code(client, shown_in_30_seconds)) == [two_factor.CODE_WRONG]
+    time_machine.shift(dt.timedelta(seconds=3))
+    assert enter_code(client, code_of(key)).status_code == 302
+
+
+def test_setup_learns_how_far_the_phones_clock_is_off(client, user, time_machine):
+    time_machine.move_to(dt.datetime(2030, 1, 5, 19, 0, 5, tzinfo=dt.UTC), tick=False)
+    client.force_login(user)
+    page = client.get(SETUP)
+    key = b32decode(page.context["secret"].replace(" ", ""))
+    # The phone's clock runs 30 seconds fast: it shows the next step's code.
+    response = client.post(
+        SETUP, {"code": code_of(key, at=time.time() + 30), "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert TOTPDevice.objects.get(user=user).drift == 1
+    client.post(reverse("logout"))
+
+    time_machine.shift(dt.timedelta(minutes=5))
+    log_in(client)
+
+    assert errors(enter_code(client, code_of(key))) == [two_factor.CODE_WRONG]
+    time_machine.shift(dt.timedelta(seconds=2))
+    assert enter_code(client, code_of(key, at=time.time() + 30)).status_code == 302
+
+
+def test_apps_set_up_before_take_one_step_after_the_migration(user):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    old = TOTPDevice.objects.create(user=user, name="Old phone", confirmed=True, tolerance=1)
+
+    migration = import_module("accounts.migrations.0009_totp_codes_last_one_step")
+    migration.one_step_only(apps, None)
+
+    old.refresh_from_db()
+    assert old.tolerance == 0
