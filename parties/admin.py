@@ -11,8 +11,15 @@ from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
 from parties import services
-from parties.forms import PartyForm
-from parties.models import RSVP, DinnerParty, EmailDelivery, RSVPStatus, validate_party_start
+from parties.forms import ADDRESS_AUTO, ADDRESS_EVERYONE, ADDRESS_TABLE, PartyForm
+from parties.models import (
+    RSVP,
+    DinnerParty,
+    EmailDelivery,
+    RSVPStatus,
+    Visibility,
+    validate_party_start,
+)
 
 
 def scoped_to_host(request: HttpRequest) -> bool:
@@ -64,9 +71,36 @@ class RSVPInline(KeysOnlyAutocomplete, admin.TabularInline):
 
 
 class DinnerPartyAdminForm(forms.ModelForm):
+    # The site's three choices (parties.forms.PartyForm), not the bare flag.
+    address_shown_to = PartyForm.base_fields["address_shown_to"]
+
     class Meta:
         model = DinnerParty
-        fields = ("host", *PartyForm.Meta.fields, "hide_address")
+        fields = ("host", *PartyForm.Meta.fields)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["address_shown_to"] = (
+                ADDRESS_TABLE if self.instance.hide_address else ADDRESS_EVERYONE
+            )
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        if "address_shown_to" not in self.errors:
+            # As the site decides it (PartyForm.clean).
+            shown_to = cleaned_data.get("address_shown_to") or ADDRESS_AUTO
+            hide = shown_to == ADDRESS_TABLE or (
+                shown_to == ADDRESS_AUTO and cleaned_data.get("visibility") == Visibility.PRIVATE
+            )
+            cleaned_data["hide_address"] = self.instance.hide_address = hide
+        return cleaned_data
+
+    def model_changes(self) -> dict:
+        """The party's fields as edited (the service keeps only real changes)."""
+        changes = {name: self.cleaned_data[name] for name in self.changed_data}
+        changes.pop("address_shown_to", None)
+        return changes | {"hide_address": self.cleaned_data["hide_address"]}
 
     def clean_starts_at(self):
         starts_at = self.cleaned_data["starts_at"]
@@ -156,9 +190,8 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
         if scoped_to_host(request) and not change:
             obj.host = request.user  # a co-host editing keeps the party's host
         if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data}
             try:
-                services.party_update(party=obj, changes=changes)
+                services.party_update(party=obj, changes=form.model_changes())
             except services.SeatsBelowTaken as error:
                 messages.error(request, str(error))
         else:
