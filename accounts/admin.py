@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
+from common.timezones import TimeZoneField
 from parties import services
 
 
@@ -26,6 +27,11 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "timezone":  # the site's picker, not free text
+            return TimeZoneField(label="Time zone", help_text=db_field.help_text)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Deleting an account frees the seats its replies held (and promotes the waitlist).
     def delete_model(self, request: HttpRequest, obj: User) -> None:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
+from common.timezones import TimeZoneField
 from parties import services
 from parties.forms import ADDRESS_AUTO, ADDRESS_EVERYONE, ADDRESS_TABLE, PartyForm
 from parties.models import (
@@ -73,6 +74,9 @@ class RSVPInline(KeysOnlyAutocomplete, admin.TabularInline):
 class DinnerPartyAdminForm(forms.ModelForm):
     # The site's three choices (parties.forms.PartyForm), not the bare flag.
     address_shown_to = PartyForm.base_fields["address_shown_to"]
+    timezone = TimeZoneField(
+        label="Time zone", help_text="Times are entered and shown in this zone."
+    )
 
     class Meta:
         model = DinnerParty

@@ -646,3 +646,16 @@ def test_a_new_admin_party_keeps_the_address_for_the_table_when_asked(superuser_
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert DinnerParty.objects.get(title="Soup").hide_address is True
+
+
+def test_the_admins_party_zone_is_a_picker_of_canonical_zones(superuser_client, own_party):
+    response = superuser_client.get(change(own_party))
+
+    markup = response.content.decode()
+    assert '<select name="timezone"' in markup
+    assert '<optgroup label="Europe">' in markup
+    assert 'value="Africa/Asmera"' not in markup
+    data = admin_form_data(response)
+    refused = superuser_client.post(change(own_party), data | {"timezone": "Mars/Olympus_Mons"})
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["timezone"]
