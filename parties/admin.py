@@ -11,11 +11,13 @@ from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
 from common.timezones import TimeZoneField
-from parties import services
+from parties import guest_list, services
 from parties.forms import ADDRESS_AUTO, ADDRESS_EVERYONE, ADDRESS_TABLE, PartyForm
+from parties.guest_list import csv_safe
 from parties.models import (
     RSVP,
     DinnerParty,
+    Dish,
     EmailDelivery,
     RSVPStatus,
     Visibility,
@@ -246,13 +248,31 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="guest-lists.csv"'
         writer = csv.writer(response)
-        writer.writerow(["party", "starts_at", "guest", "email", "status", "plus_ones", "note"])
+        writer.writerow(
+            [
+                "party",
+                "starts_at",
+                "guest",
+                "email",
+                "status",
+                "plus_ones",
+                "note",
+                "diets",
+                "allergies",
+                "plus_ones_diets",
+                "plus_ones_allergies",
+                "dietary_notes",
+                "brings",
+            ]
+        )
         rsvps = (
             RSVP.objects.filter(party__in=queryset)
             .select_related("party", "guest")
             .order_by("party__starts_at", "party_id", "status", "created_at")
         )
-        for rsvp in rsvps:
+        dishes = Dish.objects.filter(party__in=queryset).order_by("created_at", "pk")
+        for line in guest_list.guest_lines(rsvps, dishes):
+            rsvp = line.rsvp
             writer.writerow(
                 [
                     csv_safe(rsvp.party.title),
@@ -262,14 +282,15 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
                     rsvp.status,
                     rsvp.plus_ones,
                     csv_safe(rsvp.note),
+                    csv_safe(", ".join(line.diets)),
+                    csv_safe(", ".join(line.allergies)),
+                    csv_safe(", ".join(line.plus_one_diets)),
+                    csv_safe(", ".join(line.plus_one_allergies)),
+                    csv_safe(line.dietary_notes),
+                    csv_safe("; ".join(line.brings)),
                 ]
             )
         return response
-
-
-def csv_safe(value: str) -> str:
-    """Stop spreadsheet formula injection from user text."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 class RSVPAdminForm(forms.ModelForm):
