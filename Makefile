@@ -32,6 +32,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 # The server and the task worker together (Procfile.dev, honcho): the worker sends
 # the emails, printed in its output. One Ctrl-C stops both.
 run: export PYTHONUNBUFFERED = 1
+# Links in emails point at this server (the worker's own PORT, from honcho, is another).
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo

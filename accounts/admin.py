@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import sessions
 from accounts.models import Session, User
+from common.timezones import TimeZoneField
 from parties import services
 
 
@@ -61,6 +62,11 @@ class UserAdmin(DjangoUserAdmin):
             ended = sessions.end_sessions(user=obj, keep=None)
             if ended:
                 messages.info(request, ended_message(1, ended))
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "timezone":  # the site's picker, not free text
+            return TimeZoneField(label="Time zone", help_text=db_field.help_text)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Deleting an account frees the seats its replies held (and promotes the waitlist).
     def delete_model(self, request: HttpRequest, obj: User) -> None:

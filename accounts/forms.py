@@ -11,7 +11,7 @@ from accounts.reauth import authenticator_of, check_reauth_code, reauth_code_fie
 from accounts.validators import MAX_PASSWORD_LENGTH
 from common.food import Allergen, Diet
 from common.forms import codes_field
-from common.timezones import timezone_choices
+from common.timezones import BrowserTimeZoneField, TimeZoneField
 
 EMAIL_TAKEN = "An account with this email already exists."
 INVALID_LOGIN = "That username or email and password don't match. Please try again."
@@ -45,16 +45,28 @@ class RegisterForm(EmailCheckedByCleanEmail, UserCreationForm):
         help_text="We'll send a link to confirm it, and only use it for party updates "
         "and password resets.",
     )
+    # Filled in by the browser (static/js/timezone.js); the profile changes it.
+    timezone = BrowserTimeZoneField()
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username", "email")
+        fields = ("username", "email", "timezone")
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
         if email_taken(email):
             raise ValidationError(EMAIL_TAKEN, code="email_taken")
         return email
+
+    def validate_password_for_user(
+        self,
+        user: User,
+        password_field_name: str = "password1",  # noqa: S107 - a field's name
+    ) -> None:
+        # Django checks the confirmation, where a too-short password's message would
+        # sit under the wrong box and, after a mismatch, not be checked at all: check
+        # the password itself, so both errors show at once, each under its own field.
+        super().validate_password_for_user(user, password_field_name="password1")  # noqa: S106
 
 
 def check_current_password(user: User, password: str, *, error: ValidationError) -> None:
@@ -163,7 +175,7 @@ class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
         label="Your allergies",
         help_text="Only the hosts of parties you go to (or wait for) see these.",
     )
-    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
+    timezone = TimeZoneField(label="Time zone")
     current_password = forms.CharField(
         label="Current password",
         required=False,

@@ -196,6 +196,7 @@ def send_confirmation_email(user_id: int) -> None:
         subject="Confirm your email address for DinnerParty",
         template="email_confirm",
         context={
+            "name": notifications.greeting_name(user),
             "username": user.username,
             "address": user.email_to_confirm,
             "new_address": bool(user.pending_email),

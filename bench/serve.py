@@ -30,6 +30,7 @@ def django_env(db: Database, secret_key: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="bench.settings",
         SECRET_KEY=secret_key,
         ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="http://127.0.0.1",
         HOST="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=db.url,

@@ -1,7 +1,8 @@
 """DinnerParty settings: one module, read from the environment.
 
 Development needs no configuration at all. Production (``DJANGO_ENV=production``
-or ``DEBUG=0``) refuses to start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
+or ``DEBUG=0``) refuses to start without ``SECRET_KEY``, ``ALLOWED_HOSTS`` and
+``SITE_URL``.
 Every variable is listed, with its default, in the README's *Configuration*.
 """
 
@@ -341,7 +342,15 @@ if _tasks_backend == "rq":
 TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS") or "300")
 # Finished tasks' rows are deleted after this many days (each email's fate stays).
 TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TASK_RESULTS_KEEP_DAYS") or "7")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address that links in emails start with. In development it follows the
+# port the development server listens on (`PORT`, as `make run` sets it).
+if PRODUCTION:
+    SITE_URL = env_required("SITE_URL").rstrip("/")
+else:
+    SITE_URL = (
+        os.environ.get("SITE_URL", "").strip()
+        or f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or '8000'}"
+    ).rstrip("/")
 
 # --- Forms and messages -------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from e2e.helpers import PASSWORD, expect_field_error, log_in, messages
+from e2e.helpers import PASSWORD, expect_field_error, log_in, messages, save_screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -93,13 +93,41 @@ def test_the_sign_up_form_shows_each_error_beside_its_field(new_page, make_user)
     page.get_by_label("Username").fill("nadia")
     page.get_by_label("Email").fill("not-an-email")
     page.get_by_role("textbox", name="Password", exact=True).fill("too-short")
-    page.get_by_label("Password confirmation").fill("too-short")
+    page.get_by_label("Password confirmation").fill("too-shorter")
     page.get_by_role("button", name="Create my account").click()
 
+    # All at once, each under its own field: the length under Password, the
+    # mismatch under the confirmation.
     expect_field_error(page, "email", "Enter a valid email address.")
-    expect_field_error(page, "password2", "at least 15 characters")
+    expect_field_error(page, "password1", "at least 15 characters")
+    expect_field_error(page, "password2", "The two password fields didn’t match.")
+    expect(page.locator("#div_id_password2")).not_to_contain_text("at least 15 characters")
     expect(page.locator("#div_id_username .invalid-feedback")).to_have_count(0)
+    save_screenshot(page, "sign-up-errors")
     assert not User.objects.filter(username="nadia").exists()
+
+
+def test_a_new_member_gets_the_time_zone_of_their_browser(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    problems: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: problems.append(message.text))
+        page.goto("/accounts/register/")
+        expect(page.locator("input[name=timezone]")).to_have_value("Asia/Tokyo")
+        page.get_by_label("Username").fill("kenji")
+        page.get_by_label("Email").fill("kenji@example.com")
+        page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Password confirmation").fill(PASSWORD)
+        page.get_by_role("button", name="Create my account").click()
+        expect(messages(page)).to_contain_text("Welcome to DinnerParty")
+
+        page.goto("/accounts/profile/")
+        expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+    finally:
+        context.close()
+    assert User.objects.get(username="kenji").timezone == "Asia/Tokyo"
+    assert not [text for text in problems if "Content Security Policy" in text]
 
 
 def test_the_login_form_shows_its_errors(new_page, make_user):

@@ -91,6 +91,11 @@ PAGES = {
         "Delete Paella night",
     ),
     "profile": ("ana", lambda site: reverse("profile"), "Your profile"),
+    "guest-sheet": (
+        "ana",
+        lambda site: reverse("parties:guest_sheet", args=[site.paella.pk]),
+        "Guest sheet: Paella night",
+    ),
     "password-reset-sent": (None, lambda site: reverse("password_reset_done"), "Check your email"),
     "password-reset-expired": (
         None,

@@ -10,9 +10,19 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 
-from parties import services
-from parties.forms import PartyForm
-from parties.models import RSVP, DinnerParty, EmailDelivery, RSVPStatus, validate_party_start
+from common.timezones import TimeZoneField
+from parties import guest_list, services
+from parties.forms import ADDRESS_AUTO, ADDRESS_EVERYONE, ADDRESS_TABLE, PartyForm
+from parties.guest_list import csv_safe
+from parties.models import (
+    RSVP,
+    DinnerParty,
+    Dish,
+    EmailDelivery,
+    RSVPStatus,
+    Visibility,
+    validate_party_start,
+)
 
 
 def scoped_to_host(request: HttpRequest) -> bool:
@@ -64,9 +74,39 @@ class RSVPInline(KeysOnlyAutocomplete, admin.TabularInline):
 
 
 class DinnerPartyAdminForm(forms.ModelForm):
+    # The site's three choices (parties.forms.PartyForm), not the bare flag.
+    address_shown_to = PartyForm.base_fields["address_shown_to"]
+    timezone = TimeZoneField(
+        label="Time zone", help_text="Times are entered and shown in this zone."
+    )
+
     class Meta:
         model = DinnerParty
-        fields = ("host", *PartyForm.Meta.fields, "hide_address")
+        fields = ("host", *PartyForm.Meta.fields)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["address_shown_to"] = (
+                ADDRESS_TABLE if self.instance.hide_address else ADDRESS_EVERYONE
+            )
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        if "address_shown_to" not in self.errors:
+            # As the site decides it (PartyForm.clean).
+            shown_to = cleaned_data.get("address_shown_to") or ADDRESS_AUTO
+            hide = shown_to == ADDRESS_TABLE or (
+                shown_to == ADDRESS_AUTO and cleaned_data.get("visibility") == Visibility.PRIVATE
+            )
+            cleaned_data["hide_address"] = self.instance.hide_address = hide
+        return cleaned_data
+
+    def model_changes(self) -> dict:
+        """The party's fields as edited (the service keeps only real changes)."""
+        changes = {name: self.cleaned_data[name] for name in self.changed_data}
+        changes.pop("address_shown_to", None)
+        return changes | {"hide_address": self.cleaned_data["hide_address"]}
 
     def clean_starts_at(self):
         starts_at = self.cleaned_data["starts_at"]
@@ -156,9 +196,8 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
         if scoped_to_host(request) and not change:
             obj.host = request.user  # a co-host editing keeps the party's host
         if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data}
             try:
-                services.party_update(party=obj, changes=changes)
+                services.party_update(party=obj, changes=form.model_changes())
             except services.SeatsBelowTaken as error:
                 messages.error(request, str(error))
         else:
@@ -209,13 +248,31 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="guest-lists.csv"'
         writer = csv.writer(response)
-        writer.writerow(["party", "starts_at", "guest", "email", "status", "plus_ones", "note"])
+        writer.writerow(
+            [
+                "party",
+                "starts_at",
+                "guest",
+                "email",
+                "status",
+                "plus_ones",
+                "note",
+                "diets",
+                "allergies",
+                "plus_ones_diets",
+                "plus_ones_allergies",
+                "dietary_notes",
+                "brings",
+            ]
+        )
         rsvps = (
             RSVP.objects.filter(party__in=queryset)
             .select_related("party", "guest")
             .order_by("party__starts_at", "party_id", "status", "created_at")
         )
-        for rsvp in rsvps:
+        dishes = Dish.objects.filter(party__in=queryset).order_by("created_at", "pk")
+        for line in guest_list.guest_lines(rsvps, dishes):
+            rsvp = line.rsvp
             writer.writerow(
                 [
                     csv_safe(rsvp.party.title),
@@ -225,14 +282,15 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
                     rsvp.status,
                     rsvp.plus_ones,
                     csv_safe(rsvp.note),
+                    csv_safe(", ".join(line.diets)),
+                    csv_safe(", ".join(line.allergies)),
+                    csv_safe(", ".join(line.plus_one_diets)),
+                    csv_safe(", ".join(line.plus_one_allergies)),
+                    csv_safe(line.dietary_notes),
+                    csv_safe("; ".join(line.brings)),
                 ]
             )
         return response
-
-
-def csv_safe(value: str) -> str:
-    """Stop spreadsheet formula injection from user text."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 class RSVPAdminForm(forms.ModelForm):

@@ -10,13 +10,14 @@ committed instead. Tasks take ids and plain values, so any worker can run them.
 """
 
 import contextlib
+import copy
 import hashlib
 import logging
 import smtplib
 import threading
 from collections.abc import Iterable
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import mail
@@ -68,6 +69,45 @@ current_task_id: ContextVar[str] = ContextVar("current_task_id", default="")
 
 def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
+
+
+# --- How emails speak -------------------------------------------------------------
+# Every email extends templates/emails/base.html and base.txt: a greeting by name,
+# the body, one button (`action_url`, `action_label`), a sign-off. Every email about
+# a party names its date and place in the subject line (`subject_line`).
+
+
+def greeting_name(user) -> str:
+    """The name an email greets `user` by: their first name, else their full name;
+    never their username (the greeting is then a plain "Hello,")."""
+    return user.first_name.strip() or user.get_full_name()
+
+
+def subject_line(headline: str, *, when: str, place: str) -> str:
+    """“You're going to “Supper” · Sat 12 Dec, 19:00 CET · Kreuzberg”: what
+    happened, then the party's date and the place as the recipient may see it."""
+    return " · ".join(part for part in (headline, when, place) if part)
+
+
+def public_place(party: DinnerParty) -> str:
+    """The place as anyone who can see the party sees it: the exact address only
+    when the host doesn't keep it for guests at the table."""
+    return party.area if party.hide_address else party.venue
+
+
+# What a reply's confirmation says it was, and what its host hears.
+GUEST_HEADLINES = {
+    RSVPStatus.GOING: "You're going to “{title}”",
+    RSVPStatus.WAITLISTED: "You're on the waitlist for “{title}”",
+    RSVPStatus.MAYBE: "You might come to “{title}”",
+    RSVPStatus.DECLINED: "You can't make it to “{title}”",
+}
+HOST_HEADLINES = {
+    RSVPStatus.GOING: "{guest} is going to “{title}”",
+    RSVPStatus.WAITLISTED: "{guest} is on the waitlist for “{title}”",
+    RSVPStatus.MAYBE: "{guest} might come to “{title}”",
+    RSVPStatus.DECLINED: "{guest} can't make it to “{title}”",
+}
 
 
 # --- Confirmed addresses only ---------------------------------------------------------
@@ -291,6 +331,10 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
     each saying what that reply was."""
     party = rsvp.party
     reply = {
+        "name": greeting_name(rsvp.guest),
+        "host_greeting": greeting_name(party.host),
+        "when": party.when,
+        "host_place": party.venue,
         "guest_name": rsvp.guest.display_name,
         "guest_email": address_of(rsvp.guest),
         "status": rsvp.status,
@@ -314,86 +358,139 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
 def send_rsvp_emails(reply: dict[str, str | int], *, notify_host: bool) -> None:
     """Confirm a reply to the guest; tell the host about a new or changed reply.
     `reply` is what `enqueue_rsvp_emails` describes it with."""
+    when = reply.get("when", "")
+    context = {**reply, "action_url": reply["party_url"]}
     send(
         to=[reply["guest_email"]],
-        subject=f"Your reply to “{reply['title']}”: {reply['status_label']}",
+        subject=subject_line(
+            GUEST_HEADLINES[reply["status"]].format(title=reply["title"]),
+            when=when,
+            place=reply["venue"],
+        ),
         template="rsvp_confirmation",
-        context=reply,
+        context=context,
     )
     if notify_host:
         send(
             to=[reply["host_email"]],
-            subject=f"{reply['guest_name']} replied to “{reply['title']}”",
+            subject=subject_line(
+                HOST_HEADLINES[reply["status"]].format(
+                    guest=reply["guest_name"], title=reply["title"]
+                ),
+                when=when,
+                place=reply.get("host_place", ""),
+            ),
             template="rsvp_host_note",
-            context=reply,
+            context={**context, "name": reply.get("host_greeting", "")},
         )
 
 
 @task
 def send_promotion_email(rsvp_id: int) -> None:
     send_to_going_guest(
-        rsvp_id, template="promoted", subject="You're off the waitlist for “{party.title}”!"
+        rsvp_id, template="promoted", headline="You're off the waitlist for “{party.title}”"
     )
 
 
+def party_before(party: DinnerParty) -> dict[str, str]:
+    """What `send_party_changed_email` needs to say what a party's time and place
+    were, taken before they change (plain values, for the task's arguments)."""
+    return {
+        "starts_at": party.starts_at.isoformat(),
+        "timezone": party.timezone,
+        "venue": party.venue,
+    }
+
+
 @task
-def send_party_changed_email(party_id: int, changed: list[str]) -> None:
+def send_party_changed_email(
+    party_id: int, changed: list[str], before: dict[str, str] | None = None
+) -> None:
+    """Tell everyone going, maybe or waitlisted that the time or place moved: what
+    it was (`before`, from `party_before`) and what it is now."""
     party = DinnerParty.objects.select_related("host").filter(pk=party_id).first()
     if party is None:
         return
+    before = before or {}
+    was_when = ""
+    if "time" in changed and before.get("starts_at"):
+        was = DinnerParty(
+            starts_at=datetime.fromisoformat(before["starts_at"]),
+            timezone=before.get("timezone") or party.timezone,
+        )
+        was_when = was.when if was.when != party.when else ""
+    old_party = copy.copy(party)
+    old_party.venue = before.get("venue", party.venue)
     guests = party.rsvps.filter(status__in=INTERESTED).select_related("guest")
     cohost_ids = set(party.cohosts.values_list("pk", flat=True))
+    headline = f"New {' and '.join(changed)} for “{party.title}”"
     for rsvp in guests:
+        venue = venue_for_guest(party, rsvp, cohost_ids=cohost_ids)
+        was_venue = venue_for_guest(old_party, rsvp, cohost_ids=cohost_ids)
         send(
             to=[address_of(rsvp.guest)],
-            subject=f"“{party.title}” has changed: new {' and '.join(changed)}",
+            subject=subject_line(headline, when=party.when, place=venue),
             template="party_changed",
             context={
+                "name": greeting_name(rsvp.guest),
                 "party": party,
+                "host": party.host_name,
                 "changed": changed,
-                "venue": venue_for_guest(party, rsvp, cohost_ids=cohost_ids),
+                "venue": venue,
+                "was_when": was_when,
+                "was_venue": was_venue if was_venue != venue else "",
                 "party_url": site_url(party.get_absolute_url()),
+                "action_url": site_url(party.get_absolute_url()),
             },
         )
 
 
 @task
-def send_party_cancelled_email(recipients: list[str], title: str, when: str, host: str) -> None:
+def send_party_cancelled_email(
+    recipients: list[str], title: str, when: str, host: str, place: str = ""
+) -> None:
+    """`place` as anyone invited saw it (`public_place`): the party is gone by now."""
+    list_url = site_url(reverse("parties:list"))
     send_each(
         recipients,
-        subject=f"“{title}” has been cancelled",
+        subject=subject_line(f"Cancelled: “{title}”", when=when, place=place),
         template="party_cancelled",
         context={
             "title": title,
             "when": when,
+            "place": place,
             "host": host,
-            "list_url": site_url(reverse("parties:list")),
+            "list_url": list_url,
+            "action_url": list_url,
+            "action_label": "Find another table",
         },
     )
 
 
 @task
 def send_reminder_email(rsvp_id: int) -> None:
-    send_to_going_guest(
-        rsvp_id, template="reminder", subject="Reminder: “{party.title}” is on {party.when}"
-    )
+    send_to_going_guest(rsvp_id, template="reminder", headline="Reminder: “{party.title}”")
 
 
-def send_to_going_guest(rsvp_id: int, *, template: str, subject: str) -> None:
-    """Email a guest who is (still) at the table; `subject` is formatted with `party`."""
+def send_to_going_guest(rsvp_id: int, *, template: str, headline: str) -> None:
+    """Email a guest who is (still) at the table; `headline`, formatted with
+    `party`, starts the subject line."""
     rsvp = _rsvp(rsvp_id)
     if rsvp is None or rsvp.status != RSVPStatus.GOING:
         return
     party = rsvp.party
+    venue = party.venue_for(user=rsvp.guest, status=rsvp.status)
     send(
         to=[address_of(rsvp.guest)],
-        subject=subject.format(party=party),
+        subject=subject_line(headline.format(party=party), when=party.when, place=venue),
         template=template,
         context={
+            "name": greeting_name(rsvp.guest),
             "rsvp": rsvp,
             "party": party,
-            "venue": party.venue_for(user=rsvp.guest, status=rsvp.status),
+            "venue": venue,
             "party_url": site_url(party.get_absolute_url()),
+            "action_url": site_url(party.get_absolute_url()),
         },
     )
 
@@ -415,16 +512,31 @@ def send_announcement(announcement_id: int) -> None:
         return  # already on its way (its author confirmed while it was queued)
     party = announcement.party
     guests = party.rsvps.filter(status__in=audience_statuses(announcement.audience))
-    send_each(
-        guest_addresses(guests),
-        subject=f"A message about “{party.title}” from {announcement.author.display_name}",
-        template="announcement",
-        context={
-            "announcement": announcement,
-            "party": party,
-            "party_url": site_url(party.get_absolute_url()),
-        },
+    confirmed = guests.filter(guest__email_confirmed_at__isnull=False)
+    author = announcement.author.display_name
+    context = {
+        "announcement": announcement,
+        "author": author,
+        "party": party,
+        "party_url": site_url(party.get_absolute_url()),
+        "action_url": site_url(party.get_absolute_url()),
+    }
+    subject = subject_line(
+        f"A message from {author} about “{party.title}”",
+        when=party.when,
+        place=public_place(party),
     )
+    # One email per guest, greeted by name, so guests never see each other's addresses.
+    for address, first_name, last_name in confirmed.values_list(
+        "guest__email", "guest__first_name", "guest__last_name"
+    ):
+        name = first_name.strip() or f"{first_name} {last_name}".strip()
+        send(
+            to=[address],
+            subject=subject,
+            template="announcement",
+            context={**context, "name": name},
+        )
 
 
 def send_each(recipients: Iterable[str], **message) -> None:

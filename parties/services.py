@@ -294,9 +294,10 @@ def party_delete(*, party: DinnerParty) -> None:
             party.rsvps.filter(status__in=notifications.INTERESTED)
         )
         title, when, host = party.title, party.when, party.host_name
+        place = notifications.public_place(party)
         party.delete()
         notifications.enqueue(
-            notifications.send_party_cancelled_email, recipients, title, when, host
+            notifications.send_party_cancelled_email, recipients, title, when, host, place
         )
 
 
@@ -314,6 +315,7 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
     with transaction.atomic():
         locked = _locked(party)
         changes = {name: value for name, value in changes.items() if getattr(locked, name) != value}
+        before = notifications.party_before(locked)
         seats = changes.get("seats", locked.seats)
         if seats < locked.seats_taken:
             raise SeatsBelowTaken(locked.seats_taken)
@@ -327,7 +329,9 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
             if any(name in changes for name in fields)
         ]
         if changed and not locked.has_started:
-            notifications.enqueue(notifications.send_party_changed_email, locked.pk, changed)
+            notifications.enqueue(
+                notifications.send_party_changed_email, locked.pk, changed, before
+            )
         if "starts_at" in changes:
             schedule.schedule_party_tasks(locked, moved=True)
     for name in ("seats_taken", "updated_at", *changes):

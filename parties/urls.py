@@ -30,4 +30,6 @@ urlpatterns = [
         name="cohost_remove",
     ),
     path("<int:pk>/messages/", views.AnnounceView.as_view(), name="announce"),
+    path("<int:pk>/guests.csv", views.GuestListCSVView.as_view(), name="guest_list_csv"),
+    path("<int:pk>/sheet/", views.GuestSheetView.as_view(), name="guest_sheet"),
 ]

@@ -130,7 +130,9 @@ def test_deleting_frees_the_seats_for_the_waitlist(user_client, user, committing
     assert Notice.objects.filter(user=waiting).count() == 1
     assert [m.to for m in mailoutbox] == [[waiting.email]]
     promotion = mailoutbox[0]
-    assert promotion.subject == "You're off the waitlist for “Paella night”!"
+    assert promotion.subject == (
+        f"You're off the waitlist for “Paella night” · {party.when} · {party.venue}"
+    )
     assert f"{settings.SITE_URL}{party.get_absolute_url()}" in promotion.body
 
 
@@ -145,6 +147,7 @@ def test_deleting_cancels_the_hosted_parties_and_tells_their_guests(
     reply(feast, declined, RSVPStatus.DECLINED)
     reply(tapas, unsure, RSVPStatus.MAYBE)
     feast_when, tapas_when = feast.when, tapas.when
+    feast_place, tapas_place = feast.venue, tapas.venue
 
     with committing():
         user_client.post(DELETE_URL, {"password": DEFAULT_PASSWORD})
@@ -154,13 +157,14 @@ def test_deleting_cancels_the_hosted_parties_and_tells_their_guests(
     by_address = {message.to[0]: message for message in mailoutbox}
     assert all(len(message.to) == 1 for message in mailoutbox)
     assert sorted(by_address) == sorted([coming.email, waiting.email, unsure.email])
-    assert by_address[coming.email].subject == "“Ana's feast” has been cancelled"
+    feast_subject = f"Cancelled: “Ana's feast” · {feast_when} · {feast_place}"
+    assert by_address[coming.email].subject == feast_subject
     assert (
-        f'Ana has cancelled "Ana\'s feast", which was planned for {feast_when}.'
+        f'Ana has cancelled "Ana\'s feast", which was planned for {feast_when} in {feast_place}.'
         in by_address[coming.email].body
     )
-    assert by_address[waiting.email].subject == "“Ana's feast” has been cancelled"
-    assert by_address[unsure.email].subject == "“Tapas” has been cancelled"
+    assert by_address[waiting.email].subject == feast_subject
+    assert by_address[unsure.email].subject == f"Cancelled: “Tapas” · {tapas_when} · {tapas_place}"
     assert tapas_when in by_address[unsure.email].body
     assert by_address[unsure.email].alternatives[0][1] == "text/html"
 

@@ -36,6 +36,37 @@ def test_mismatched_passwords_are_refused(client):
     assert not User.objects.exists()
 
 
+def test_a_short_password_and_a_mismatch_are_reported_together_each_under_its_field(client):
+    response = register(client, password1="short", password2="shorter")
+
+    assert response.status_code == 200
+    assert field_errors(response, "password1") == [
+        "This password is too short. It must contain at least 15 characters."
+    ]
+    assert field_errors(response, "password2") == ["The two password fields didn't match."]
+    assert not User.objects.exists()
+
+
+def test_every_sign_up_error_shows_at_once_under_its_own_field(client):
+    UserFactory(username="bruno", email="bruno@example.com")
+
+    response = register(client, password1="bruno", password2="other")
+
+    text = page_text(response)
+    form = response.context["form"]
+    assert set(form.errors) == {"username", "email", "password1", "password2"}
+    assert not form.non_field_errors()
+    # Each message sits in its field's own feedback element, below that field's box
+    # and above the next field's.
+    fields = ("username", "email", "password1", "password2")
+    for field, next_field in zip(fields, (*fields[1:], None), strict=True):
+        box, error = text.index(f'id="id_{field}"'), text.index(f'id="error_1_id_{field}"')
+        assert box < error
+        if next_field:
+            assert error < text.index(f'id="id_{next_field}"')
+    assert User.objects.count() == 1
+
+
 def test_email_taken_in_another_letter_case_is_refused(client):
     UserFactory(email="bruno@example.com")
 
@@ -106,7 +137,8 @@ def test_weak_passwords_are_refused(client, password, message):
     )
 
     assert response.status_code == 200
-    assert message in field_errors(response, "password2")
+    assert message in field_errors(response, "password1")
+    assert "password2" not in response.context["form"].errors
     assert not User.objects.exists()
 
 
@@ -144,7 +176,7 @@ def test_a_multi_kilobyte_password_is_refused(client):
 
     assert response.status_code == 200
     assert "This password is too long: at most 1024 characters." in field_errors(
-        response, "password2"
+        response, "password1"
     )
     assert not User.objects.exists()
 

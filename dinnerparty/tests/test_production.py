@@ -83,6 +83,7 @@ def production_env(tmp_path_factory) -> dict[str, str]:
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(45),  # 60 characters
         "ALLOWED_HOSTS": "testserver",
+        "SITE_URL": "https://testserver",
         "DATABASE_URL": f"sqlite:///{root / 'prod.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "probe_settings",
         "PYTHONPATH": str(root),

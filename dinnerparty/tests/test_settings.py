@@ -4,13 +4,14 @@ These run manage.py in a fresh interpreter, as an operator would.
 """
 
 import json
+import os
 import re
 import secrets
 import subprocess
 
 import pytest
 
-from dinnerparty.tests.helpers import run_manage
+from dinnerparty.tests.helpers import PROJECT_ROOT, run_manage
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -23,6 +24,7 @@ def production_env() -> dict[str, str]:
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),  # 67 characters
         "ALLOWED_HOSTS": "example.com",
+        "SITE_URL": "https://example.com",
     }
 
 
@@ -38,7 +40,7 @@ def test_deploy_checks_pass_in_production(production_env):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL"])
 def test_production_refuses_to_start_without(production_env, missing):
     del production_env[missing]
 
@@ -108,3 +110,46 @@ def test_postgresql_prepares_statements_unless_told_not_to():
     off = database_options(DATABASE_URL=url, DB_PREPARED_STATEMENTS="0")
     assert "server_side_binding" not in off
     assert "prepare_threshold" not in off
+
+
+def site_url(**env: str) -> str:
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SITE_URL)", **env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_email_links_in_development_follow_the_port_the_server_uses():
+    assert site_url(PORT="8811") == "http://127.0.0.1:8811"
+    assert site_url() == "http://127.0.0.1:8000"
+
+
+@pytest.mark.slow
+def test_an_explicit_site_url_wins_over_the_port_in_development():
+    assert site_url(PORT="8811", SITE_URL="https://dinner.test/") == "https://dinner.test"
+
+
+@pytest.mark.slow
+def test_make_run_points_email_links_at_its_own_port(tmp_path):
+    # `make run` with a stand-in virtualenv whose honcho prints what it was given.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in {"python": "exit 0", "honcho": 'echo "SITE_URL=$SITE_URL"'}.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    (tmp_path / ".runtime").touch()
+    env = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "PORT", "MAKEFLAGS"}}
+
+    result = subprocess.run(  # noqa: S603 - fixed arguments, our own Makefile
+        ["make", "--no-print-directory", "run", f"VENV={tmp_path}", "PORT=8811"],  # noqa: S607
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "SITE_URL=http://127.0.0.1:8811" in result.stdout.splitlines()

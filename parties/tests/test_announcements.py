@@ -74,7 +74,10 @@ def test_a_message_is_emailed_to_exactly_its_audience(
     assert all(len(message.to) == 1 for message in mailoutbox)  # nobody sees the others
     assert host.email not in recipients
     for message in mailoutbox:
-        assert message.subject == f"A message about “Paella night” from {host.display_name}"
+        assert message.subject == (
+            f"A message from {host.display_name} about “Paella night” · {party.when} · "
+            f"{party.venue}"
+        )
         assert "Bring a jumper, we're eating outside" in message.body
         assert party.get_absolute_url() in message.body
 

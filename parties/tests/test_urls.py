@@ -24,6 +24,8 @@ PARTY_URLS = [
     ("cohost_add", [7], "/parties/7/cohosts/"),
     ("cohost_remove", [7, 3], "/parties/7/cohosts/3/remove/"),
     ("announce", [7], "/parties/7/messages/"),
+    ("guest_list_csv", [7], "/parties/7/guests.csv"),
+    ("guest_sheet", [7], "/parties/7/sheet/"),
 ]
 
 

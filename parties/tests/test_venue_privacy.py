@@ -163,7 +163,7 @@ def test_the_party_changed_email_to_the_waitlist_shows_only_the_area(
         )
 
     (changed,) = emails_to(mailoutbox, waitlisted)
-    assert "new time" in changed.subject
+    assert "New time for" in changed.subject
     assert_hidden(email_text(changed))
     assert f"Where: {AREA}" in changed.body
     (to_the_table,) = emails_to(mailoutbox, seated)
@@ -177,13 +177,13 @@ def test_a_new_address_is_not_emailed_to_the_waitlist(
         services.party_update(party=hidden_party, changes={"venue": NEW_VENUE})
 
     (changed,) = emails_to(mailoutbox, waitlisted)
-    assert "new place" in changed.subject
+    assert "New place for" in changed.subject
     text = email_text(changed)
     assert "Skalitzer" not in text
     assert "10997" not in text
     assert AREA in text
     (to_the_table,) = emails_to(mailoutbox, seated)
-    assert f"Where: {NEW_VENUE}" in to_the_table.body
+    assert f"Where: was {VENUE}\n       now {NEW_VENUE}" in to_the_table.body
 
 
 @pytest.mark.parametrize("audience", ["waitlisted", "all"])

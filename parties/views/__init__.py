@@ -1,7 +1,14 @@
 """The parties views, one module per kind of page (see each module); what the
 URLconfs import is here."""
 
-from parties.views.hosts import AnnounceView, CohostAddView, CohostRemoveView, RegenerateInviteView
+from parties.views.hosts import (
+    AnnounceView,
+    CohostAddView,
+    CohostRemoveView,
+    GuestListCSVView,
+    GuestSheetView,
+    RegenerateInviteView,
+)
 from parties.views.menu import DishAddView, DishEditView, DishRemoveView, PotluckView, SlotClaimView
 from parties.views.pages import (
     CalendarView,
@@ -23,6 +30,8 @@ __all__ = [
     "DishAddView",
     "DishEditView",
     "DishRemoveView",
+    "GuestListCSVView",
+    "GuestSheetView",
     "HomeView",
     "InviteView",
     "PartyCreateView",

@@ -1,15 +1,16 @@
-"""What the hosts run besides the menu: co-hosts, messages to guests and the
-invite link."""
+"""What the hosts run besides the menu: co-hosts, messages to guests, the
+invite link, and the guest list to take away (a CSV file and a printable sheet)."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
+from django.views.generic import DetailView
 
-from parties import services
+from parties import guest_list, services
 from parties.forms import AnnouncementForm, CohostForm
-from parties.models import DinnerParty
+from parties.models import DinnerParty, Dish
 from parties.views.base import HostOnlyMixin, PartyActionView
 
 
@@ -63,3 +64,51 @@ class RegenerateInviteView(HostOnlyMixin, View):
         services.regenerate_invite(party=party)
         messages.success(request, "A new invite link is ready. The old link no longer works.")
         return redirect(party)
+
+
+class GuestListMixin(HostOnlyMixin):
+    """The party (only its host, co-hosts or a superuser find it: else 404) with
+    its replies and dishes: three queries, however many guests."""
+
+    def guest_list(self, party: DinnerParty) -> list[guest_list.GuestLine]:
+        self.dishes = list(
+            Dish.objects.filter(party=party).select_related("added_by").order_by("created_at")
+        )
+        return guest_list.guest_lines(guest_list.ordered_replies(party.rsvps.all()), self.dishes)
+
+
+class GuestListCSVView(GuestListMixin, View):
+    """The guest list as a CSV file: names, replies, plus-ones, diets and
+    allergies, what each brings and their notes."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        party = get_object_or_404(self.get_queryset(), pk=pk)
+        body = guest_list.guest_list_csv(self.guest_list(party))
+        # With a byte-order mark, spreadsheets read the names' accents right.
+        response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="guest-list-{party.pk}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class GuestSheetView(GuestListMixin, DetailView):
+    """A one-page sheet to print: who is coming, what each can't eat, and the
+    dishes by course."""
+
+    template_name = "parties/dinnerparty_sheet.html"
+    context_object_name = "party"
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        party = self.object
+        lines = self.guest_list(party)
+        going = [line for line in lines if line.rsvp.status == "going"]
+        context.update(
+            lines=lines,
+            going=going,
+            people=sum(line.rsvp.seats_needed for line in going),
+            needs=[line for line in lines if line.has_needs],
+            courses=guest_list.dishes_by_course(party, self.dishes),
+            venue=party.venue,
+        )
+        return context
