@@ -13,6 +13,7 @@ import logging
 import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
+from email.message import MIMEPart
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -24,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 
+from parties import calendar
 from parties.models import (
     RSVP,
     Announcement,
@@ -77,10 +79,19 @@ def guest_addresses(rsvps: QuerySet[RSVP]) -> list[str]:
     return list(confirmed.values_list("guest__email", flat=True))
 
 
-def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> int:
+def send(
+    *,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: dict,
+    calendar: dict[str, str] | None = None,
+) -> int:
     """One email with a plain-text and an HTML body, from templates/emails/, sent
     now (tasks call this: it runs in the worker) with a record of its fate
     (`EmailDelivery`); a transient failure queues `deliver_email` to try again.
+    `calendar` ({"method": "REQUEST" or "CANCEL", "ics": text}) goes with it as
+    a text/calendar part, so calendars add, move or cancel the entry.
     Returns the number of emails (0 with no recipient)."""
     recipients = [address for address in to if address]
     if not recipients:
@@ -92,6 +103,8 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
         "body": render_to_string(f"emails/{template}.txt", context),
         "html": render_to_string(f"emails/{template}.html", context),
     }
+    if calendar:
+        message["calendar"] = calendar
     delivery = EmailDelivery.objects.create(
         template=template, to=", ".join(recipients), subject=message["subject"]
     )
@@ -102,6 +115,12 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
 def _queued(task_: Task) -> bool:
     """Whether `task_` goes to the database queue (else it runs when enqueued)."""
     return isinstance(task_.get_backend(), DatabaseBackend)
+
+
+def queued(task_: Task) -> bool:
+    """Whether `task_` goes to the database queue, which can hold it until a
+    `run_after` (parties/deadline.py)."""
+    return _queued(task_)
 
 
 # --- Delivery, with retries ---------------------------------------------------------
@@ -147,6 +166,8 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
         subject=message["subject"], body=message["body"], to=message["to"]
     )
     email.attach_alternative(message["html"], "text/html")
+    if message.get("calendar"):
+        email.attach(calendar_part(**message["calendar"]))
     try:
         email.send()
     except Exception as error:
@@ -182,6 +203,56 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
         updated_at=timezone.now(),
     )
     return DeliveryStatus.SENT
+
+
+def calendar_part(*, method: str, ics: str) -> MIMEPart:
+    """An .ics as the part calendars read an invitation from (RFC 6047):
+    text/calendar with its METHOD as a parameter, as invite.ics."""
+    part = MIMEPart()
+    part.set_content(
+        ics,
+        subtype="calendar",
+        charset="utf-8",
+        params={"method": method},
+        disposition="attachment",
+        filename="invite.ics" if method == calendar.REQUEST else "cancel.ics",
+    )
+    return part
+
+
+def invitation(
+    party: DinnerParty,
+    *,
+    location: str,
+    url: str = "",
+    to: tuple[str, str] | None = None,
+    status: str = "",
+    method: str = "",
+) -> dict[str, str]:
+    """The calendar part of an email about `party` to `to` (address, name), who
+    replied `status`: REQUEST (add or move the entry) or, for someone who can't
+    go, CANCEL (take it off)."""
+    method = method or (calendar.CANCEL if status == RSVPStatus.DECLINED else calendar.REQUEST)
+    attendee = None
+    if to and to[0]:
+        partstat = {RSVPStatus.GOING: "ACCEPTED", RSVPStatus.DECLINED: "DECLINED"}
+        attendee = (*to, partstat.get(status, "TENTATIVE"))
+    ics = calendar.party_to_ics(
+        party,
+        url=url or site_url(party.get_absolute_url()),
+        location=location,
+        method=method,
+        cancelled=method == calendar.CANCEL,
+        attendee=attendee,
+    )
+    return {"method": method, "ics": ics.decode()}
+
+
+def cancellation_ics(party: DinnerParty) -> dict[str, str]:
+    """The CANCEL part for a party being deleted (a higher SEQUENCE than any copy
+    sent before). Its place is the rough area: a cancellation needs no address."""
+    party.sequence += 1
+    return invitation(party, location=party.area, method=calendar.CANCEL)
 
 
 def venue_for_guest(party: DinnerParty, rsvp: RSVP, *, cohost_ids: set[int] | None = None) -> str:
@@ -229,6 +300,7 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
         "seats_taken": party.seats_taken,
         "seats": party.seats,
         "party_url": site_url(party.get_absolute_url()),
+        "party_id": party.pk,
     }
     enqueue(send_rsvp_emails, reply, notify_host=notify_host)
 
@@ -242,6 +314,7 @@ def send_rsvp_emails(reply: dict[str, str | int], *, notify_host: bool) -> None:
         subject=f"Your reply to “{reply['title']}”: {reply['status_label']}",
         template="rsvp_confirmation",
         context=reply,
+        calendar=_reply_invitation(reply) if reply["guest_email"] else None,
     )
     if notify_host:
         send(
@@ -250,6 +323,21 @@ def send_rsvp_emails(reply: dict[str, str | int], *, notify_host: bool) -> None:
             template="rsvp_host_note",
             context=reply,
         )
+
+
+def _reply_invitation(reply: dict) -> dict[str, str] | None:
+    """The calendar part of a reply's confirmation: the party as it is now (its
+    latest SEQUENCE), the place as the reply showed it (None if it is gone)."""
+    party = DinnerParty.objects.select_related("host").filter(pk=reply.get("party_id")).first()
+    if party is None:
+        return None
+    return invitation(
+        party,
+        location=reply["venue"],
+        url=reply["party_url"],
+        to=(reply["guest_email"], reply["guest_name"]),
+        status=reply["status"],
+    )
 
 
 @task
@@ -267,21 +355,40 @@ def send_party_changed_email(party_id: int, changed: list[str]) -> None:
     guests = party.rsvps.filter(status__in=INTERESTED).select_related("guest")
     cohost_ids = set(party.cohosts.values_list("pk", flat=True))
     for rsvp in guests:
+        address = address_of(rsvp.guest)
+        if not address:
+            continue
+        venue = venue_for_guest(party, rsvp, cohost_ids=cohost_ids)
         send(
-            to=[address_of(rsvp.guest)],
+            to=[address],
             subject=f"“{party.title}” has changed: new {' and '.join(changed)}",
             template="party_changed",
             context={
                 "party": party,
                 "changed": changed,
-                "venue": venue_for_guest(party, rsvp, cohost_ids=cohost_ids),
+                "venue": venue,
                 "party_url": site_url(party.get_absolute_url()),
             },
+            calendar=invitation(
+                party,
+                location=venue,
+                to=(address, rsvp.guest.display_name),
+                status=rsvp.status,
+                method=calendar.REQUEST,
+            ),
         )
 
 
 @task
-def send_party_cancelled_email(recipients: list[str], title: str, when: str, host: str) -> None:
+def send_party_cancelled_email(
+    recipients: list[str],
+    title: str,
+    when: str,
+    host: str,
+    *,
+    calendar: dict[str, str] | None = None,
+) -> None:
+    """`calendar`: the CANCEL part (`cancellation_ics`), made before the party went."""
     send_each(
         recipients,
         subject=f"“{title}” has been cancelled",
@@ -292,6 +399,7 @@ def send_party_cancelled_email(recipients: list[str], title: str, when: str, hos
             "host": host,
             "list_url": site_url(reverse("parties:list")),
         },
+        calendar=calendar,
     )
 
 

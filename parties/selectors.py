@@ -12,9 +12,15 @@ from functools import cached_property
 from django.core.cache import cache
 
 from common.food import Course
-from parties import services
 from parties.cards import CARD_TTL, fragment_key, time_bucket
-from parties.menu import CourseMenu, build_menu, coverage, needs_of, needs_of_rsvp
+from parties.menu import (
+    CourseMenu,
+    build_menu,
+    coverage,
+    needs_of,
+    needs_of_rsvp,
+    suggested_slots,
+)
 from parties.models import (
     RSVP,
     Announcement,
@@ -70,11 +76,13 @@ def party_page_key(access: dict, *, invite_token: str, now: datetime) -> tuple:
     `PARTY_ACCESS` row: the party's details (`updated_at`) and its replies, menu
     and messages (`version`: every change to those moves it on, see
     `services.party_changed`), the guest's own reply among them, whether replies
-    have closed, and "in 3 days" (the time bucket)."""
+    have closed (the party started, or its reply-by date passed), and "in 3
+    days" (the time bucket)."""
     return (
         (access["pk"], str(access["updated_at"]), access["version"], invite_token),
         access["viewer_status"],
         bool(access["has_started"]),
+        bool(access["replies_closed"]),
         time_bucket(now),
     )
 
@@ -285,7 +293,7 @@ def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
     """How many dishes of each course the potluck asks for (a suggestion for
     the party's size before it opens)."""
     if not slots:
-        return services.suggested_slots(1 + party.seats_taken)
+        return suggested_slots(1 + party.seats_taken)
     counts: dict[str, int] = {}
     for slot in slots:
         counts[slot.course] = counts.get(slot.course, 0) + 1
