@@ -6,10 +6,11 @@ page or fragment shows, so a change gives a new key and nothing has to be
 invalidated by hand."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.core.cache import cache
+from django.db.models import Q
 
 from common.food import Course
 from parties.cards import CARD_TTL, fragment_key, time_bucket
@@ -24,11 +25,13 @@ from parties.menu import (
 from parties.models import (
     RSVP,
     Announcement,
+    CalendarFeed,
     DinnerParty,
     Dish,
     PotluckSlot,
     RSVPStatus,
     audience_statuses,
+    latest_party_start,
 )
 from parties.pagination import LookaheadPage
 from parties.queries import PARTY_ACCESS, REPLY
@@ -298,3 +301,36 @@ def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
     for slot in slots:
         counts[slot.course] = counts.get(slot.course, 0) + 1
     return counts
+
+
+# --- a member's calendar feed -------------------------------------------------------
+
+# How long a party stays in the feed after it starts.
+FEED_PAST = timedelta(days=30)
+
+
+def feed_owner(token: str):
+    """The member whose calendar feed this token opens (None for a wrong or
+    revoked token): one query."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    return feed.user if feed is not None else None
+
+
+def feed_parties(user, *, now: datetime) -> list[DinnerParty]:
+    """The parties in the member's feed: those they host or co-host and those they
+    are going or maybe to, from a month ago to as far ahead as parties are
+    planned, with their standing (for `venue_for_viewer`). One query."""
+    cohosted = DinnerParty.cohosts.through.objects.filter(user_id=user.pk).values("dinnerparty_id")
+    replied = RSVP.objects.filter(
+        guest_id=user.pk, status__in=[RSVPStatus.GOING, RSVPStatus.MAYBE]
+    ).values("party_id")
+    return list(
+        DinnerParty.objects.filter(
+            Q(host_id=user.pk) | Q(pk__in=cohosted) | Q(pk__in=replied),
+            starts_at__gte=now - FEED_PAST,
+            starts_at__lte=latest_party_start(now) + FEED_PAST,
+        )
+        .with_viewer(user)
+        .select_related("host")
+        .order_by("starts_at", "pk")
+    )

@@ -22,6 +22,7 @@ from parties.menu import suggested_slots  # noqa: F401 (services.suggested_slots
 from parties.models import (
     RSVP,
     Announcement,
+    CalendarFeed,
     DinnerParty,
     Dish,
     Notice,
@@ -381,6 +382,22 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
 def party_created(*, party: DinnerParty) -> None:
     """A party was just created (PartyForm saves it): schedule its deadline's email."""
     deadline.schedule_final_numbers(party)
+
+
+def calendar_feed_token(*, user) -> str:
+    """The token of the user's private calendar feed, made on first use."""
+    feed, _ = CalendarFeed.objects.get_or_create(user=user)
+    return feed.token
+
+
+def calendar_feed_renew(*, user) -> str:
+    """A new calendar feed link for the user; the old one stops working at once."""
+    with transaction.atomic():
+        token = new_invite_token()
+        updated = CalendarFeed.objects.filter(user=user).update(token=token)
+        if not updated:
+            CalendarFeed.objects.create(user=user, token=token)
+    return token
 
 
 def regenerate_invite(*, party: DinnerParty) -> str:
