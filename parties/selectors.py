@@ -309,6 +309,11 @@ def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
 FEED_PAST = timedelta(days=30)
 
 
+def feed_token(user) -> str | None:
+    """The token of the member's calendar feed, if they have one yet."""
+    return CalendarFeed.objects.filter(user_id=user.pk).values_list("token", flat=True).first()
+
+
 def feed_owner(token: str):
     """The member whose calendar feed this token opens (None for a wrong or
     revoked token): one query."""

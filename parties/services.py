@@ -390,14 +390,14 @@ def calendar_feed_token(*, user) -> str:
     return feed.token
 
 
-def calendar_feed_renew(*, user) -> str:
-    """A new calendar feed link for the user; the old one stops working at once."""
+def calendar_feed_renew(*, user) -> bool:
+    """A new calendar feed link for the user (the old one stops working at once),
+    or their first one; whether there was an old one."""
     with transaction.atomic():
-        token = new_invite_token()
-        updated = CalendarFeed.objects.filter(user=user).update(token=token)
-        if not updated:
-            CalendarFeed.objects.create(user=user, token=token)
-    return token
+        if CalendarFeed.objects.filter(user=user).update(token=new_invite_token()):
+            return True
+        CalendarFeed.objects.create(user=user)
+        return False
 
 
 def regenerate_invite(*, party: DinnerParty) -> str:

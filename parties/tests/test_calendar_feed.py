@@ -71,7 +71,7 @@ def test_a_party_the_member_is_only_waitlisted_for_is_not_in_the_feed(guest):
 
 
 def test_a_wrong_token_is_a_404(db):
-    for token in ("nope", "x" * 64, "<script>", "%00"):
+    for token in ("nope", "x" * 64, "x" * 65, "<script>", "%00", "a%00b", "..%2f"):
         response = Client().get(f"/calendar/{token}.ics")
         assert response.status_code == 404
 
@@ -121,12 +121,17 @@ def test_an_inactive_members_feed_is_a_404(guest):
     assert Client().get(url).status_code == 404
 
 
-def test_the_profile_page_links_to_the_feed_by_webcal(guest, guest_client):
+def test_the_profile_page_offers_a_feed_link_then_shows_it_by_webcal(guest, guest_client):
     response = guest_client.get(reverse("profile"))
+    assert "Get my calendar feed link" in page_text(response)
+    assert not CalendarFeed.objects.exists()  # a GET writes nothing
+
+    response = guest_client.post(reverse("parties:calendar_feed_renew"), follow=True)
 
     token = CalendarFeed.objects.get(user=guest).token
     assert f'href="webcal://testserver/calendar/{token}.ics"' in response.content.decode()
-    assert "Your calendar feed" in page_text(response)
+    assert "Your calendar feed is ready" in page_text(response)
+    read_feed(f"/calendar/{token}.ics")
 
 
 @pytest.mark.parametrize("count", [1, 12])

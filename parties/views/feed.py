@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views import View
 
 from parties import calendar, selectors, services
+from parties.invites import parse_invite_token
 
 FEED_NOT_FOUND = "This calendar link is not valid any more. Get the new one from your profile."
 
@@ -21,7 +22,8 @@ class CalendarFeedView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        user = selectors.feed_owner(token)
+        token = parse_invite_token(token)  # (a NUL byte never reaches the database)
+        user = selectors.feed_owner(token) if token else None
         if user is None or not user.is_active:
             raise Http404(FEED_NOT_FOUND)
         entries = [
@@ -41,15 +43,19 @@ class CalendarFeedView(View):
 
 
 class CalendarFeedRenewView(LoginRequiredMixin, View):
-    """POST only: a new feed link; calendars subscribed to the old one stop updating."""
+    """POST only: the member's first feed link, or a new one (calendars subscribed
+    to the old one stop updating)."""
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        services.calendar_feed_renew(user=request.user)
-        messages.success(
-            request,
-            "Your calendar feed has a new link: the old one no longer works. "
-            "Subscribe to the new one in your calendar app.",
-        )
+        renewed = services.calendar_feed_renew(user=request.user)
+        if renewed:
+            text = (
+                "Your calendar feed has a new link: the old one no longer works. "
+                "Subscribe to the new one in your calendar app."
+            )
+        else:
+            text = "Your calendar feed is ready: subscribe to it in your calendar app."
+        messages.success(request, text)
         return HttpResponseRedirect(reverse("profile") + "#calendar-feed")
