@@ -163,6 +163,7 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
                 messages.error(request, str(error))
         else:
             super().save_model(request, obj, form, change)
+            services.party_created(party=obj)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not RSVP:
