@@ -60,7 +60,9 @@ def party_event(entry: CalendarEntry) -> Event:
         event.add("dtend", start + length)
     except OverflowError:  # ends after 9999-12-31: RFC 5545's other way to say it
         event.add("duration", length)
-    event.add("dtstamp", party.updated_at or datetime.now(UTC))
+    # When this copy was made: a cancellation is made now (the party is going).
+    stamp = datetime.now(UTC) if entry.cancelled else party.updated_at
+    event.add("dtstamp", stamp or datetime.now(UTC))
     event.add("location", entry.location)
     description = f"Hosted by {party.host_name}. On the menu: {party.main_dish}."
     if party.description:

@@ -15,7 +15,13 @@ from accounts.tests.factories import UserFactory
 from parties import deadline, services
 from parties.models import DinnerParty, Dish, RSVPStatus
 from parties.tests.factories import DinnerPartyFactory, RSVPFactory
-from parties.tests.helpers import assert_seats_consistent, client_for, going, page_text
+from parties.tests.helpers import (
+    admin_form_data,
+    assert_seats_consistent,
+    client_for,
+    going,
+    page_text,
+)
 from parties.tests.test_forms import party_data
 
 pytestmark = pytest.mark.django_db
@@ -371,3 +377,55 @@ def test_a_scheduled_task_for_a_deadline_since_moved_sends_nothing(
     run_worker()
 
     assert [message.subject for message in mailoutbox] == ["Final numbers for “Paella night”"]
+
+
+def test_a_party_added_in_the_admin_with_a_reply_by_date_is_scheduled_too(task_queue, now):
+    superuser = UserFactory(is_staff=True, is_superuser=True, timezone="Europe/Paris")
+    client = client_for(superuser)
+    data = admin_form_data(client.get(reverse("admin:parties_dinnerparty_add")))
+    data |= {
+        "host": superuser.pk,
+        "title": "Admin-made dinner",
+        "starts_at_0": "2027-01-10",
+        "starts_at_1": "19:00:00",
+        "reply_by_0": "2027-01-08",
+        "reply_by_1": "18:00:00",
+        "timezone": "Europe/Paris",
+        "venue": "Here",
+        "main_dish": "Soup",
+        "seats": 6,
+        "visibility": "public",
+    }
+
+    response = client.post(reverse("admin:parties_dinnerparty_add"), data)
+
+    assert response.status_code == 302
+    party = DinnerParty.objects.get(title="Admin-made dinner")
+    assert party.reply_by == datetime(2027, 1, 8, 17, 0, tzinfo=UTC)
+    (scheduled,) = DBTaskResult.objects.filter(task_path="parties.deadline.send_final_numbers")
+    assert scheduled.run_after == party.reply_by
+
+
+def test_the_admin_refuses_a_reply_by_date_after_the_start(now):
+    superuser = UserFactory(is_staff=True, is_superuser=True, timezone="Europe/Paris")
+    client = client_for(superuser)
+    data = admin_form_data(client.get(reverse("admin:parties_dinnerparty_add")))
+    data |= {
+        "host": superuser.pk,
+        "title": "Admin-made dinner",
+        "starts_at_0": "2027-01-10",
+        "starts_at_1": "19:00:00",
+        "reply_by_0": "2027-01-11",
+        "reply_by_1": "18:00:00",
+        "timezone": "Europe/Paris",
+        "venue": "Here",
+        "main_dish": "Soup",
+        "seats": 6,
+        "visibility": "public",
+    }
+
+    response = client.post(reverse("admin:parties_dinnerparty_add"), data)
+
+    assert response.status_code == 200
+    assert "The reply-by date comes before the start." in page_text(response)
+    assert not DinnerParty.objects.exists()
