@@ -93,8 +93,11 @@ def party_page_key(access: dict, *, invite_token: str, now: datetime) -> tuple:
 def guest_list_key(party: DinnerParty, *, is_host: bool) -> str:
     """The guest list fragment: every change to the replies (and to guests'
     names) moves the party's version on; neither the host nor anyone once the
-    party has started is asked to "be the first to say you're coming"."""
-    return fragment_key([(party.pk, party.version, is_host, party.has_started)])
+    party has started (or its replies have closed) is asked to "be the first to
+    say you're coming"."""
+    return fragment_key(
+        [(party.pk, party.version, is_host, party.has_started, party.replies_closed)]
+    )
 
 
 def reply_values(rsvp: RSVP | None) -> tuple:

@@ -429,3 +429,14 @@ def test_the_admin_refuses_a_reply_by_date_after_the_start(now):
     assert response.status_code == 200
     assert "The reply-by date comes before the start." in page_text(response)
     assert not DinnerParty.objects.exists()
+
+
+def test_after_the_deadline_nobody_is_asked_to_be_the_first_to_come(closed_party, guest_client):
+    page = page_text(guest_client.get(closed_party.get_absolute_url()))
+    assert "be the first to say you're coming" in page
+
+    close(closed_party)
+
+    page = page_text(guest_client.get(closed_party.get_absolute_url()))
+    assert "No replies yet." in page
+    assert "be the first" not in page
