@@ -237,19 +237,19 @@ def rsvp_submit(
             party = _locked(party, bump_version=False)
         else:
             party = _locked_for_guest(party.pk, guest, invite_token)
-        refusal = rsvp_refusal(party=party, guest=guest, rsvp=None)
-        if refusal and not party.replies_closed:
-            raise RsvpError(refusal)
+        if not party.replies_closed:  # (after the deadline the reply decides: below)
+            refusal = rsvp_refusal(party=party, guest=guest)
+            if refusal:
+                raise RsvpError(refusal)
         try:  # one at most (rsvp_one_per_guest_per_party)
             rsvp = REPLY.get(party_id=party.pk, guest_id=guest.pk)
             rsvp.guest = guest  # as given (the emails name them): not loaded again
         except RSVP.DoesNotExist:
             rsvp = RSVP(party=party, guest=guest)
         if party.replies_closed:  # past the reply-by date: stepping down only
-            refusal = rsvp_refusal(
-                party=party, guest=guest, rsvp=rsvp if rsvp.pk else None
-            ) or reply_by_refusal(
-                party=party, rsvp=rsvp if rsvp.pk else None, status=status, plus_ones=plus_ones
+            standing = rsvp if rsvp.pk else None
+            refusal = rsvp_refusal(party=party, guest=guest, rsvp=standing) or reply_by_refusal(
+                party=party, rsvp=standing, status=status, plus_ones=plus_ones
             )
             if refusal:
                 raise RsvpError(refusal)
