@@ -1,4 +1,4 @@
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -14,10 +14,13 @@ from parties.models import (
     Dish,
     RSVPStatus,
     Visibility,
+    local_time,
     validate_party_start,
 )
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+INPUT_FORMATS = [DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+LONGEST_PARTY = timedelta(days=7)
 ADDRESS_AUTO, ADDRESS_TABLE, ADDRESS_EVERYONE = "auto", "table", "everyone"
 
 
@@ -36,9 +39,24 @@ class PartyForm(forms.ModelForm):
 
     starts_at = WallClockDateTimeField(
         label="Starts at",
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        input_formats=INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
         help_text="In the party's time zone.",
+    )
+    ends_at = WallClockDateTimeField(
+        label="Ends at",
+        required=False,
+        input_formats=INPUT_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text="Optional, in the party's time zone: empty means three hours after the start.",
+    )
+    reply_by = WallClockDateTimeField(
+        label="Reply by",
+        required=False,
+        input_formats=INPUT_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text="Optional, in the party's time zone: new replies close then, and you get "
+        "the final numbers by email.",
     )
     timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
     address_shown_to = forms.ChoiceField(
@@ -58,6 +76,8 @@ class PartyForm(forms.ModelForm):
         fields = (
             "title",
             "starts_at",
+            "ends_at",
+            "reply_by",
             "timezone",
             "venue",
             "area",
@@ -77,6 +97,10 @@ class PartyForm(forms.ModelForm):
         if self.instance.pk:
             local = self.instance.local_starts_at
             self.initial["starts_at"] = local.replace(tzinfo=None)
+            for name in ("ends_at", "reply_by"):
+                moment = getattr(self.instance, name)
+                if moment is not None:
+                    self.initial[name] = local_time(moment, local.tzinfo).replace(tzinfo=None)
             if local.tzinfo is UTC:  # off the calendar in its own zone: shown in UTC
                 self.initial["timezone"] = "UTC"
             self.initial["address_shown_to"] = (
@@ -113,6 +137,8 @@ class PartyForm(forms.ModelForm):
                     )
             except forms.ValidationError as error:
                 self.add_error("starts_at", error)
+            else:
+                self._clean_end_and_reply_by(cleaned_data, starts_at, zone)
         shown_to = cleaned_data.get("address_shown_to") or ADDRESS_AUTO
         if "address_shown_to" not in self.errors:
             hide = shown_to == ADDRESS_TABLE or (
@@ -128,6 +154,46 @@ class PartyForm(forms.ModelForm):
                 f"{taken} seats are already taken, so the table needs at least {taken}.",
             )
         return cleaned_data
+
+    def _clean_end_and_reply_by(self, cleaned_data: dict, starts_at: datetime, zone) -> None:
+        """Place the end and the reply-by date in the party's zone, as the start:
+        the end after the start (within LONGEST_PARTY), the reply-by date before
+        it and, when it is set or moved, not already past."""
+        for name in ("ends_at", "reply_by"):
+            typed = cleaned_data.get(name)
+            if typed is None:
+                continue
+            naive = typed.replace(tzinfo=None)
+            moment = timezone.make_aware(naive, zone)
+            cleaned_data[name] = moment
+            try:
+                if name == "ends_at":
+                    if moment <= starts_at:
+                        raise forms.ValidationError(
+                            "The end must come after the start.", code="ends_before_start"
+                        )
+                    if moment - starts_at > LONGEST_PARTY:
+                        raise forms.ValidationError(
+                            "End the party within a week of its start.", code="too_long"
+                        )
+                else:
+                    if moment >= starts_at:
+                        raise forms.ValidationError(
+                            "The reply-by date must come before the start.",
+                            code="reply_by_after_start",
+                        )
+                    if moment != self.instance.reply_by and moment <= timezone.now():
+                        raise forms.ValidationError(
+                            "Pick a reply-by date in the future.", code="in_the_past"
+                        )
+                if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+                    raise forms.ValidationError(
+                        f"{naive:%H:%M} doesn't exist on that day in {zone.key}: "
+                        "the clocks go forward. Pick another time.",
+                        code="skipped_time",
+                    )
+            except forms.ValidationError as error:
+                self.add_error(name, error)
 
 
 class RSVPForm(forms.ModelForm):

@@ -128,3 +128,19 @@ def coverage(*, dishes: Iterable[Dish], table_needs: list[Needs]) -> list[tuple[
             )
         )
     return rows
+
+
+def suggested_slots(head_count: int) -> dict[str, int]:
+    """A starting point for a potluck: roughly one dish per course for every
+    six people (sides and drinks a little more often); the host edits it."""
+
+    def per(people: int) -> int:
+        return max(1, -(-head_count // people))  # ceiling division
+
+    return {
+        Course.STARTER: per(6),
+        Course.MAIN: per(6),
+        Course.SIDE: per(4),
+        Course.DESSERT: per(6),
+        Course.DRINKS: per(5),
+    }

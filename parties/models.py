@@ -21,6 +21,7 @@ from common.timezones import validate_timezone
 MAX_SEATS = 500
 MAX_PLUS_ONES = 5
 PLANNING_YEARS = 5  # how far ahead a party may start
+DEFAULT_LENGTH = timedelta(hours=3)  # a party without an end time
 WHEN_FORMAT = "D j M, H:i T"  # "Sat 12 Dec, 19:00 CET"
 
 
@@ -146,6 +147,10 @@ class DinnerParty(models.Model):
     )
     title = models.CharField(max_length=120, validators=[validate_single_line_text])
     starts_at = models.DateTimeField("starts at")
+    # None: DEFAULT_LENGTH after the start (see `ends`).
+    ends_at = models.DateTimeField("ends at", null=True, blank=True)
+    # None: replies stay open until the party starts.
+    reply_by = models.DateTimeField("reply by", null=True, blank=True)
     timezone = models.CharField(
         "time zone",
         max_length=64,
@@ -201,6 +206,11 @@ class DinnerParty(models.Model):
     # messages) and when a guest or host renames themselves: the cached guest
     # list and menu are keyed by it.
     version = models.PositiveIntegerField(default=0, editable=False)
+    # Moves on with every change of time or place (services.party_update): the
+    # .ics SEQUENCE, so calendars replace the entry they hold.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    # When the hosts' final numbers email went out (parties/deadline.py): once.
+    final_numbers_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     guests = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="RSVP", related_name="attended_parties"
     )
@@ -231,6 +241,16 @@ class DinnerParty(models.Model):
                 name="party_seats_taken_lte_seats",
                 violation_error_message="More seats are taken than the table has.",
             ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="party_ends_after_start",
+                violation_error_message="A party ends after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reply_by__isnull=True) | Q(reply_by__lt=models.F("starts_at")),
+                name="party_reply_by_before_start",
+                violation_error_message="The reply-by date comes before the start.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -252,6 +272,31 @@ class DinnerParty(models.Model):
     def when(self) -> str:
         """The start in the party's own zone, e.g. "Sat 12 Dec, 19:00 CET"."""
         return format_when(self.starts_at, self.timezone, translation.get_language())
+
+    @property
+    def ends(self) -> datetime:
+        """The end: `ends_at`, else DEFAULT_LENGTH after the start (may raise
+        OverflowError for a start at the end of the calendar)."""
+        return self.ends_at or self.starts_at + DEFAULT_LENGTH
+
+    @property
+    def ends_text(self) -> str:
+        """The end in the party's zone, as `when` gives the start ("" if unset)."""
+        if self.ends_at is None:
+            return ""
+        return format_when(self.ends_at, self.timezone, translation.get_language())
+
+    @property
+    def reply_by_text(self) -> str:
+        """The reply-by date in the party's zone, as `when` gives the start."""
+        if self.reply_by is None:
+            return ""
+        return format_when(self.reply_by, self.timezone, translation.get_language())
+
+    @property
+    def replies_closed(self) -> bool:
+        """Past the reply-by date: new replies are closed (see services.rsvp_refusal)."""
+        return self.reply_by is not None and self.reply_by <= timezone.now()
 
     @property
     def starts_in(self) -> str:
@@ -299,6 +344,20 @@ class DinnerParty(models.Model):
     def describe(self) -> str:
         """How messages name a party: “Ana's dinner party on Sat 12 Dec, 19:00 CET”."""
         return f"{self.host_name}'s dinner party “{self.title}” on {self.when}"
+
+
+class CalendarFeed(models.Model):
+    """A member's private calendar feed (/calendar/<token>.ics): the parties they
+    host or go to. Anyone with the link reads it; a new token revokes the old."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"
 
 
 class RSVPStatus(models.TextChoices):

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from email.message import MIMEPart
 
 from django.conf import settings
 from django.core import mail
@@ -30,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 
+from parties import calendar
 from parties.models import (
     RSVP,
     Announcement,
@@ -127,10 +129,19 @@ def guest_addresses(rsvps: QuerySet[RSVP]) -> list[str]:
     return list(confirmed.values_list("guest__email", flat=True))
 
 
-def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> int:
+def send(
+    *,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: dict,
+    calendar: dict[str, str] | None = None,
+) -> int:
     """One email with a plain-text and an HTML body, from templates/emails/, sent
     now (tasks call this: it runs in the worker) with a record of its fate
     (`EmailDelivery`); a transient failure queues `deliver_email` to try again.
+    `calendar` ({"method": "REQUEST" or "CANCEL", "ics": text}) goes with it as
+    a text/calendar part, so calendars add, move or cancel the entry.
     Returns the number of emails (0 with no recipient)."""
     recipients = [address for address in to if address]
     if not recipients:
@@ -142,6 +153,8 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
         "body": render_to_string(f"emails/{template}.txt", context),
         "html": render_to_string(f"emails/{template}.html", context),
     }
+    if calendar:
+        message["calendar"] = calendar
     to = ", ".join(recipients)
     task_key = ""
     if task_id := current_task_id.get():
@@ -166,7 +179,8 @@ def _queued(task_: Task) -> bool:
 
 def in_worker(task_: Task) -> bool:
     """Whether `task_` runs later, in a worker (the database queue or RQ), which
-    can also run it again later: not the immediate backend, which runs it at once."""
+    can also hold it until a `run_after` or run it again later: not the immediate
+    backend, which runs it at once."""
     return task_.get_backend().supports_defer
 
 
@@ -261,6 +275,8 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
         subject=message["subject"], body=message["body"], to=message["to"]
     )
     email.attach_alternative(message["html"], "text/html")
+    if message.get("calendar"):
+        email.attach(calendar_part(**message["calendar"]))
     try:
         send_message(email)
     except Exception as error:
@@ -299,6 +315,56 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
         updated_at=timezone.now(),
     )
     return DeliveryStatus.SENT
+
+
+def calendar_part(*, method: str, ics: str) -> MIMEPart:
+    """An .ics as the part calendars read an invitation from (RFC 6047):
+    text/calendar with its METHOD as a parameter, as invite.ics."""
+    part = MIMEPart()
+    part.set_content(
+        ics,
+        subtype="calendar",
+        charset="utf-8",
+        params={"method": method},
+        disposition="attachment",
+        filename="invite.ics" if method == calendar.REQUEST else "cancel.ics",
+    )
+    return part
+
+
+def invitation(
+    party: DinnerParty,
+    *,
+    location: str,
+    url: str = "",
+    to: tuple[str, str] | None = None,
+    status: str = "",
+    method: str = "",
+) -> dict[str, str]:
+    """The calendar part of an email about `party` to `to` (address, name), who
+    replied `status`: REQUEST (add or move the entry) or, for someone who can't
+    go, CANCEL (take it off)."""
+    method = method or (calendar.CANCEL if status == RSVPStatus.DECLINED else calendar.REQUEST)
+    attendee = None
+    if to and to[0]:
+        partstat = {RSVPStatus.GOING: "ACCEPTED", RSVPStatus.DECLINED: "DECLINED"}
+        attendee = (*to, partstat.get(status, "TENTATIVE"))
+    ics = calendar.party_to_ics(
+        party,
+        url=url or site_url(party.get_absolute_url()),
+        location=location,
+        method=method,
+        cancelled=method == calendar.CANCEL,
+        attendee=attendee,
+    )
+    return {"method": method, "ics": ics.decode()}
+
+
+def cancellation_ics(party: DinnerParty) -> dict[str, str]:
+    """The CANCEL part for a party being deleted (a higher SEQUENCE than any copy
+    sent before). Its place is the rough area: a cancellation needs no address."""
+    party.sequence += 1
+    return invitation(party, location=party.area, method=calendar.CANCEL)
 
 
 def venue_for_guest(party: DinnerParty, rsvp: RSVP, *, cohost_ids: set[int] | None = None) -> str:
@@ -350,6 +416,7 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
         "seats_taken": party.seats_taken,
         "seats": party.seats,
         "party_url": site_url(party.get_absolute_url()),
+        "party_id": party.pk,
     }
     enqueue(send_rsvp_emails, reply, notify_host=notify_host)
 
@@ -369,6 +436,7 @@ def send_rsvp_emails(reply: dict[str, str | int], *, notify_host: bool) -> None:
         ),
         template="rsvp_confirmation",
         context=context,
+        calendar=_reply_invitation(reply) if reply["guest_email"] else None,
     )
     if notify_host:
         send(
@@ -383,6 +451,21 @@ def send_rsvp_emails(reply: dict[str, str | int], *, notify_host: bool) -> None:
             template="rsvp_host_note",
             context={**context, "name": reply.get("host_greeting", "")},
         )
+
+
+def _reply_invitation(reply: dict) -> dict[str, str] | None:
+    """The calendar part of a reply's confirmation: the party as it is now (its
+    latest SEQUENCE), the place as the reply showed it (None if it is gone)."""
+    party = DinnerParty.objects.select_related("host").filter(pk=reply.get("party_id")).first()
+    if party is None:
+        return None
+    return invitation(
+        party,
+        location=reply["venue"],
+        url=reply["party_url"],
+        to=(reply["guest_email"], reply["guest_name"]),
+        status=reply["status"],
+    )
 
 
 @task
@@ -425,10 +508,13 @@ def send_party_changed_email(
     cohost_ids = set(party.cohosts.values_list("pk", flat=True))
     headline = f"New {' and '.join(changed)} for “{party.title}”"
     for rsvp in guests:
+        address = address_of(rsvp.guest)
+        if not address:
+            continue
         venue = venue_for_guest(party, rsvp, cohost_ids=cohost_ids)
         was_venue = venue_for_guest(old_party, rsvp, cohost_ids=cohost_ids)
         send(
-            to=[address_of(rsvp.guest)],
+            to=[address],
             subject=subject_line(headline, when=party.when, place=venue),
             template="party_changed",
             context={
@@ -442,14 +528,28 @@ def send_party_changed_email(
                 "party_url": site_url(party.get_absolute_url()),
                 "action_url": site_url(party.get_absolute_url()),
             },
+            calendar=invitation(
+                party,
+                location=venue,
+                to=(address, rsvp.guest.display_name),
+                status=rsvp.status,
+                method=calendar.REQUEST,
+            ),
         )
 
 
 @task
 def send_party_cancelled_email(
-    recipients: list[str], title: str, when: str, host: str, place: str = ""
+    recipients: list[str],
+    title: str,
+    when: str,
+    host: str,
+    place: str = "",
+    *,
+    calendar: dict[str, str] | None = None,
 ) -> None:
-    """`place` as anyone invited saw it (`public_place`): the party is gone by now."""
+    """`place` as anyone invited saw it (`public_place`): the party is gone by now.
+    `calendar`: the CANCEL part (`cancellation_ics`), made before the party went."""
     list_url = site_url(reverse("parties:list"))
     send_each(
         recipients,
@@ -464,6 +564,7 @@ def send_party_cancelled_email(
             "action_url": list_url,
             "action_label": "Find another table",
         },
+        calendar=calendar,
     )
 
 

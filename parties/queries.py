@@ -87,7 +87,8 @@ def _party_access(viewer, now, pk: int, invite_token: str):
     parties = DinnerParty.objects.visible_to(viewer, invite_token=invite_token).with_viewer(viewer)
     parties = parties.filter(pk=pk) if pk else parties.filter(invite_token=invite_token)
     return parties.annotate(
-        has_started=ExpressionWrapper(Q(starts_at__lte=now), output_field=BooleanField())
+        has_started=ExpressionWrapper(Q(starts_at__lte=now), output_field=BooleanField()),
+        replies_closed=ExpressionWrapper(Q(reply_by__lte=now), output_field=BooleanField()),
     ).values(
         "pk",
         "invite_token",
@@ -98,6 +99,7 @@ def _party_access(viewer, now, pk: int, invite_token: str):
         "updated_at",
         "version",
         "has_started",
+        "replies_closed",
     )
 
 
@@ -125,6 +127,7 @@ REPLY_READS = (
     "host__email_confirmed_at",  # whether the host may be emailed (notifications.address_of)
     "title",
     "starts_at",
+    "reply_by",  # new replies close then (services.rsvp_refusal)
     "timezone",
     "venue",
     "area",

@@ -6,23 +6,32 @@ page or fragment shows, so a change gives a new key and nothing has to be
 invalidated by hand."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.core.cache import cache
+from django.db.models import Q
 
 from common.food import Course
-from parties import services
 from parties.cards import CARD_TTL, fragment_key, time_bucket
-from parties.menu import CourseMenu, build_menu, coverage, needs_of, needs_of_rsvp
+from parties.menu import (
+    CourseMenu,
+    build_menu,
+    coverage,
+    needs_of,
+    needs_of_rsvp,
+    suggested_slots,
+)
 from parties.models import (
     RSVP,
     Announcement,
+    CalendarFeed,
     DinnerParty,
     Dish,
     PotluckSlot,
     RSVPStatus,
     audience_statuses,
+    latest_party_start,
 )
 from parties.pagination import LookaheadPage
 from parties.queries import PARTY_ACCESS, REPLY
@@ -70,11 +79,13 @@ def party_page_key(access: dict, *, invite_token: str, now: datetime) -> tuple:
     `PARTY_ACCESS` row: the party's details (`updated_at`) and its replies, menu
     and messages (`version`: every change to those moves it on, see
     `services.party_changed`), the guest's own reply among them, whether replies
-    have closed, and "in 3 days" (the time bucket)."""
+    have closed (the party started, or its reply-by date passed), and "in 3
+    days" (the time bucket)."""
     return (
         (access["pk"], str(access["updated_at"]), access["version"], invite_token),
         access["viewer_status"],
         bool(access["has_started"]),
+        bool(access["replies_closed"]),
         time_bucket(now),
     )
 
@@ -82,8 +93,11 @@ def party_page_key(access: dict, *, invite_token: str, now: datetime) -> tuple:
 def guest_list_key(party: DinnerParty, *, is_host: bool) -> str:
     """The guest list fragment: every change to the replies (and to guests'
     names) moves the party's version on; neither the host nor anyone once the
-    party has started is asked to "be the first to say you're coming"."""
-    return fragment_key([(party.pk, party.version, is_host, party.has_started)])
+    party has started (or its replies have closed) is asked to "be the first to
+    say you're coming"."""
+    return fragment_key(
+        [(party.pk, party.version, is_host, party.has_started, party.replies_closed)]
+    )
 
 
 def reply_values(rsvp: RSVP | None) -> tuple:
@@ -285,8 +299,46 @@ def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
     """How many dishes of each course the potluck asks for (a suggestion for
     the party's size before it opens)."""
     if not slots:
-        return services.suggested_slots(1 + party.seats_taken)
+        return suggested_slots(1 + party.seats_taken)
     counts: dict[str, int] = {}
     for slot in slots:
         counts[slot.course] = counts.get(slot.course, 0) + 1
     return counts
+
+
+# --- a member's calendar feed -------------------------------------------------------
+
+# How long a party stays in the feed after it starts.
+FEED_PAST = timedelta(days=30)
+
+
+def feed_token(user) -> str | None:
+    """The token of the member's calendar feed, if they have one yet."""
+    return CalendarFeed.objects.filter(user_id=user.pk).values_list("token", flat=True).first()
+
+
+def feed_owner(token: str):
+    """The member whose calendar feed this token opens (None for a wrong or
+    revoked token): one query."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    return feed.user if feed is not None else None
+
+
+def feed_parties(user, *, now: datetime) -> list[DinnerParty]:
+    """The parties in the member's feed: those they host or co-host and those they
+    are going or maybe to, from a month ago to as far ahead as parties are
+    planned, with their standing (for `venue_for_viewer`). One query."""
+    cohosted = DinnerParty.cohosts.through.objects.filter(user_id=user.pk).values("dinnerparty_id")
+    replied = RSVP.objects.filter(
+        guest_id=user.pk, status__in=[RSVPStatus.GOING, RSVPStatus.MAYBE]
+    ).values("party_id")
+    return list(
+        DinnerParty.objects.filter(
+            Q(host_id=user.pk) | Q(pk__in=cohosted) | Q(pk__in=replied),
+            starts_at__gte=now - FEED_PAST,
+            starts_at__lte=latest_party_start(now) + FEED_PAST,
+        )
+        .with_viewer(user)
+        .select_related("host")
+        .order_by("starts_at", "pk")
+    )

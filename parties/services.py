@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from common.food import COURSE_PLURALS, Course
-from parties import notifications, schedule
+from parties import deadline, notifications, schedule
+from parties.menu import suggested_slots  # noqa: F401 (services.suggested_slots, as before)
 from parties.models import (
     RSVP,
     Announcement,
+    CalendarFeed,
     DinnerParty,
     Dish,
     Notice,
@@ -168,12 +170,44 @@ def _change_seats_taken(party: DinnerParty, delta: int, *, bump_version: bool = 
         party.seats_taken += delta
 
 
-def rsvp_refusal(*, party: DinnerParty, guest) -> str | None:
-    """Why this guest may not reply to this party at all, if they may not."""
+# After the reply-by date, the replies a guest may still change: stepping down.
+STEPPING_DOWN_FROM = {
+    RSVPStatus.GOING: {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED},
+    RSVPStatus.WAITLISTED: {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED},
+    RSVPStatus.MAYBE: {RSVPStatus.MAYBE, RSVPStatus.DECLINED},
+}
+
+
+def rsvp_refusal(*, party: DinnerParty, guest, rsvp: RSVP | None = None) -> str | None:
+    """Why this guest may not reply to this party at all, if they may not. After
+    the reply-by date only a guest with a standing reply (`rsvp`: going, maybe
+    or waitlisted) may still change it, to step down (see `reply_by_refusal`)."""
     if party.host_id == guest.pk:
         return "You're the host — your seat at the table is already saved."
     if party.has_started:
         return "This party has already started, so replies are closed."
+    if party.replies_closed and (rsvp is None or rsvp.status not in STEPPING_DOWN_FROM):
+        return f"Replies closed on {party.reply_by_text}."
+    return None
+
+
+def reply_by_refusal(
+    *, party: DinnerParty, rsvp: RSVP | None, status: str, plus_ones: int
+) -> str | None:
+    """After the reply-by date a reply may only step down: going to maybe or
+    can't go, maybe to can't go, fewer plus-ones. (Leaving a seat promotes the
+    waitlist as ever.)"""
+    if not party.replies_closed:
+        return None
+    if rsvp is None or rsvp.status not in STEPPING_DOWN_FROM:
+        return f"Replies closed on {party.reply_by_text}."
+    if status not in STEPPING_DOWN_FROM[rsvp.status] or (
+        status == RSVPStatus.GOING and plus_ones > rsvp.plus_ones
+    ):
+        return (
+            f"Replies closed on {party.reply_by_text}: you can still step down "
+            "or bring fewer plus-ones, but not more."
+        )
     return None
 
 
@@ -203,14 +237,22 @@ def rsvp_submit(
             party = _locked(party, bump_version=False)
         else:
             party = _locked_for_guest(party.pk, guest, invite_token)
-        refusal = rsvp_refusal(party=party, guest=guest)
-        if refusal:
-            raise RsvpError(refusal)
+        if not party.replies_closed:  # (after the deadline the reply decides: below)
+            refusal = rsvp_refusal(party=party, guest=guest)
+            if refusal:
+                raise RsvpError(refusal)
         try:  # one at most (rsvp_one_per_guest_per_party)
             rsvp = REPLY.get(party_id=party.pk, guest_id=guest.pk)
             rsvp.guest = guest  # as given (the emails name them): not loaded again
         except RSVP.DoesNotExist:
             rsvp = RSVP(party=party, guest=guest)
+        if party.replies_closed:  # past the reply-by date: stepping down only
+            standing = rsvp if rsvp.pk else None
+            refusal = rsvp_refusal(party=party, guest=guest, rsvp=standing) or reply_by_refusal(
+                party=party, rsvp=standing, status=status, plus_ones=plus_ones
+            )
+            if refusal:
+                raise RsvpError(refusal)
         previous_status = rsvp.status
         held = rsvp.seats_needed if rsvp.status == RSVPStatus.GOING else 0
         needed = 1 + plus_ones
@@ -295,17 +337,26 @@ def party_delete(*, party: DinnerParty) -> None:
         )
         title, when, host = party.title, party.when, party.host_name
         place = notifications.public_place(party)
+        cancellation = notifications.cancellation_ics(party)
         party.delete()
         notifications.enqueue(
-            notifications.send_party_cancelled_email, recipients, title, when, host, place
+            notifications.send_party_cancelled_email,
+            recipients,
+            title,
+            when,
+            host,
+            place,
+            calendar=cancellation,
         )
 
 
 def party_create(*, party: DinnerParty) -> DinnerParty:
-    """Save a new party (its host set) and schedule its timed tasks with it."""
+    """Save a new party (its host set) and schedule its timed tasks with it: the
+    reminder, and the reply-by date's final numbers."""
     with transaction.atomic():
         party.save()
         schedule.schedule_party_tasks(party)
+        deadline.schedule_final_numbers(party)
     return party
 
 
@@ -321,22 +372,44 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
             raise SeatsBelowTaken(locked.seats_taken)
         for name, value in changes.items():
             setattr(locked, name, value)
-        locked.save()
-        promoted = promote_waitlist(party=locked)
         changed = [
             label
-            for label, fields in (("time", ("starts_at",)), ("place", ("venue",)))
+            for label, fields in (("time", ("starts_at", "ends_at")), ("place", ("venue",)))
             if any(name in changes for name in fields)
         ]
+        if changed:  # calendars replace their entry with a higher SEQUENCE
+            locked.sequence += 1
+        if "reply_by" in changes:  # a new deadline: its own final numbers, then
+            locked.final_numbers_sent_at = None
+        locked.save()
+        promoted = promote_waitlist(party=locked)
         if changed and not locked.has_started:
             notifications.enqueue(
                 notifications.send_party_changed_email, locked.pk, changed, before
             )
         if "starts_at" in changes:
             schedule.schedule_party_tasks(locked, moved=True)
-    for name in ("seats_taken", "updated_at", *changes):
+        if "reply_by" in changes:
+            deadline.schedule_final_numbers(locked)
+    for name in ("seats_taken", "updated_at", "sequence", "final_numbers_sent_at", *changes):
         setattr(party, name, getattr(locked, name))
     return promoted
+
+
+def calendar_feed_token(*, user) -> str:
+    """The token of the user's private calendar feed, made on first use."""
+    feed, _ = CalendarFeed.objects.get_or_create(user=user)
+    return feed.token
+
+
+def calendar_feed_renew(*, user) -> bool:
+    """A new calendar feed link for the user (the old one stops working at once),
+    or their first one; whether there was an old one."""
+    with transaction.atomic():
+        if CalendarFeed.objects.filter(user=user).update(token=new_invite_token()):
+            return True
+        CalendarFeed.objects.create(user=user)
+        return False
 
 
 def regenerate_invite(*, party: DinnerParty) -> str:
@@ -363,22 +436,6 @@ def _release_claims(*, party_id: int, guest_ids: list[int]) -> None:
         RELEASED_CLAIMS.run(party_id=party_id, guest_id=guest_ids[0])
     elif guest_ids:
         claims_of(party_id, guest_ids).delete()
-
-
-def suggested_slots(head_count: int) -> dict[str, int]:
-    """A starting point for a potluck: roughly one dish per course for every
-    six people (sides and drinks a little more often); the host edits it."""
-
-    def per(people: int) -> int:
-        return max(1, -(-head_count // people))  # ceiling division
-
-    return {
-        Course.STARTER: per(6),
-        Course.MAIN: per(6),
-        Course.SIDE: per(4),
-        Course.DESSERT: per(6),
-        Course.DRINKS: per(5),
-    }
 
 
 def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:

@@ -17,6 +17,7 @@ urlpatterns = [
         name="regenerate_invite",
     ),
     path("<int:pk>/calendar.ics", views.CalendarView.as_view(), name="calendar"),
+    path("calendar-feed/new/", views.CalendarFeedRenewView.as_view(), name="calendar_feed_renew"),
     path("invite/<str:token>/", views.InviteView.as_view(), name="invite"),
     path("<int:pk>/menu/", views.DishAddView.as_view(), name="dish_add"),
     path("<int:pk>/menu/<int:dish_id>/edit/", views.DishEditView.as_view(), name="dish_edit"),

@@ -28,6 +28,7 @@ PUBLIC = {
     "password_reset_complete": 200,
     "email_confirm": 200,  # an invalid link says so
     "admin:login": 200,
+    "calendar_feed": 404,  # a private feed: no login, a token no member holds
 }
 
 # Tried in order for each URL parameter; the first its regex accepts is used.
@@ -196,6 +197,7 @@ SITE_URLS = [
     ("email_confirm_resend", {}, "/accounts/email/resend/"),
     ("email_change_cancel", {}, "/accounts/email/cancel-change/"),
     ("parties:list", {}, "/parties/"),
+    ("calendar_feed", {"token": "Zm9vYmFyYmF6cXV4cXV1eA"}, "/calendar/Zm9vYmFyYmF6cXV4cXV1eA.ics"),
     ("admin:index", {}, "/admin/"),
     ("admin:login", {}, "/admin/login/"),
 ]

@@ -351,7 +351,7 @@ def test_a_change_through_the_edit_page_emails_the_guests(
     data = {
         name: value
         for name, value in response.context["form"].initial.items()
-        if name in response.context["form"].fields
+        if name in response.context["form"].fields and value is not None  # (as a browser)
     }
     data["starts_at"] = data["starts_at"].strftime("%Y-%m-%dT%H:%M")
     data["venue"] = "The barn"

@@ -26,8 +26,8 @@ DETAIL_QUERIES = SESSION_AND_USER + 7
 # (the party's version moves on with every reply).
 DETAIL_QUERIES_CACHED = SESSION_AND_USER + 1
 # + hosted parties, replies with parties and hosts, the authenticator app if any
-# (its two-step verification section says on or off)
-PROFILE_QUERIES = SESSION_AND_USER + 3
+# (its two-step verification section says on or off), the calendar feed's token
+PROFILE_QUERIES = SESSION_AND_USER + 4
 # Staff in the admin have passed the second factor: django-otp's OTPMiddleware loads
 # the device their session was verified with (the admin checks it still exists).
 # Sessions that are not verified by a device never load one.

@@ -15,6 +15,7 @@ PARTY_URLS = [
     ("rsvp", [7], "/parties/7/rsvp/"),
     ("regenerate_invite", [7], "/parties/7/invite/regenerate/"),
     ("calendar", [7], "/parties/7/calendar.ics"),
+    ("calendar_feed_renew", [], "/parties/calendar-feed/new/"),
     ("invite", [TOKEN], f"/parties/invite/{TOKEN}/"),
     ("dish_add", [7], "/parties/7/menu/"),
     ("dish_edit", [7, 3], "/parties/7/menu/3/edit/"),

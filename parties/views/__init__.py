@@ -1,6 +1,7 @@
 """The parties views, one module per kind of page (see each module); what the
 URLconfs import is here."""
 
+from parties.views.feed import CalendarFeedRenewView, CalendarFeedView
 from parties.views.hosts import (
     AnnounceView,
     CohostAddView,
@@ -24,6 +25,8 @@ from parties.views.rsvp import RSVPView
 
 __all__ = [
     "AnnounceView",
+    "CalendarFeedRenewView",
+    "CalendarFeedView",
     "CalendarView",
     "CohostAddView",
     "CohostRemoveView",

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
@@ -153,7 +154,10 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
     @property
     def replies_open(self) -> bool:
         """The viewer gets the reply form when the rules let them reply at all."""
-        return services.rsvp_refusal(party=self.object, guest=self.request.user) is None
+        refusal = services.rsvp_refusal(
+            party=self.object, guest=self.request.user, rsvp=self.my_rsvp
+        )
+        return refusal is None
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
@@ -181,6 +185,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             ),
             my_rsvp=my_rsvp,
             invite_token=self.invite_token(),
+            replies_closed=party.replies_closed,
         )
         if menu.claimable:
             claim_form = DishForm(prefix="claim")
