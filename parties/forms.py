@@ -6,8 +6,10 @@ from django.utils import timezone
 from accounts.models import User
 from common.food import COURSE_PLURALS, Allergen, Course, Diet
 from common.forms import codes_field
+from common.text import validate_single_line_text
 from common.timezones import timezone_choices
 from parties.models import (
+    MAX_PLUS_ONES,
     RSVP,
     Announcement,
     DinnerParty,
@@ -154,6 +156,50 @@ class RSVPForm(forms.ModelForm):
         """The model's one constraint on these fields (0-5 plus-ones) is also the
         field's own validators, checked already; Django would ask the database
         again (a query on every reply). The database still enforces it."""
+
+
+class GuestReplyForm(forms.Form):
+    """A reply from a party's preview by someone who is not logged in: it counts
+    once the link emailed to the address is opened (parties/guest_replies.py)."""
+
+    name = forms.CharField(
+        label="Your name", max_length=150, validators=[validate_single_line_text]
+    )
+    email = forms.EmailField(
+        label="Your email",
+        max_length=254,
+        validators=[validate_single_line_text],
+        help_text="We email you a link: your reply counts when you open it.",
+    )
+    status = forms.ChoiceField(
+        label="Your reply",
+        choices=[
+            (RSVPStatus.GOING, "Going"),
+            (RSVPStatus.MAYBE, "Maybe"),
+            (RSVPStatus.DECLINED, "Can't go"),
+        ],
+        initial=RSVPStatus.GOING,
+        widget=forms.RadioSelect,
+    )
+    plus_ones = forms.IntegerField(
+        label="Plus-ones",
+        min_value=0,
+        max_value=MAX_PLUS_ONES,
+        initial=0,
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_PLUS_ONES}),
+    )
+    note = forms.CharField(
+        label="Note for the host",
+        max_length=200,
+        required=False,
+        validators=[validate_single_line_text],
+        help_text="E.g. what you'll bring, or when you'll arrive.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
 
 
 class DishForm(forms.ModelForm):

@@ -506,3 +506,31 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to} ({self.get_status_display()})"
+
+
+class PendingReply(models.Model):
+    """A reply sent from a party's preview by someone not logged in: it waits
+    here until the link emailed to `email` is opened, and counts only then
+    (services.guest_reply_confirm, once: `used_at`). parties/guest_replies.py."""
+
+    party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="+")
+    # The invite link it came through ("" from a public party's own page): a
+    # private party's regenerated link no longer lets it in.
+    invite_token = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=150, validators=[validate_single_line_text])
+    email = models.EmailField(max_length=254, validators=[validate_single_line_text])
+    status = models.CharField(max_length=10, choices=RSVPStatus.choices)
+    plus_ones = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_PLUS_ONES)]
+    )
+    note = models.CharField(max_length=200, blank=True, validators=[validate_single_line_text])
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "reply waiting for its email link"
+        verbose_name_plural = "replies waiting for their email links"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.party_id} ({self.get_status_display()})"

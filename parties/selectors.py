@@ -49,6 +49,8 @@ VIEWER_FIELDS = (
     "email",
     "pending_email",
     "email_confirmed_at",
+    # a guest account (no password): the party page offers to set one
+    "has_password",
 )
 
 
@@ -290,3 +292,15 @@ def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
     for slot in slots:
         counts[slot.course] = counts.get(slot.course, 0) + 1
     return counts
+
+
+# --- the preview, for visitors who are not logged in ---------------------------------
+
+
+def preview_courses(extras: PartyExtras) -> list[tuple[str, list[str]]]:
+    """The menu as a visitor reads it: each course's dishes by name only (not who
+    brings them: no guest's name is shown to visitors)."""
+    by_course: dict[str, list[str]] = {}
+    for dish in extras.dishes:
+        by_course.setdefault(dish.course, []).append(dish.name)
+    return [(label, by_course[value]) for value, label in Course.choices if value in by_course]

@@ -14,16 +14,20 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
+from django_otp import user_has_device
 
-from accounts.models import User
+from accounts.models import User, unconfirmed_too_long
 from common.food import COURSE_PLURALS, Course
 from parties import notifications
+from parties.guest_replies import LINK_VALID_FOR, LinkProblem
 from parties.models import (
     RSVP,
     Announcement,
     DinnerParty,
     Dish,
     Notice,
+    PendingReply,
     PotluckSlot,
     RSVPStatus,
     new_invite_token,
@@ -498,3 +502,144 @@ def send_held_announcements(*, author) -> None:
     held = Announcement.objects.filter(author=author, emailed_at__isnull=True)
     for pk in held.order_by("created_at", "pk").values_list("pk", flat=True):
         notifications.enqueue(notifications.send_announcement, pk)
+
+
+# --- Replies without a password (parties/guest_replies.py) ------------------------------
+
+
+class GuestReplyError(Exception):
+    """A reply's link that records nothing: `problem` says why, `str()` is for the
+    visitor when the party's rules refused it."""
+
+    def __init__(self, problem: LinkProblem, detail: str = ""):
+        self.problem = problem
+        super().__init__(detail or problem.value)
+
+
+@dataclass(frozen=True)
+class GuestReplyOutcome:
+    guest: User
+    created: bool  # a guest account was made for the address
+    outcome: RsvpOutcome
+
+
+def account_for_address(email: str) -> User | None:
+    """The account `email` belongs to (in any letter case), if any: not one whose
+    unconfirmed address was left too long (it is free for someone else)."""
+    return (
+        User.objects.filter(email__iexact=email)
+        .exclude(email="")
+        .exclude(unconfirmed_too_long())
+        .first()
+    )
+
+
+def is_guest_account(user: User) -> bool:
+    """An account made by a reply's link: no password and no second factor, so a
+    link to its confirmed address may log it in. Any other account logs in itself."""
+    return not user.has_usable_password() and not user_has_device(user)
+
+
+def guest_reply_request(
+    *,
+    party: DinnerParty,
+    invite_token: str,
+    name: str,
+    email: str,
+    status: str,
+    plus_ones: int = 0,
+    note: str = "",
+) -> None:
+    """A visitor's reply from the party's preview (the caller checked they may see
+    it): kept until the link emailed to `email` is opened. An address whose account
+    has a password (or a second factor) gets an email asking its owner to log in
+    and reply, and nothing is kept: the visitor is told the same either way."""
+    if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
+        raise RsvpError("Choose going, maybe or can't go.")
+    account = account_for_address(email)
+    with transaction.atomic():
+        if account is not None and not is_guest_account(account):
+            notifications.enqueue(
+                notifications.send_log_in_to_reply_email, account.pk, party.pk, invite_token
+            )
+            return
+        reply = PendingReply.objects.create(
+            party=party,
+            invite_token=invite_token,
+            name=name,
+            email=email,
+            status=status,
+            plus_ones=plus_ones,
+            note=note,
+        )
+        notifications.enqueue(notifications.send_guest_reply_link, reply.pk)
+
+
+def _new_guest_account(*, name: str, email: str) -> User:
+    """An account for a reply's address: a username made from the name (unique in
+    any letter case), the name as its first name, the address confirmed (the
+    link was opened), no password (the party page offers to set one)."""
+    base = slugify(name)[:30].strip("-_") or "guest"
+    taken = {
+        username.lower()
+        for username in User.objects.filter(username__istartswith=base).values_list(
+            "username", flat=True
+        )
+    }
+    username, number = base, 2
+    while username.lower() in taken:
+        username, number = f"{base}-{number}", number + 1
+    user = User(username=username, email=email, first_name=name, email_confirmed_at=timezone.now())
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # the name or the address taken at this very moment
+        raise GuestReplyError(LinkProblem.CLOSED, "Please open the link again.") from None
+    return user
+
+
+def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
+    """Open a reply's link: the reply counts (through `rsvp_submit`, so it takes a
+    seat or joins the waitlist) for the address's guest account, made now if there
+    is none. Once only, within LINK_VALID_FOR; GuestReplyError, with nothing
+    recorded, when the link is used or expired, the address belongs to an account
+    with a password, `viewer` (the request's user) is logged in to another
+    account, or the party refuses the reply (started, link replaced, …)."""
+    with transaction.atomic():
+        reply = PendingReply.objects.select_for_update().filter(pk=reply_id).first()
+        if reply is None:
+            raise GuestReplyError(LinkProblem.INVALID)
+        if reply.used_at is not None:
+            raise GuestReplyError(LinkProblem.USED)
+        if reply.created_at < timezone.now() - LINK_VALID_FOR:
+            raise GuestReplyError(LinkProblem.EXPIRED)
+        guest = account_for_address(reply.email)
+        if guest is not None and not is_guest_account(guest):
+            raise GuestReplyError(LinkProblem.MEMBER)
+        if viewer.is_authenticated and (guest is None or guest.pk != viewer.pk):
+            raise GuestReplyError(LinkProblem.OTHER_ACCOUNT)
+        created = guest is None
+        if created:
+            guest = _new_guest_account(name=reply.name, email=reply.email)
+        elif not guest.email_confirmed:
+            guest.email_confirmed_at = timezone.now()
+            User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
+        PendingReply.objects.filter(pk=reply.pk).update(used_at=timezone.now())
+        try:
+            outcome = rsvp_submit(
+                party=DinnerParty(pk=reply.party_id),
+                guest=guest,
+                status=reply.status,
+                plus_ones=reply.plus_ones,
+                note=reply.note,
+                invite_token=reply.invite_token,
+            )
+        except DinnerParty.DoesNotExist:
+            raise GuestReplyError(
+                LinkProblem.CLOSED,
+                "The host has replaced this party's invite link. Ask them for the new one.",
+            ) from None
+        except RsvpError as error:
+            raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
+        return GuestReplyOutcome(guest=guest, created=created, outcome=outcome)

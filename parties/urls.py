@@ -18,6 +18,13 @@ urlpatterns = [
     ),
     path("<int:pk>/calendar.ics", views.CalendarView.as_view(), name="calendar"),
     path("invite/<str:token>/", views.InviteView.as_view(), name="invite"),
+    path("<int:pk>/reply/", views.GuestReplyView.as_view(), name="guest_reply"),
+    path("<int:pk>/reply/sent/", views.GuestReplySentView.as_view(), name="guest_reply_sent"),
+    path(
+        "<int:pk>/reply/<str:token>/",
+        views.GuestReplyConfirmView.as_view(),
+        name="guest_reply_confirm",
+    ),
     path("<int:pk>/menu/", views.DishAddView.as_view(), name="dish_add"),
     path("<int:pk>/menu/<int:dish_id>/edit/", views.DishEditView.as_view(), name="dish_edit"),
     path("<int:pk>/menu/<int:dish_id>/remove/", views.DishRemoveView.as_view(), name="dish_remove"),

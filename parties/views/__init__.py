@@ -13,6 +13,7 @@ from parties.views.pages import (
     PartyListView,
     PartyUpdateView,
 )
+from parties.views.preview import GuestReplyConfirmView, GuestReplySentView, GuestReplyView
 from parties.views.rsvp import RSVPView
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "DishAddView",
     "DishEditView",
     "DishRemoveView",
+    "GuestReplyConfirmView",
+    "GuestReplySentView",
+    "GuestReplyView",
     "HomeView",
     "InviteView",
     "PartyCreateView",

@@ -23,6 +23,7 @@ from parties.page_cache import cached_page
 from parties.pagination import LookaheadPage
 from parties.queries import LISTING, PUBLIC_LISTING
 from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND, HostOnlyMixin
+from parties.views.preview import preview_page
 
 LANDING_CARDS = 6
 
@@ -93,6 +94,25 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 
     def invite_token(self) -> str:
         return ""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.visitor_page(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def visitor_page(self, request: HttpRequest) -> HttpResponse:
+        """Someone not logged in: the party's preview when they may see it (a
+        public party, or any party by its invite link); otherwise the login wall,
+        or a 404 for an invite link that isn't (or is no longer) one."""
+        token = self.invite_token()
+        access = selectors.party_access(
+            request.user, pk=0 if token else self.kwargs["pk"], invite_token=token, now=self.now
+        )
+        if access is None:
+            if token:
+                raise Http404(self.not_found)
+            return self.handle_no_permission()
+        return preview_page(request, access, invite_token=token)
 
     @cached_property
     def now(self) -> datetime:
