@@ -51,7 +51,8 @@ def test_a_visitor_sees_the_preview_behind_the_invite_link(private_party):
     assert "Hosted by Ana" in text
     assert private_party.when in text
     assert "Belleville, Paris" in text
-    assert "Coq au vin" in text and "Tarte Tatin" in text
+    assert "Coq au vin" in text
+    assert "Tarte Tatin" in text
     assert "2 of 4 seats left" in text
     assert "2 guests so far, plus-ones included" in text
     assert 'name="email"' in response.content.decode()

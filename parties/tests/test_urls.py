@@ -24,6 +24,9 @@ PARTY_URLS = [
     ("cohost_add", [7], "/parties/7/cohosts/"),
     ("cohost_remove", [7, 3], "/parties/7/cohosts/3/remove/"),
     ("announce", [7], "/parties/7/messages/"),
+    ("guest_reply", [7], "/parties/7/reply/"),
+    ("guest_reply_sent", [7], "/parties/7/reply/sent/"),
+    ("guest_reply_confirm", [7, "abc:def"], "/parties/7/reply/abc:def/"),
 ]
 
 
