@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Lower
 from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
@@ -534,3 +535,62 @@ class PendingReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.party_id} ({self.get_status_display()})"
+
+
+class InvitationState(models.TextChoices):
+    HELD = "held", "Waiting for the host to confirm their address"
+    INVITED = "invited", "Invited"
+    OPENED = "opened", "Opened"
+    REPLIED = "replied", "Replied"
+
+
+class Invitation(models.Model):
+    """A personal invitation emailed by a host or co-host (parties/invitations.py):
+    its link opens the party, even a private one, and a reply through it needs no
+    password (the address is the one the email reached). Written by services.py."""
+
+    party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254, validators=[validate_single_line_text])
+    name = models.CharField(max_length=150, blank=True, validators=[validate_single_line_text])
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(
+        max_length=10, choices=InvitationState.choices, default=InvitationState.INVITED
+    )
+    # The account that replied through the link (its reply is the guest's RSVP).
+    guest = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The email's fate (sent, retrying, bounced): the latest one sent for it.
+    delivery = models.ForeignKey(
+        EmailDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["invited_by", "created_at"], name="invitation_by_day_idx"),
+            # A member's pending invitations, found by their address.
+            models.Index(Lower("email"), name="invitation_email_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                "party",
+                Lower("email"),
+                name="invitation_one_per_address_per_party",
+                violation_error_message="This address is invited already.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.party_id} ({self.get_state_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("parties:invitation", args=[self.token])

@@ -11,7 +11,7 @@ committed instead. Tasks take ids and plain values, so any worker can run them.
 
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -33,6 +33,7 @@ from parties.models import (
     DeliveryStatus,
     DinnerParty,
     EmailDelivery,
+    Invitation,
     PendingReply,
     RSVPStatus,
     audience_statuses,
@@ -81,7 +82,14 @@ def guest_addresses(rsvps: QuerySet[RSVP]) -> list[str]:
     return list(confirmed.values_list("guest__email", flat=True))
 
 
-def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> int:
+def send(
+    *,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: dict,
+    on_record: Callable[[EmailDelivery], None] | None = None,
+) -> int:
     """One email with a plain-text and an HTML body, from templates/emails/, sent
     now (tasks call this: it runs in the worker) with a record of its fate
     (`EmailDelivery`); a transient failure queues `deliver_email` to try again.
@@ -99,6 +107,8 @@ def send(*, to: Iterable[str], subject: str, template: str, context: dict) -> in
     delivery = EmailDelivery.objects.create(
         template=template, to=", ".join(recipients), subject=message["subject"]
     )
+    if on_record is not None:  # e.g. an invitation keeps its email's fate
+        on_record(delivery)
     deliver(delivery.pk, message, attempt=1, fresh=True)
     return 1
 
@@ -415,4 +425,46 @@ def send_log_in_to_reply_email(user_id: int, party_id: int, invite_token: str) -
             "login_url": site_url(f"{reverse('login')}?{urlencode({'next': path})}"),
             "reset_url": site_url(reverse("password_reset")),
         },
+    )
+
+
+# --- Invitations by email (parties/invitations.py) ---------------------------------------
+
+
+@task
+def send_invitation_email(invitation_id: int, *, reminder: bool = False) -> None:
+    """A personal invitation (or its reminder): the party's preview and the link
+    that opens it and takes a reply without a password. Held ones wait for the
+    host's address to be confirmed (services.send_held_invitations)."""
+    invitation = (
+        Invitation.objects.select_related("party__host", "invited_by")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or invitation.state == "held":
+        return
+    party = invitation.party
+    if party.has_started:
+        return
+    inviter = invitation.invited_by
+
+    def record(delivery: EmailDelivery) -> None:
+        Invitation.objects.filter(pk=invitation.pk).update(
+            delivery=delivery, sent_at=invitation.sent_at or timezone.now()
+        )
+
+    subject = f"{inviter.display_name} invites you to “{party.title}”"
+    send(
+        to=[invitation.email],
+        subject=f"Reminder: {subject}" if reminder else subject,
+        template="invitation",
+        context={
+            "name": invitation.name,
+            "inviter": inviter.display_name,
+            "reminder": reminder,
+            "party": party,
+            "area": party.area or "Address shared with guests at the table",
+            "link": site_url(invitation.get_absolute_url()),
+        },
+        on_record=record,
     )

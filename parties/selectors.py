@@ -10,16 +10,21 @@ from datetime import datetime
 from functools import cached_property
 
 from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
 
 from common.food import Course
 from parties import services
 from parties.cards import CARD_TTL, fragment_key, time_bucket
+from parties.invitations import REMIND_EVERY
 from parties.menu import CourseMenu, build_menu, coverage, needs_of, needs_of_rsvp
 from parties.models import (
     RSVP,
     Announcement,
+    DeliveryStatus,
     DinnerParty,
     Dish,
+    Invitation,
+    InvitationState,
     PotluckSlot,
     RSVPStatus,
     audience_statuses,
@@ -304,3 +309,56 @@ def preview_courses(extras: PartyExtras) -> list[tuple[str, list[str]]]:
     for dish in extras.dishes:
         by_course.setdefault(dish.course, []).append(dish.name)
     return [(label, by_course[value]) for value, label in Course.choices if value in by_course]
+
+
+# --- invitations by email, for the hosts -------------------------------------------
+
+
+INVITATION_STATES = {
+    # (label, Bootstrap badge colour)
+    "bounced": ("Email bounced", "danger"),
+    "held": ("Waiting for your address to be confirmed", "secondary"),
+    "sending": ("Sending", "light"),
+    "invited": ("Invited", "light"),
+    "opened": ("Opened", "info"),
+    RSVPStatus.GOING: ("Going", "success"),
+    RSVPStatus.MAYBE: ("Maybe", "warning"),
+    RSVPStatus.DECLINED: ("Can't go", "secondary"),
+    RSVPStatus.WAITLISTED: ("Waitlisted", "warning"),
+}
+
+
+def invitations_for(party: DinnerParty) -> list[Invitation]:
+    """The party's invitations in the order they went out, each with `shown` (its
+    state as the hosts read it: the invitee's reply if there is one, else whether
+    the email bounced, was opened…), in one query."""
+    replies = RSVP.objects.filter(
+        party=OuterRef("party"), guest__email__iexact=OuterRef("email")
+    ).values("status")[:1]
+    invitations = list(
+        Invitation.objects.filter(party=party)
+        .select_related("delivery")
+        .annotate(reply_status=Subquery(replies))
+        .order_by("created_at", "pk")
+    )
+    for invitation in invitations:
+        if invitation.reply_status:
+            state = invitation.reply_status
+        elif invitation.delivery and invitation.delivery.status == DeliveryStatus.FAILED:
+            state = "bounced"
+        elif invitation.state == InvitationState.INVITED and invitation.sent_at is None:
+            state = "sending"
+        elif invitation.state == InvitationState.REPLIED:
+            state = "opened"  # replied, then the reply went (the account was deleted)
+        else:
+            state = invitation.state
+        invitation.shown = INVITATION_STATES[state]
+    return invitations
+
+
+def may_remind(invitations: list[Invitation], now: datetime) -> bool:
+    """Whether "remind those who haven't answered" is open: someone is waiting,
+    and nobody was reminded in the last day."""
+    if any(i.reminded_at and i.reminded_at >= now - REMIND_EVERY for i in invitations):
+        return False
+    return any(i.shown[0] in ("Invited", "Opened") for i in invitations)

@@ -19,13 +19,17 @@ from django_otp import user_has_device
 
 from accounts.models import User, unconfirmed_too_long
 from common.food import COURSE_PLURALS, Course
+from parties import invitations as invitation_rules
 from parties import notifications
 from parties.guest_replies import LINK_VALID_FOR, LinkProblem
 from parties.models import (
     RSVP,
     Announcement,
+    DeliveryStatus,
     DinnerParty,
     Dish,
+    Invitation,
+    InvitationState,
     Notice,
     PendingReply,
     PotluckSlot,
@@ -502,6 +506,7 @@ def send_held_announcements(*, author) -> None:
     held = Announcement.objects.filter(author=author, emailed_at__isnull=True)
     for pk in held.order_by("created_at", "pk").values_list("pk", flat=True):
         notifications.enqueue(notifications.send_announcement, pk)
+    send_held_invitations(host=author)
 
 
 # --- Replies without a password (parties/guest_replies.py) ------------------------------
@@ -643,3 +648,153 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
         except RsvpError as error:
             raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
         return GuestReplyOutcome(guest=guest, created=created, outcome=outcome)
+
+
+# --- Invitations by email (parties/invitations.py) ---------------------------------------
+
+
+class InvitationError(Exception):
+    """Invitations the rules refuse; the message is for the host."""
+
+
+@dataclass(frozen=True)
+class InvitationsSent:
+    invited: list[Invitation]
+    already: list[str]  # addresses invited to this party before
+    held: bool  # waiting for the host to confirm their own address
+
+
+def invitations_left_today(*, host) -> int:
+    since = timezone.now() - timedelta(days=1)
+    sent = Invitation.objects.filter(invited_by=host, created_at__gte=since).count()
+    return max(0, invitation_rules.PER_HOST_PER_DAY - sent)
+
+
+def invitations_send(
+    *, party: DinnerParty, by, addresses: list[tuple[str, str]]
+) -> InvitationsSent:
+    """Invite each (name, address) not invited to the party yet, and email each a
+    personal link, once `by` (a host or co-host) has a confirmed address: until
+    then they wait (`send_held_invitations`). At most PER_PASTE at a time and
+    PER_HOST_PER_DAY a day per host, else InvitationError and nothing is sent."""
+    if len(addresses) > invitation_rules.PER_PASTE:
+        raise InvitationError(
+            f"Paste at most {invitation_rules.PER_PASTE} addresses at a time "
+            f"({len(addresses)} given)."
+        )
+    with transaction.atomic():
+        party = _locked(party)  # one paste at a time per party: no address twice
+        known = {
+            email.lower()
+            for email in Invitation.objects.filter(party=party).values_list("email", flat=True)
+        }
+        new = [(name, email) for name, email in addresses if email.lower() not in known]
+        already = [email for _, email in addresses if email.lower() in known]
+        left = invitations_left_today(host=by)
+        if len(new) > left:
+            raise InvitationError(
+                f"You can send {invitation_rules.PER_HOST_PER_DAY} invitations a day: "
+                f"{left} left today, and this paste has {len(new)} new addresses."
+            )
+        held = not by.email_confirmed
+        state = InvitationState.HELD if held else InvitationState.INVITED
+        invited = Invitation.objects.bulk_create(
+            Invitation(party=party, email=email, name=name, invited_by=by, state=state)
+            for name, email in new
+        )
+        if not held:
+            for invitation in Invitation.objects.filter(party=party, state=state, sent_at=None):
+                notifications.enqueue(notifications.send_invitation_email, invitation.pk)
+        return InvitationsSent(invited=invited, already=already, held=held)
+
+
+def send_held_invitations(*, host) -> None:
+    """`host` has just confirmed their address: send the invitations that waited."""
+    held = Invitation.objects.filter(invited_by=host, state=InvitationState.HELD)
+    pks = list(held.values_list("pk", flat=True))
+    Invitation.objects.filter(pk__in=pks).update(state=InvitationState.INVITED)
+    for pk in pks:
+        notifications.enqueue(notifications.send_invitation_email, pk)
+
+
+def invitation_opened(*, invitation: Invitation) -> None:
+    """The personal link was opened: "invited" becomes "opened" (once)."""
+    if invitation.state == InvitationState.INVITED:
+        invitation.state, invitation.opened_at = InvitationState.OPENED, timezone.now()
+        Invitation.objects.filter(pk=invitation.pk, state=InvitationState.INVITED).update(
+            state=invitation.state, opened_at=invitation.opened_at
+        )
+
+
+def invitation_reply(
+    *, invitation: Invitation, viewer, status: str, plus_ones: int = 0, note: str = ""
+) -> GuestReplyOutcome:
+    """A reply through a personal link: the address is the one the invitation
+    reached, so no confirmation email; it counts at once (`rsvp_submit`, a seat or
+    the waitlist) for the address's account, a guest account made now if there is
+    none. GuestReplyError, nothing recorded, when the address belongs to an
+    account with a password that isn't `viewer` (log in first), or `viewer` is
+    another account, or the party refuses the reply."""
+    with transaction.atomic():
+        guest = account_for_address(invitation.email)
+        if viewer.is_authenticated:
+            if guest is None or guest.pk != viewer.pk:
+                raise GuestReplyError(LinkProblem.OTHER_ACCOUNT)
+            guest = viewer
+        elif guest is not None and not is_guest_account(guest):
+            raise GuestReplyError(LinkProblem.MEMBER)
+        created = guest is None
+        if created:
+            name = invitation.name or invitation.email.partition("@")[0]
+            guest = _new_guest_account(name=name, email=invitation.email)
+        elif not guest.email_confirmed and guest.email.lower() == invitation.email.lower():
+            guest.email_confirmed_at = timezone.now()
+            User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
+        try:
+            # The personal link opens the party, private or not: no visibility check.
+            outcome = rsvp_submit(
+                party=DinnerParty(pk=invitation.party_id),
+                guest=guest,
+                status=status,
+                plus_ones=plus_ones,
+                note=note,
+            )
+        except DinnerParty.DoesNotExist:
+            raise GuestReplyError(LinkProblem.INVALID) from None
+        except RsvpError as error:
+            raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
+        now = timezone.now()
+        Invitation.objects.filter(pk=invitation.pk).update(
+            state=InvitationState.REPLIED,
+            guest=guest,
+            replied_at=now,
+            opened_at=invitation.opened_at or now,
+        )
+        return GuestReplyOutcome(guest=guest, created=created, outcome=outcome)
+
+
+def invitations_remind(*, party: DinnerParty) -> int:
+    """Email again the invitees who haven't answered (not those whose email
+    bounced), at most once per REMIND_EVERY per party. Returns how many."""
+    with transaction.atomic():
+        party = _locked(party)
+        since = timezone.now() - invitation_rules.REMIND_EVERY
+        if Invitation.objects.filter(party=party, reminded_at__gte=since).exists():
+            raise InvitationError("You reminded your invitees less than a day ago.")
+        waiting = (
+            Invitation.objects.filter(
+                party=party, state__in=[InvitationState.INVITED, InvitationState.OPENED]
+            )
+            .exclude(delivery__status=DeliveryStatus.FAILED)
+            .exclude(email__in=_replied_addresses(party))
+        )
+        pks = list(waiting.values_list("pk", flat=True))
+        Invitation.objects.filter(pk__in=pks).update(reminded_at=timezone.now())
+        for pk in pks:
+            notifications.enqueue(notifications.send_invitation_email, pk, reminder=True)
+        return len(pks)
+
+
+def _replied_addresses(party: DinnerParty) -> QuerySet:
+    """The addresses (as the accounts hold them) of everyone who replied to the party."""
+    return RSVP.objects.filter(party=party).values("guest__email")

@@ -18,6 +18,9 @@ urlpatterns = [
     ),
     path("<int:pk>/calendar.ics", views.CalendarView.as_view(), name="calendar"),
     path("invite/<str:token>/", views.InviteView.as_view(), name="invite"),
+    path("invitation/<str:token>/", views.InvitationView.as_view(), name="invitation"),
+    path("<int:pk>/invitations/", views.InvitationsView.as_view(), name="invitations"),
+    path("<int:pk>/invitations/remind/", views.RemindView.as_view(), name="invitations_remind"),
     path("<int:pk>/reply/", views.GuestReplyView.as_view(), name="guest_reply"),
     path("<int:pk>/reply/sent/", views.GuestReplySentView.as_view(), name="guest_reply_sent"),
     path(

@@ -30,6 +30,7 @@ PUBLIC = {
     # A party's preview and replies without a password (issue 20): no such party
     # or link here, so a 404, a 405 (POST only) or a page saying the link is bad.
     "parties:invite": 404,
+    "parties:invitation": 404,
     "parties:guest_reply": 405,
     "parties:guest_reply_sent": 200,
     "parties:guest_reply_confirm": 400,

@@ -2,6 +2,7 @@
 URLconfs import is here."""
 
 from parties.views.hosts import AnnounceView, CohostAddView, CohostRemoveView, RegenerateInviteView
+from parties.views.invitations import InvitationsView, InvitationView, RemindView
 from parties.views.menu import DishAddView, DishEditView, DishRemoveView, PotluckView, SlotClaimView
 from parties.views.pages import (
     CalendarView,
@@ -28,6 +29,8 @@ __all__ = [
     "GuestReplySentView",
     "GuestReplyView",
     "HomeView",
+    "InvitationView",
+    "InvitationsView",
     "InviteView",
     "PartyCreateView",
     "PartyDeleteView",
@@ -37,5 +40,6 @@ __all__ = [
     "PotluckView",
     "RSVPView",
     "RegenerateInviteView",
+    "RemindView",
     "SlotClaimView",
 ]

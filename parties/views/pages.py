@@ -16,7 +16,15 @@ from django.views.generic import CreateView, DeleteView, DetailView, TemplateVie
 
 from parties import calendar, selectors, services
 from parties.cards import CARD_TTL, PageParties, cards_key, load_cards
-from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
+from parties.forms import (
+    AnnouncementForm,
+    CohostForm,
+    DishForm,
+    InvitationForm,
+    PartyForm,
+    PotluckForm,
+    RSVPForm,
+)
 from parties.invites import parse_invite_token
 from parties.models import RSVP, DinnerParty, RSVPStatus
 from parties.page_cache import cached_page
@@ -225,6 +233,12 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
                 potluck_form=PotluckForm(counts=selectors.slot_counts(party, extras.slots)),
                 cohost_form=CohostForm(),
                 announcement_form=AnnouncementForm(),
+            )
+            invitations = selectors.invitations_for(party)
+            context.update(
+                invitations=invitations,
+                may_remind=selectors.may_remind(invitations, self.now),
+                invitation_form=InvitationForm(prefix="invite"),
             )
         return context
 
