@@ -2,6 +2,7 @@
 The writes are in services.py (`invitations_send`, `invitation_reply`,
 `invitations_remind`), the pages in parties/views/invitations.py."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -75,3 +76,10 @@ def parse_addresses(text: str) -> Pasted:
             seen.add(email.lower())
             pasted.valid.append((name, email))
     return pasted
+
+
+def pending_key(email: str) -> str:
+    """The cache key of a member's pending invitations, by address (hashed: no
+    address in the cache's keys). services.py drops it when they change."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return f"pending-invitations:{digest}"

@@ -10,12 +10,13 @@ from datetime import datetime
 from functools import cached_property
 
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Lower
 
 from common.food import Course
 from parties import services
 from parties.cards import CARD_TTL, fragment_key, time_bucket
-from parties.invitations import REMIND_EVERY
+from parties.invitations import REMIND_EVERY, pending_key
 from parties.menu import CourseMenu, build_menu, coverage, needs_of, needs_of_rsvp
 from parties.models import (
     RSVP,
@@ -362,3 +363,41 @@ def may_remind(invitations: list[Invitation], now: datetime) -> bool:
     if any(i.reminded_at and i.reminded_at >= now - REMIND_EVERY for i in invitations):
         return False
     return any(i.shown[0] in ("Invited", "Opened") for i in invitations)
+
+
+PENDING_SHOWN = 10  # pending invitations on the list page
+
+
+def pending_invitations(user, now: datetime) -> list[dict]:
+    """A member's invitations to upcoming parties they haven't answered (at their
+    confirmed address only: an unconfirmed one may not be theirs), for the list
+    page: read once and cached, dropped by the services that change them. A reply
+    made from the party's own page shows here within CARD_TTL."""
+    if not (user.email and user.email_confirmed):
+        return []
+    key = pending_key(user.email)
+    found = cache.get(key)
+    if found is None:
+        replied = RSVP.objects.filter(party=OuterRef("party"), guest_id=user.pk)
+        rows = (
+            Invitation.objects.alias(address=Lower("email"))
+            .filter(
+                address=user.email.lower(),
+                state__in=[InvitationState.INVITED, InvitationState.OPENED],
+                party__starts_at__gte=now,
+            )
+            .exclude(Exists(replied))
+            .select_related("party__host")
+            .order_by("party__starts_at", "pk")[:PENDING_SHOWN]
+        )
+        found = [
+            {
+                "url": invitation.get_absolute_url(),
+                "title": invitation.party.title,
+                "when": invitation.party.when,
+                "host": invitation.party.host_name,
+            }
+            for invitation in rows
+        ]
+        cache.set(key, found, CARD_TTL)
+    return found

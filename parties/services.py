@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -705,6 +706,7 @@ def invitations_send(
         if not held:
             for invitation in Invitation.objects.filter(party=party, state=state, sent_at=None):
                 notifications.enqueue(notifications.send_invitation_email, invitation.pk)
+            _pending_changed(email for _, email in new)
         return InvitationsSent(invited=invited, already=already, held=held)
 
 
@@ -715,6 +717,7 @@ def send_held_invitations(*, host) -> None:
     Invitation.objects.filter(pk__in=pks).update(state=InvitationState.INVITED)
     for pk in pks:
         notifications.enqueue(notifications.send_invitation_email, pk)
+    _pending_changed(Invitation.objects.filter(pk__in=pks).values_list("email", flat=True))
 
 
 def invitation_opened(*, invitation: Invitation) -> None:
@@ -764,6 +767,7 @@ def invitation_reply(
         except RsvpError as error:
             raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
         now = timezone.now()
+        _pending_changed([invitation.email])
         Invitation.objects.filter(pk=invitation.pk).update(
             state=InvitationState.REPLIED,
             guest=guest,
@@ -798,3 +802,9 @@ def invitations_remind(*, party: DinnerParty) -> int:
 def _replied_addresses(party: DinnerParty) -> QuerySet:
     """The addresses (as the accounts hold them) of everyone who replied to the party."""
     return RSVP.objects.filter(party=party).values("guest__email")
+
+
+def _pending_changed(addresses: Iterable[str]) -> None:
+    """These addresses' pending invitations (the list page's, see
+    `selectors.pending_invitations`) changed: drop their cached copies."""
+    cache.delete_many([invitation_rules.pending_key(email) for email in addresses])

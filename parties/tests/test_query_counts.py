@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 SESSION_AND_USER = 1
 # the session and user (notices only when the user has some), then the page's own
 LIST_QUERIES = SESSION_AND_USER + 1  # + the page's rows (pages are not counted)
-LIST_QUERIES_UNCACHED = LIST_QUERIES + 1  # + the parties with their hosts, cards not cached
+# + the parties with their hosts, cards not cached; the viewer's pending invitations
+# (cached until they change)
+LIST_QUERIES_UNCACHED = LIST_QUERIES + 2
 # + may the viewer see it (and their reply), the party with its host, the viewer's
 # reply; the replies, dishes, slots and messages when their cache is cold; co-hosts
 DETAIL_QUERIES = SESSION_AND_USER + 7

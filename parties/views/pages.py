@@ -76,7 +76,9 @@ class PartyListView(LoginRequiredMixin, TemplateView):
             after=request.GET.get("after"),
         )
         key = cards_key(page.object_list, user, now)
+        pending = selectors.pending_invitations(user, now)
         context = self.get_context_data(
+            pending_invitations=pending,
             parties=PageParties([row["pk"] for row in page.object_list], load_cards(user)),
             page_obj=page,
             is_paginated=page.has_other_pages(),
@@ -87,7 +89,7 @@ class PartyListView(LoginRequiredMixin, TemplateView):
         # `cached_page`), the page's cards and where the pages go from here.
         return cached_page(
             request,
-            selectors.list_page_key(page, key),
+            (*selectors.list_page_key(page, key), tuple(str(p) for p in pending)),
             lambda extra: self.render_to_response({**context, **extra}),
         )
 
