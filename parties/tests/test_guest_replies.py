@@ -495,6 +495,9 @@ def test_a_guest_account_sets_a_password_and_keeps_its_session(guest_account, pr
         ("", "", "This field is required."),
         ("short", "short", "too short"),
         ("a-long-new-password-for-maria", "different-long-password!", "didn’t match"),
+        ("x" * 10_000, "x" * 10_000, "This password is too long"),
+        ("maria-lopez-guest", "maria-lopez-guest", "too similar"),
+        ("a-long-password\x00-with-nul", "a-long-password\x00-with-nul", "Null characters"),
     ],
 )
 def test_a_bad_password_for_a_guest_account_is_refused(guest_account, first, second, error):
