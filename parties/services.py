@@ -6,6 +6,7 @@ writers), so ``seats_taken`` never exceeds ``seats`` even when many guests
 reply at the same instant. Views, the admin and commands all call these.
 """
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,6 +15,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 from django_otp import user_has_device
@@ -586,15 +588,15 @@ def _new_guest_account(*, name: str, email: str) -> User:
     any letter case), the name as its first name, the address confirmed (the
     link was opened), no password (the party page offers to set one)."""
     base = slugify(name)[:30].strip("-_") or "guest"
-    taken = {
-        username.lower()
-        for username in User.objects.filter(username__istartswith=base).values_list(
-            "username", flat=True
-        )
-    }
-    username, number = base, 2
-    while username.lower() in taken:
-        username, number = f"{base}-{number}", number + 1
+    candidates = [base, *(f"{base}-{number}" for number in range(2, 21))]
+    taken = set(
+        User.objects.annotate(lowered=Lower("username"))
+        .filter(lowered__in=candidates)
+        .values_list("lowered", flat=True)
+    )
+    free = [candidate for candidate in candidates if candidate not in taken]
+    # (Past twenty namesakes, a random ending rather than counting on.)
+    username = free[0] if free else f"{base}-{secrets.token_hex(3)}"
     user = User(username=username, email=email, first_name=name, email_confirmed_at=timezone.now())
     user.set_unusable_password()
     try:

@@ -163,6 +163,17 @@ def test_a_second_guest_with_the_same_name_gets_another_username(
     assert User.objects.get(email="maria@example.com").username == "maria-lopez-2"
 
 
+def test_past_twenty_namesakes_a_username_gets_a_random_ending(
+    private_party, committing, mailoutbox
+):
+    for number in ["", *(f"-{n}" for n in range(2, 21))]:
+        UserFactory(username=f"maria-lopez{number}")
+    send_reply(Client(), private_party, committing)
+    open_link(Client(), link_in(mailoutbox[0]), committing)
+    username = User.objects.get(email="maria@example.com").username
+    assert re.fullmatch(r"maria-lopez-[0-9a-f]{6}", username)
+
+
 def test_a_name_with_no_letters_for_a_username_still_makes_one(
     private_party, committing, mailoutbox
 ):
