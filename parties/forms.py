@@ -2,6 +2,7 @@ from datetime import UTC
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import User
 from common.food import COURSE_PLURALS, Allergen, Course, Diet
@@ -212,8 +213,11 @@ class InvitationForm(forms.Form):
         max_length=20_000,
         validators=[validate_multiline_text],
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Maria Lopez <maria@example.com>"}),
-        help_text=f"One a line: “Name <address>” or the address alone; up to {PER_PASTE} "
-        "at a time. Each gets a personal link that takes a reply without a password.",
+        # (Escaped: crispy-forms shows help texts as HTML, and "<address>" is a tag.)
+        help_text=escape(
+            f"One a line: “Name <address>” or the address alone; up to {PER_PASTE} "
+            "at a time. Each gets a personal link that takes a reply without a password."
+        ),
     )
 
     pasted: Pasted

@@ -135,6 +135,11 @@ def test_a_host_invites_three_addresses_each_with_a_personal_link(
     assert Invitation.objects.get(email="maria@example.com").name == "Maria Lopez"
 
 
+def test_the_paste_box_explains_the_format_as_text(private_party, host_client):
+    page = host_client.get(private_party.get_absolute_url())
+    assert "One a line: “Name &lt;address&gt;” or the address alone" in page.content.decode()
+
+
 def test_bad_lines_come_back_with_reasons_and_the_good_ones_go(
     private_party, host_client, committing, mailoutbox
 ):

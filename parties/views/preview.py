@@ -58,7 +58,10 @@ def preview_page(
             "invite_token": invite_token,
             "page_url": f"{settings.SITE_URL}{request.path}",
             "og_image": f"{settings.SITE_URL}{static(OG_IMAGE)}",
-            "og_description": f"{party.when} · {area} · hosted by {party.host_name}",
+            # (No "address shared with guests" in a chat's preview: the area, if any.)
+            "og_description": " · ".join(
+                filter(None, [party.when, party.area, f"hosted by {party.host_name}"])
+            ),
             **extra,
         }
         return TemplateResponse(request, "parties/preview.html", context, status=status)
