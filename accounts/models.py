@@ -105,6 +105,12 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     @property
+    def has_password(self) -> bool:
+        """False for a guest account, made by a reply's emailed link: it has none
+        until its owner sets one (accounts.views.KeepAccountView)."""
+        return self.has_usable_password()
+
+    @property
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
 

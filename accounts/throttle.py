@@ -122,6 +122,11 @@ RESET_PER_IP = RateLimit("reset-ip", "PASSWORD_RESETS_PER_IP_PER_HOUR", 60 * 60)
 CONFIRMATIONS_PER_ACCOUNT = RateLimit(
     "confirmations-account", "EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR", 60 * 60
 )
+# Replies from a party's preview, each emailing a link (parties.guest_replies).
+GUEST_REPLIES_PER_ADDRESS = RateLimit(
+    "guest-reply-address", "GUEST_REPLIES_PER_ADDRESS_PER_HOUR", 60 * 60
+)
+GUEST_REPLIES_PER_IP = RateLimit("guest-reply-ip", "GUEST_REPLIES_PER_IP_PER_HOUR", 60 * 60)
 
 THROTTLED = "throttled"
 

@@ -47,6 +47,7 @@ urlpatterns = [
         name="account_session_end",
     ),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("keep/", views.KeepAccountView.as_view(), name="keep_account"),
     path(
         "password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.db import IntegrityError, transaction
@@ -9,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import CreateView, FormView, TemplateView, UpdateView
@@ -398,3 +400,34 @@ class SessionEndOthersView(SessionEndMixin, View):
         else:
             messages.info(request, "You weren't logged in anywhere else.")
         return redirect("account_sessions")
+
+
+class KeepAccountView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """A guest account (made when a reply's emailed link was opened, with no
+    password) sets its first password, with Django's SetPasswordForm: it then
+    logs in like any account. Accounts that have a password change it instead."""
+
+    form_class = SetPasswordForm
+    template_name = "accounts/keep_account.html"
+    success_url = reverse_lazy("parties:list")
+    success_message = "Your password is set: log in with your username %(username)s or your email."
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and request.user.has_usable_password():
+            return redirect("password_change")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_success_url(self) -> str:
+        target = self.request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
+            return target
+        return super().get_success_url()
+
+    def get_success_message(self, cleaned_data) -> str:
+        return self.success_message % {"username": self.request.user.username}
+
+    def form_invalid(self, form) -> HttpResponse:
+        messages.error(self.request, FORM_ERRORS)
+        return super().form_invalid(form)

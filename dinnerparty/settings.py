@@ -238,6 +238,12 @@ PASSWORD_RESETS_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESETS_PER_IP_PER
 EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR = int(
     os.environ.get("EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR") or "5"
 )
+# Replies sent from a party's preview by visitors (parties.guest_replies): each
+# emails a link to the address given, so they are limited per address and per IP.
+GUEST_REPLIES_PER_ADDRESS_PER_HOUR = int(
+    os.environ.get("GUEST_REPLIES_PER_ADDRESS_PER_HOUR") or "3"
+)
+GUEST_REPLIES_PER_IP_PER_HOUR = int(os.environ.get("GUEST_REPLIES_PER_IP_PER_HOUR") or "20")
 # Per-IP limits read X-Forwarded-For only from these proxies (the list gunicorn
 # trusts: addresses or networks, comma-separated, or *), and take the address
 # TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.

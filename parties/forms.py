@@ -2,12 +2,16 @@ from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import User
 from common.food import COURSE_PLURALS, Allergen, Course, Diet
 from common.forms import codes_field
+from common.text import validate_multiline_text, validate_single_line_text
 from common.timezones import timezone_choices
+from parties.invitations import PER_PASTE, Pasted, parse_addresses
 from parties.models import (
+    MAX_PLUS_ONES,
     RSVP,
     Announcement,
     DinnerParty,
@@ -220,6 +224,110 @@ class RSVPForm(forms.ModelForm):
         """The model's one constraint on these fields (0-5 plus-ones) is also the
         field's own validators, checked already; Django would ask the database
         again (a query on every reply). The database still enforces it."""
+
+
+class GuestReplyForm(forms.Form):
+    """A reply from a party's preview by someone who is not logged in: it counts
+    once the link emailed to the address is opened (parties/guest_replies.py)."""
+
+    name = forms.CharField(
+        label="Your name", max_length=150, validators=[validate_single_line_text]
+    )
+    email = forms.EmailField(
+        label="Your email",
+        max_length=254,
+        validators=[validate_single_line_text],
+        help_text="We email you a link: your reply counts when you open it.",
+    )
+    status = forms.ChoiceField(
+        label="Your reply",
+        choices=[
+            (RSVPStatus.GOING, "Going"),
+            (RSVPStatus.MAYBE, "Maybe"),
+            (RSVPStatus.DECLINED, "Can't go"),
+        ],
+        initial=RSVPStatus.GOING,
+        widget=forms.RadioSelect,
+    )
+    plus_ones = forms.IntegerField(
+        label="Plus-ones",
+        min_value=0,
+        max_value=MAX_PLUS_ONES,
+        initial=0,
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_PLUS_ONES}),
+    )
+    note = forms.CharField(
+        label="Note for the host",
+        max_length=200,
+        required=False,
+        validators=[validate_single_line_text],
+        help_text="E.g. what you'll bring, or when you'll arrive.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+
+class InvitationForm(forms.Form):
+    """Addresses a host pastes to invite: one a line, `Name <address>` or the
+    address alone (parties/invitations.py reads them)."""
+
+    addresses = forms.CharField(
+        label="Invite by email",
+        max_length=20_000,
+        validators=[validate_multiline_text],
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Maria Lopez <maria@example.com>"}),
+        # (Escaped: crispy-forms shows help texts as HTML, and "<address>" is a tag.)
+        help_text=escape(
+            f"One a line: “Name <address>” or the address alone; up to {PER_PASTE} "
+            "at a time. Each gets a personal link that takes a reply without a password."
+        ),
+    )
+
+    pasted: Pasted
+
+    def clean_addresses(self) -> str:
+        text = self.cleaned_data["addresses"]
+        self.pasted = parse_addresses(text)
+        if len(self.pasted.valid) > PER_PASTE:
+            raise forms.ValidationError(
+                f"Paste at most {PER_PASTE} addresses at a time ({len(self.pasted.valid)} given).",
+                code="too_many",
+            )
+        if not self.pasted.valid and not self.pasted.invalid:
+            raise forms.ValidationError("Paste at least one address.", code="required")
+        return text
+
+
+class InvitationReplyForm(forms.Form):
+    """A reply through a personal invitation: one tap on a reply's button sends it."""
+
+    status = forms.ChoiceField(
+        choices=[
+            (RSVPStatus.GOING, "Going"),
+            (RSVPStatus.MAYBE, "Maybe"),
+            (RSVPStatus.DECLINED, "Can't go"),
+        ],
+    )
+    plus_ones = forms.IntegerField(
+        label="Plus-ones",
+        min_value=0,
+        max_value=MAX_PLUS_ONES,
+        required=False,
+        initial=0,
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_PLUS_ONES}),
+    )
+    note = forms.CharField(
+        label="Note for the host",
+        max_length=200,
+        required=False,
+        validators=[validate_single_line_text],
+    )
+
+    def clean_plus_ones(self) -> int:
+        return self.cleaned_data["plus_ones"] or 0
 
 
 class DishForm(forms.ModelForm):

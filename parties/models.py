@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Lower
 from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
@@ -576,3 +577,90 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to} ({self.get_status_display()})"
+
+
+class PendingReply(models.Model):
+    """A reply sent from a party's preview by someone not logged in: it waits
+    here until the link emailed to `email` is opened, and counts only then
+    (services.guest_reply_confirm, once: `used_at`). parties/guest_replies.py."""
+
+    party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="+")
+    # The invite link it came through ("" from a public party's own page): a
+    # private party's regenerated link no longer lets it in.
+    invite_token = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=150, validators=[validate_single_line_text])
+    email = models.EmailField(max_length=254, validators=[validate_single_line_text])
+    status = models.CharField(max_length=10, choices=RSVPStatus.choices)
+    plus_ones = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_PLUS_ONES)]
+    )
+    note = models.CharField(max_length=200, blank=True, validators=[validate_single_line_text])
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "reply waiting for its email link"
+        verbose_name_plural = "replies waiting for their email links"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.party_id} ({self.get_status_display()})"
+
+
+class InvitationState(models.TextChoices):
+    HELD = "held", "Waiting for the host to confirm their address"
+    INVITED = "invited", "Invited"
+    OPENED = "opened", "Opened"
+    REPLIED = "replied", "Replied"
+
+
+class Invitation(models.Model):
+    """A personal invitation emailed by a host or co-host (parties/invitations.py):
+    its link opens the party, even a private one, and a reply through it needs no
+    password (the address is the one the email reached). Written by services.py."""
+
+    party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254, validators=[validate_single_line_text])
+    name = models.CharField(max_length=150, blank=True, validators=[validate_single_line_text])
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(
+        max_length=10, choices=InvitationState.choices, default=InvitationState.INVITED
+    )
+    # The account that replied through the link (its reply is the guest's RSVP).
+    guest = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The email's fate (sent, retrying, bounced): the latest one sent for it.
+    delivery = models.ForeignKey(
+        EmailDelivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["invited_by", "created_at"], name="invitation_by_day_idx"),
+            # A member's pending invitations, found by their address.
+            models.Index(Lower("email"), name="invitation_email_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                "party",
+                Lower("email"),
+                name="invitation_one_per_address_per_party",
+                violation_error_message="This address is invited already.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.party_id} ({self.get_state_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("parties:invitation", args=[self.token])

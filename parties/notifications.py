@@ -15,7 +15,7 @@ import hashlib
 import logging
 import smtplib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from email.message import MIMEPart
@@ -29,15 +29,19 @@ from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django_tasks_db import DatabaseBackend
 
-from parties import calendar
+from accounts.models import User
+from parties import calendar, guest_replies
 from parties.models import (
     RSVP,
     Announcement,
     DeliveryStatus,
     DinnerParty,
     EmailDelivery,
+    Invitation,
+    PendingReply,
     RSVPStatus,
     audience_statuses,
 )
@@ -136,6 +140,7 @@ def send(
     template: str,
     context: dict,
     calendar: dict[str, str] | None = None,
+    on_record: Callable[[EmailDelivery], None] | None = None,
 ) -> int:
     """One email with a plain-text and an HTML body, from templates/emails/, sent
     now (tasks call this: it runs in the worker) with a record of its fate
@@ -167,6 +172,8 @@ def send(
     delivery = EmailDelivery.objects.create(
         template=template, to=to, subject=message["subject"], task_key=task_key
     )
+    if on_record is not None:  # e.g. an invitation keeps its email's fate
+        on_record(delivery)
     deliver(delivery.pk, message, attempt=1, fresh=True)
     return 1
 
@@ -644,3 +651,103 @@ def send_each(recipients: Iterable[str], **message) -> None:
     """One email per guest, so guests never see each other's addresses."""
     for address in recipients:
         send(to=[address], **message)
+
+
+# --- Replies without a password (parties/guest_replies.py) ------------------------------
+
+
+def _party_path(party: DinnerParty, invite_token: str) -> str:
+    """Where a visitor who came by the invite link (or a public party's page) finds it."""
+    if invite_token:
+        return reverse("parties:invite", args=[invite_token])
+    return party.get_absolute_url()
+
+
+@task
+def send_guest_reply_link(reply_id: int) -> None:
+    """The link that makes a visitor's reply count (built now: the task's
+    arguments hold no token)."""
+    reply = PendingReply.objects.select_related("party__host").filter(pk=reply_id).first()
+    if reply is None or reply.used_at is not None:
+        return
+    party = reply.party
+    link = reverse("parties:guest_reply_confirm", args=[party.pk, guest_replies.link_token(reply)])
+    send(
+        to=[reply.email],
+        subject=f"Confirm your reply to “{party.title}”",
+        template="guest_reply_link",
+        context={
+            "name": reply.name,
+            "description": party.describe(),
+            "status": reply.status,
+            "status_label": reply.get_status_display(),
+            "plus_ones": reply.plus_ones,
+            "link": site_url(link),
+            "hours": int(guest_replies.LINK_VALID_FOR.total_seconds() // 3600),
+        },
+    )
+
+
+@task
+def send_log_in_to_reply_email(user_id: int, party_id: int, invite_token: str) -> None:
+    """Someone replied from a party's preview with the address of an account that
+    logs in with a password: its owner is asked to log in and reply (a link never
+    logs such an account in). Only to a confirmed address, as every email."""
+    user = User.objects.filter(pk=user_id).first()
+    party = DinnerParty.objects.select_related("host").filter(pk=party_id).first()
+    if user is None or party is None:
+        return
+    path = _party_path(party, invite_token)
+    send(
+        to=[address_of(user)],
+        subject=f"Log in to reply to “{party.title}”",
+        template="log_in_to_reply",
+        context={
+            "username": user.username,
+            "description": party.describe(),
+            "login_url": site_url(f"{reverse('login')}?{urlencode({'next': path})}"),
+            "reset_url": site_url(reverse("password_reset")),
+        },
+    )
+
+
+# --- Invitations by email (parties/invitations.py) ---------------------------------------
+
+
+@task
+def send_invitation_email(invitation_id: int, *, reminder: bool = False) -> None:
+    """A personal invitation (or its reminder): the party's preview and the link
+    that opens it and takes a reply without a password. Held ones wait for the
+    host's address to be confirmed (services.send_held_invitations)."""
+    invitation = (
+        Invitation.objects.select_related("party__host", "invited_by")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or invitation.state == "held":
+        return
+    party = invitation.party
+    if party.has_started:
+        return
+    inviter = invitation.invited_by
+
+    def record(delivery: EmailDelivery) -> None:
+        Invitation.objects.filter(pk=invitation.pk).update(
+            delivery=delivery, sent_at=invitation.sent_at or timezone.now()
+        )
+
+    subject = f"{inviter.display_name} invites you to “{party.title}”"
+    send(
+        to=[invitation.email],
+        subject=f"Reminder: {subject}" if reminder else subject,
+        template="invitation",
+        context={
+            "name": invitation.name,
+            "inviter": inviter.display_name,
+            "reminder": reminder,
+            "party": party,
+            "area": party.area or "Address shared with guests at the table",
+            "link": site_url(invitation.get_absolute_url()),
+        },
+        on_record=record,
+    )

@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
 
 from common.food import Course
 from parties.cards import CARD_TTL, fragment_key, time_bucket
+from parties.invitations import REMIND_EVERY, pending_key
 from parties.menu import (
     CourseMenu,
     build_menu,
@@ -26,8 +28,11 @@ from parties.models import (
     RSVP,
     Announcement,
     CalendarFeed,
+    DeliveryStatus,
     DinnerParty,
     Dish,
+    Invitation,
+    InvitationState,
     PotluckSlot,
     RSVPStatus,
     audience_statuses,
@@ -58,6 +63,8 @@ VIEWER_FIELDS = (
     "email",
     "pending_email",
     "email_confirmed_at",
+    # a guest account (no password): the party page offers to set one
+    "has_password",
 )
 
 
@@ -342,3 +349,104 @@ def feed_parties(user, *, now: datetime) -> list[DinnerParty]:
         .select_related("host")
         .order_by("starts_at", "pk")
     )
+# --- the preview, for visitors who are not logged in ---------------------------------
+
+
+def preview_courses(extras: PartyExtras) -> list[tuple[str, list[str]]]:
+    """The menu as a visitor reads it: each course's dishes by name only (not who
+    brings them: no guest's name is shown to visitors)."""
+    by_course: dict[str, list[str]] = {}
+    for dish in extras.dishes:
+        by_course.setdefault(dish.course, []).append(dish.name)
+    return [(label, by_course[value]) for value, label in Course.choices if value in by_course]
+
+
+# --- invitations by email, for the hosts -------------------------------------------
+
+
+INVITATION_STATES = {
+    # (label, Bootstrap badge colour)
+    "bounced": ("Email bounced", "danger"),
+    "held": ("Waiting for your address to be confirmed", "secondary"),
+    "sending": ("Sending", "light"),
+    "invited": ("Invited", "light"),
+    "opened": ("Opened", "info"),
+    RSVPStatus.GOING: ("Going", "success"),
+    RSVPStatus.MAYBE: ("Maybe", "warning"),
+    RSVPStatus.DECLINED: ("Can't go", "secondary"),
+    RSVPStatus.WAITLISTED: ("Waitlisted", "warning"),
+}
+
+
+def invitations_for(party: DinnerParty) -> list[Invitation]:
+    """The party's invitations in the order they went out, each with `shown` (its
+    state as the hosts read it: the invitee's reply if there is one, else whether
+    the email bounced, was opened…), in one query."""
+    replies = RSVP.objects.filter(
+        party=OuterRef("party"), guest__email__iexact=OuterRef("email")
+    ).values("status")[:1]
+    invitations = list(
+        Invitation.objects.filter(party=party)
+        .select_related("delivery")
+        .annotate(reply_status=Subquery(replies))
+        .order_by("created_at", "pk")
+    )
+    for invitation in invitations:
+        if invitation.reply_status:
+            state = invitation.reply_status
+        elif invitation.delivery and invitation.delivery.status == DeliveryStatus.FAILED:
+            state = "bounced"
+        elif invitation.state == InvitationState.INVITED and invitation.sent_at is None:
+            state = "sending"
+        elif invitation.state == InvitationState.REPLIED:
+            state = "opened"  # replied, then the reply went (the account was deleted)
+        else:
+            state = invitation.state
+        invitation.shown = INVITATION_STATES[state]
+    return invitations
+
+
+def may_remind(invitations: list[Invitation], now: datetime) -> bool:
+    """Whether "remind those who haven't answered" is open: someone is waiting,
+    and nobody was reminded in the last day."""
+    if any(i.reminded_at and i.reminded_at >= now - REMIND_EVERY for i in invitations):
+        return False
+    return any(i.shown[0] in ("Invited", "Opened") for i in invitations)
+
+
+PENDING_SHOWN = 10  # pending invitations on the list page
+
+
+def pending_invitations(user, now: datetime) -> list[dict]:
+    """A member's invitations to upcoming parties they haven't answered (at their
+    confirmed address only: an unconfirmed one may not be theirs), for the list
+    page: read once and cached, dropped by the services that change them. A reply
+    made from the party's own page shows here within CARD_TTL."""
+    if not (user.email and user.email_confirmed):
+        return []
+    key = pending_key(user.email)
+    found = cache.get(key)
+    if found is None:
+        replied = RSVP.objects.filter(party=OuterRef("party"), guest_id=user.pk)
+        rows = (
+            Invitation.objects.alias(address=Lower("email"))
+            .filter(
+                address=user.email.lower(),
+                state__in=[InvitationState.INVITED, InvitationState.OPENED],
+                party__starts_at__gte=now,
+            )
+            .exclude(Exists(replied))
+            .select_related("party__host")
+            .order_by("party__starts_at", "pk")[:PENDING_SHOWN]
+        )
+        found = [
+            {
+                "url": invitation.get_absolute_url(),
+                "title": invitation.party.title,
+                "when": invitation.party.when,
+                "host": invitation.party.host_name,
+            }
+            for invitation in rows
+        ]
+        cache.set(key, found, CARD_TTL)
+    return found

@@ -6,26 +6,37 @@ writers), so ``seats_taken`` never exceeds ``seats`` even when many guests
 reply at the same instant. Views, the admin and commands all call these.
 """
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import slugify
+from django_otp import user_has_device
 
-from accounts.models import User
+from accounts.models import User, unconfirmed_too_long
 from common.food import COURSE_PLURALS, Course
 from parties import deadline, notifications, schedule
+from parties import invitations as invitation_rules
+from parties.guest_replies import LINK_VALID_FOR, LinkProblem
 from parties.menu import suggested_slots  # noqa: F401 (services.suggested_slots, as before)
 from parties.models import (
     RSVP,
     Announcement,
     CalendarFeed,
+    DeliveryStatus,
     DinnerParty,
     Dish,
+    Invitation,
+    InvitationState,
     Notice,
+    PendingReply,
     PotluckSlot,
     RSVPStatus,
     new_invite_token,
@@ -569,3 +580,304 @@ def send_held_announcements(*, author) -> None:
     held = Announcement.objects.filter(author=author, emailed_at__isnull=True)
     for pk in held.order_by("created_at", "pk").values_list("pk", flat=True):
         notifications.enqueue(notifications.send_announcement, pk)
+    send_held_invitations(host=author)
+
+
+# --- Replies without a password (parties/guest_replies.py) ------------------------------
+
+
+class GuestReplyError(Exception):
+    """A reply's link that records nothing: `problem` says why, `str()` is for the
+    visitor when the party's rules refused it."""
+
+    def __init__(self, problem: LinkProblem, detail: str = ""):
+        self.problem = problem
+        super().__init__(detail or problem.value)
+
+
+@dataclass(frozen=True)
+class GuestReplyOutcome:
+    guest: User
+    created: bool  # a guest account was made for the address
+    outcome: RsvpOutcome
+
+
+def account_for_address(email: str) -> User | None:
+    """The account `email` belongs to (in any letter case), if any: not one whose
+    unconfirmed address was left too long (it is free for someone else)."""
+    return (
+        User.objects.filter(email__iexact=email)
+        .exclude(email="")
+        .exclude(unconfirmed_too_long())
+        .first()
+    )
+
+
+def is_guest_account(user: User) -> bool:
+    """An account made by a reply's link: no password and no second factor, so a
+    link to its confirmed address may log it in. Any other account logs in itself."""
+    return not user.has_usable_password() and not user_has_device(user)
+
+
+def guest_reply_request(
+    *,
+    party: DinnerParty,
+    invite_token: str,
+    name: str,
+    email: str,
+    status: str,
+    plus_ones: int = 0,
+    note: str = "",
+) -> None:
+    """A visitor's reply from the party's preview (the caller checked they may see
+    it): kept until the link emailed to `email` is opened. An address whose account
+    has a password (or a second factor) gets an email asking its owner to log in
+    and reply, and nothing is kept: the visitor is told the same either way."""
+    if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
+        raise RsvpError("Choose going, maybe or can't go.")
+    account = account_for_address(email)
+    with transaction.atomic():
+        if account is not None and not is_guest_account(account):
+            notifications.enqueue(
+                notifications.send_log_in_to_reply_email, account.pk, party.pk, invite_token
+            )
+            return
+        reply = PendingReply.objects.create(
+            party=party,
+            invite_token=invite_token,
+            name=name,
+            email=email,
+            status=status,
+            plus_ones=plus_ones,
+            note=note,
+        )
+        notifications.enqueue(notifications.send_guest_reply_link, reply.pk)
+
+
+def _new_guest_account(*, name: str, email: str) -> User:
+    """An account for a reply's address: a username made from the name (unique in
+    any letter case), the name as its first name, the address confirmed (the
+    link was opened), no password (the party page offers to set one)."""
+    base = slugify(name)[:30].strip("-_") or "guest"
+    candidates = [base, *(f"{base}-{number}" for number in range(2, 21))]
+    taken = set(
+        User.objects.annotate(lowered=Lower("username"))
+        .filter(lowered__in=candidates)
+        .values_list("lowered", flat=True)
+    )
+    free = [candidate for candidate in candidates if candidate not in taken]
+    # (Past twenty namesakes, a random ending rather than counting on.)
+    username = free[0] if free else f"{base}-{secrets.token_hex(3)}"
+    user = User(username=username, email=email, first_name=name, email_confirmed_at=timezone.now())
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # the name or the address taken at this very moment
+        raise GuestReplyError(LinkProblem.CLOSED, "Please open the link again.") from None
+    return user
+
+
+def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
+    """Open a reply's link: the reply counts (through `rsvp_submit`, so it takes a
+    seat or joins the waitlist) for the address's guest account, made now if there
+    is none. Once only, within LINK_VALID_FOR; GuestReplyError, with nothing
+    recorded, when the link is used or expired, the address belongs to an account
+    with a password, `viewer` (the request's user) is logged in to another
+    account, or the party refuses the reply (started, link replaced, …)."""
+    with transaction.atomic():
+        reply = PendingReply.objects.select_for_update().filter(pk=reply_id).first()
+        if reply is None:
+            raise GuestReplyError(LinkProblem.INVALID)
+        if reply.used_at is not None:
+            raise GuestReplyError(LinkProblem.USED)
+        if reply.created_at < timezone.now() - LINK_VALID_FOR:
+            raise GuestReplyError(LinkProblem.EXPIRED)
+        guest = account_for_address(reply.email)
+        if guest is not None and not is_guest_account(guest):
+            raise GuestReplyError(LinkProblem.MEMBER)
+        if viewer.is_authenticated and (guest is None or guest.pk != viewer.pk):
+            raise GuestReplyError(LinkProblem.OTHER_ACCOUNT)
+        created = guest is None
+        if created:
+            guest = _new_guest_account(name=reply.name, email=reply.email)
+        elif not guest.email_confirmed:
+            guest.email_confirmed_at = timezone.now()
+            User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
+        PendingReply.objects.filter(pk=reply.pk).update(used_at=timezone.now())
+        try:
+            outcome = rsvp_submit(
+                party=DinnerParty(pk=reply.party_id),
+                guest=guest,
+                status=reply.status,
+                plus_ones=reply.plus_ones,
+                note=reply.note,
+                invite_token=reply.invite_token,
+            )
+        except DinnerParty.DoesNotExist:
+            raise GuestReplyError(
+                LinkProblem.CLOSED,
+                "The host has replaced this party's invite link. Ask them for the new one.",
+            ) from None
+        except RsvpError as error:
+            raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
+        return GuestReplyOutcome(guest=guest, created=created, outcome=outcome)
+
+
+# --- Invitations by email (parties/invitations.py) ---------------------------------------
+
+
+class InvitationError(Exception):
+    """Invitations the rules refuse; the message is for the host."""
+
+
+@dataclass(frozen=True)
+class InvitationsSent:
+    invited: list[Invitation]
+    already: list[str]  # addresses invited to this party before
+    held: bool  # waiting for the host to confirm their own address
+
+
+def invitations_left_today(*, host) -> int:
+    since = timezone.now() - timedelta(days=1)
+    sent = Invitation.objects.filter(invited_by=host, created_at__gte=since).count()
+    return max(0, invitation_rules.PER_HOST_PER_DAY - sent)
+
+
+def invitations_send(
+    *, party: DinnerParty, by, addresses: list[tuple[str, str]]
+) -> InvitationsSent:
+    """Invite each (name, address) not invited to the party yet, and email each a
+    personal link, once `by` (a host or co-host) has a confirmed address: until
+    then they wait (`send_held_invitations`). At most PER_PASTE at a time and
+    PER_HOST_PER_DAY a day per host, else InvitationError and nothing is sent."""
+    if len(addresses) > invitation_rules.PER_PASTE:
+        raise InvitationError(
+            f"Paste at most {invitation_rules.PER_PASTE} addresses at a time "
+            f"({len(addresses)} given)."
+        )
+    with transaction.atomic():
+        party = _locked(party)  # one paste at a time per party: no address twice
+        known = {
+            email.lower()
+            for email in Invitation.objects.filter(party=party).values_list("email", flat=True)
+        }
+        new = [(name, email) for name, email in addresses if email.lower() not in known]
+        already = [email for _, email in addresses if email.lower() in known]
+        left = invitations_left_today(host=by)
+        if len(new) > left:
+            raise InvitationError(
+                f"You can send {invitation_rules.PER_HOST_PER_DAY} invitations a day: "
+                f"{left} left today, and this paste has {len(new)} new addresses."
+            )
+        held = not by.email_confirmed
+        state = InvitationState.HELD if held else InvitationState.INVITED
+        invited = Invitation.objects.bulk_create(
+            Invitation(party=party, email=email, name=name, invited_by=by, state=state)
+            for name, email in new
+        )
+        if not held:
+            for invitation in Invitation.objects.filter(party=party, state=state, sent_at=None):
+                notifications.enqueue(notifications.send_invitation_email, invitation.pk)
+            _pending_changed(email for _, email in new)
+        return InvitationsSent(invited=invited, already=already, held=held)
+
+
+def send_held_invitations(*, host) -> None:
+    """`host` has just confirmed their address: send the invitations that waited."""
+    held = Invitation.objects.filter(invited_by=host, state=InvitationState.HELD)
+    pks = list(held.values_list("pk", flat=True))
+    Invitation.objects.filter(pk__in=pks).update(state=InvitationState.INVITED)
+    for pk in pks:
+        notifications.enqueue(notifications.send_invitation_email, pk)
+    _pending_changed(Invitation.objects.filter(pk__in=pks).values_list("email", flat=True))
+
+
+def invitation_opened(*, invitation: Invitation) -> None:
+    """The personal link was opened: "invited" becomes "opened" (once)."""
+    if invitation.state == InvitationState.INVITED:
+        invitation.state, invitation.opened_at = InvitationState.OPENED, timezone.now()
+        Invitation.objects.filter(pk=invitation.pk, state=InvitationState.INVITED).update(
+            state=invitation.state, opened_at=invitation.opened_at
+        )
+
+
+def invitation_reply(
+    *, invitation: Invitation, viewer, status: str, plus_ones: int = 0, note: str = ""
+) -> GuestReplyOutcome:
+    """A reply through a personal link: the address is the one the invitation
+    reached, so no confirmation email; it counts at once (`rsvp_submit`, a seat or
+    the waitlist) for the address's account, a guest account made now if there is
+    none. GuestReplyError, nothing recorded, when the address belongs to an
+    account with a password that isn't `viewer` (log in first), or `viewer` is
+    another account, or the party refuses the reply."""
+    with transaction.atomic():
+        guest = account_for_address(invitation.email)
+        if viewer.is_authenticated:
+            if guest is None or guest.pk != viewer.pk:
+                raise GuestReplyError(LinkProblem.OTHER_ACCOUNT)
+            guest = viewer
+        elif guest is not None and not is_guest_account(guest):
+            raise GuestReplyError(LinkProblem.MEMBER)
+        created = guest is None
+        if created:
+            name = invitation.name or invitation.email.partition("@")[0]
+            guest = _new_guest_account(name=name, email=invitation.email)
+        elif not guest.email_confirmed and guest.email.lower() == invitation.email.lower():
+            guest.email_confirmed_at = timezone.now()
+            User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
+        try:
+            # The personal link opens the party, private or not: no visibility check.
+            outcome = rsvp_submit(
+                party=DinnerParty(pk=invitation.party_id),
+                guest=guest,
+                status=status,
+                plus_ones=plus_ones,
+                note=note,
+            )
+        except DinnerParty.DoesNotExist:
+            raise GuestReplyError(LinkProblem.INVALID) from None
+        except RsvpError as error:
+            raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
+        now = timezone.now()
+        _pending_changed([invitation.email])
+        Invitation.objects.filter(pk=invitation.pk).update(
+            state=InvitationState.REPLIED,
+            guest=guest,
+            replied_at=now,
+            opened_at=invitation.opened_at or now,
+        )
+        return GuestReplyOutcome(guest=guest, created=created, outcome=outcome)
+
+
+def invitations_remind(*, party: DinnerParty) -> int:
+    """Email again the invitees who haven't answered (not those whose email
+    bounced), at most once per REMIND_EVERY per party. Returns how many."""
+    with transaction.atomic():
+        party = _locked(party)
+        since = timezone.now() - invitation_rules.REMIND_EVERY
+        if Invitation.objects.filter(party=party, reminded_at__gte=since).exists():
+            raise InvitationError("You reminded your invitees less than a day ago.")
+        waiting = (
+            Invitation.objects.filter(
+                party=party, state__in=[InvitationState.INVITED, InvitationState.OPENED]
+            )
+            .exclude(delivery__status=DeliveryStatus.FAILED)
+            .exclude(email__in=_replied_addresses(party))
+        )
+        pks = list(waiting.values_list("pk", flat=True))
+        Invitation.objects.filter(pk__in=pks).update(reminded_at=timezone.now())
+        for pk in pks:
+            notifications.enqueue(notifications.send_invitation_email, pk, reminder=True)
+        return len(pks)
+
+
+def _replied_addresses(party: DinnerParty) -> QuerySet:
+    """The addresses (as the accounts hold them) of everyone who replied to the party."""
+    return RSVP.objects.filter(party=party).values("guest__email")
+
+
+def _pending_changed(addresses: Iterable[str]) -> None:
+    """These addresses' pending invitations (the list page's, see
+    `selectors.pending_invitations`) changed: drop their cached copies."""
+    cache.delete_many([invitation_rules.pending_key(email) for email in addresses])

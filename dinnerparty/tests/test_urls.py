@@ -27,6 +27,13 @@ PUBLIC = {
     "password_reset_confirm": 200,  # an invalid link says so
     "password_reset_complete": 200,
     "email_confirm": 200,  # an invalid link says so
+    # A party's preview and replies without a password (issue 20): no such party
+    # or link here, so a 404, a 405 (POST only) or a page saying the link is bad.
+    "parties:invite": 404,
+    "parties:invitation": 404,
+    "parties:guest_reply": 405,
+    "parties:guest_reply_sent": 200,
+    "parties:guest_reply_confirm": 400,
     "admin:login": 200,
     "calendar_feed": 404,  # a private feed: no login, a token no member holds
 }
@@ -184,6 +191,7 @@ SITE_URLS = [
         "/accounts/profile/sessions/0f1e2d3c4b5a69788796/end/",
     ),
     ("password_change", {}, "/accounts/password_change/"),
+    ("keep_account", {}, "/accounts/keep/"),
     ("password_change_done", {}, "/accounts/password_change/done/"),
     ("password_reset", {}, "/accounts/password_reset/"),
     ("password_reset_done", {}, "/accounts/password_reset/done/"),

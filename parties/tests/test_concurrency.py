@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from parties import queries, services
-from parties.models import RSVP, DinnerParty, Dish, PotluckSlot, RSVPStatus
+from parties.models import RSVP, DinnerParty, Dish, PendingReply, PotluckSlot, RSVPStatus
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import assert_seats_consistent
 
@@ -220,3 +221,27 @@ def test_a_reply_locks_the_partys_row_not_its_hosts_account(transactional_db):
 
     assert errors == []
     assert results == ["busy", "free"]
+
+
+def test_a_replys_link_opened_twice_at_once_counts_once(transactional_db):
+    """A double click, or a mail scanner racing the guest: the waiting reply's row
+    lock lets one through; the other finds the link used."""
+    party = DinnerPartyFactory(seats=SEATS)
+    reply = PendingReply.objects.create(
+        party=party, name="Maria Lopez", email="maria@example.com", status=RSVPStatus.GOING
+    )
+
+    def confirm(_index: int):
+        try:
+            return services.guest_reply_confirm(reply_id=reply.pk, viewer=AnonymousUser())
+        except services.GuestReplyError as error:
+            return error.problem
+
+    outcomes, errors = run_at_once(4, confirm)
+
+    assert errors == []
+    assert sum(isinstance(o, services.GuestReplyOutcome) for o in outcomes) == 1
+    assert sorted(str(o) for o in outcomes if isinstance(o, str)) == ["used"] * 3
+    assert User.objects.filter(email="maria@example.com").count() == 1
+    assert RSVP.objects.filter(party=party).count() == 1
+    assert_seats_consistent()

@@ -18,10 +18,14 @@ pytestmark = pytest.mark.django_db
 SESSION_AND_USER = 1
 # the session and user (notices only when the user has some), then the page's own
 LIST_QUERIES = SESSION_AND_USER + 1  # + the page's rows (pages are not counted)
-LIST_QUERIES_UNCACHED = LIST_QUERIES + 1  # + the parties with their hosts, cards not cached
+# + the parties with their hosts, cards not cached; the viewer's pending invitations
+# (cached until they change)
+LIST_QUERIES_UNCACHED = LIST_QUERIES + 2
 # + may the viewer see it (and their reply), the party with its host, the viewer's
 # reply; the replies, dishes, slots and messages when their cache is cold; co-hosts
 DETAIL_QUERIES = SESSION_AND_USER + 7
+# The hosts' page also lists the invitations sent by email, with each reply.
+HOSTS_DETAIL_QUERIES = DETAIL_QUERIES + 1
 # A guest's cached page: the access check, which also gives the page's cache key
 # (the party's version moves on with every reply).
 DETAIL_QUERIES_CACHED = SESSION_AND_USER + 1
@@ -107,12 +111,15 @@ def test_party_detail_as_guest(
 def test_party_detail_as_host(django_assert_max_num_queries, size):
     host = UserFactory()
     party = party_with_guests(size, host=host)
+    invitees = [(f"Invitee {i}", f"invitee{i}@example.com") for i in range(size)]
+    services.invitations_send(party=party, by=host, addresses=invitees)
     client = client_for(host)
 
-    with django_assert_max_num_queries(DETAIL_QUERIES):
+    with django_assert_max_num_queries(HOSTS_DETAIL_QUERIES):
         response = client.get(party.get_absolute_url())
 
     assert response.context["is_host"]
+    assert len(response.context["invitations"]) == size
     assert response.context["summary"]["head_count"] >= 2
 
 
@@ -254,7 +261,7 @@ def test_potluck_page_as_host(django_assert_max_num_queries, viewer, size, dishe
     party = potluck_party(size, dishes, host=host, viewer=viewer)
     client = client_for(host)
 
-    with django_assert_max_num_queries(DETAIL_QUERIES):
+    with django_assert_max_num_queries(HOSTS_DETAIL_QUERIES):
         response = client.get(party.get_absolute_url())
 
     assert sum(len(course.lines) for course in response.context["menu"]) == dishes
@@ -268,7 +275,7 @@ def test_potluck_page_as_cohost(django_assert_max_num_queries, viewer, size, dis
     party = potluck_party(size, dishes, host=UserFactory(), viewer=viewer)
     client = client_for(party.cohosts.first())
 
-    with django_assert_max_num_queries(DETAIL_QUERIES):
+    with django_assert_max_num_queries(HOSTS_DETAIL_QUERIES):
         response = client.get(party.get_absolute_url())
 
     assert response.context["can_manage"]

@@ -27,6 +27,12 @@ PARTY_URLS = [
     ("announce", [7], "/parties/7/messages/"),
     ("guest_list_csv", [7], "/parties/7/guests.csv"),
     ("guest_sheet", [7], "/parties/7/sheet/"),
+    ("invitation", [TOKEN], f"/parties/invitation/{TOKEN}/"),
+    ("invitations", [7], "/parties/7/invitations/"),
+    ("invitations_remind", [7], "/parties/7/invitations/remind/"),
+    ("guest_reply", [7], "/parties/7/reply/"),
+    ("guest_reply_sent", [7], "/parties/7/reply/sent/"),
+    ("guest_reply_confirm", [7, "abc:def"], "/parties/7/reply/abc:def/"),
 ]
 
 

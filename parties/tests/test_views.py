@@ -78,7 +78,6 @@ def rsvp_url(party) -> str:
         ("parties:update", [1]),
         ("parties:delete", [1]),
         ("parties:calendar", [1]),
-        ("parties:invite", ["some-token"]),
     ],
 )
 def test_anonymous_users_are_sent_to_log_in(client, name, args):

@@ -10,6 +10,7 @@ from parties.views.hosts import (
     GuestSheetView,
     RegenerateInviteView,
 )
+from parties.views.invitations import InvitationsView, InvitationView, RemindView
 from parties.views.menu import DishAddView, DishEditView, DishRemoveView, PotluckView, SlotClaimView
 from parties.views.pages import (
     CalendarView,
@@ -21,6 +22,7 @@ from parties.views.pages import (
     PartyListView,
     PartyUpdateView,
 )
+from parties.views.preview import GuestReplyConfirmView, GuestReplySentView, GuestReplyView
 from parties.views.rsvp import RSVPView
 
 __all__ = [
@@ -35,7 +37,12 @@ __all__ = [
     "DishRemoveView",
     "GuestListCSVView",
     "GuestSheetView",
+    "GuestReplyConfirmView",
+    "GuestReplySentView",
+    "GuestReplyView",
     "HomeView",
+    "InvitationView",
+    "InvitationsView",
     "InviteView",
     "PartyCreateView",
     "PartyDeleteView",
@@ -45,5 +52,6 @@ __all__ = [
     "PotluckView",
     "RSVPView",
     "RegenerateInviteView",
+    "RemindView",
     "SlotClaimView",
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from parties import services
-from parties.models import DinnerParty
+from parties.models import DinnerParty, RSVPStatus
 
 FORM_ERRORS = "Please fix the errors below."
 PARTY_NOT_FOUND = "Party not found."
@@ -59,3 +59,30 @@ class PartyActionView(LoginRequiredMixin, View):
 
     def act(self, party: DinnerParty, form) -> str:
         raise NotImplementedError
+
+
+def say_outcome(request: HttpRequest, outcome: services.RsvpOutcome, party: DinnerParty) -> None:
+    """The flash messages for a reply that counted (here, and by a reply's emailed link)."""
+    status = outcome.status
+    if status == RSVPStatus.GOING:
+        extra = outcome.rsvp.plus_ones
+        company = f" with {extra} plus-one{'s' if extra != 1 else ''}" if extra else ""
+        messages.success(request, f"You're going to {party.describe()}{company}!")
+    elif status == RSVPStatus.WAITLISTED:
+        messages.warning(
+            request,
+            f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
+            f"{party.describe()}. We'll move you to the table if a seat frees up.",
+        )
+    elif status == RSVPStatus.MAYBE:
+        messages.info(request, f"Noted: you might come to {party.describe()}.")
+    else:
+        messages.info(
+            request, f"Sorry you can't make it to {party.describe()}. Your reply is saved."
+        )
+    if outcome.promoted:
+        count = len(outcome.promoted)
+        messages.info(
+            request,
+            f"{count} guest{'s' if count != 1 else ''} moved up from the waitlist.",
+        )

@@ -17,13 +17,22 @@ from django.views.generic import CreateView, DeleteView, DetailView, TemplateVie
 
 from parties import calendar, selectors, services
 from parties.cards import CARD_TTL, PageParties, cards_key, load_cards
-from parties.forms import AnnouncementForm, CohostForm, DishForm, PartyForm, PotluckForm, RSVPForm
+from parties.forms import (
+    AnnouncementForm,
+    CohostForm,
+    DishForm,
+    InvitationForm,
+    PartyForm,
+    PotluckForm,
+    RSVPForm,
+)
 from parties.invites import parse_invite_token
 from parties.models import RSVP, DinnerParty, RSVPStatus
 from parties.page_cache import cached_page
 from parties.pagination import LookaheadPage
 from parties.queries import LISTING, PUBLIC_LISTING
 from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND, HostOnlyMixin
+from parties.views.preview import preview_page
 
 LANDING_CARDS = 6
 
@@ -68,7 +77,9 @@ class PartyListView(LoginRequiredMixin, TemplateView):
             after=request.GET.get("after"),
         )
         key = cards_key(page.object_list, user, now)
+        pending = selectors.pending_invitations(user, now)
         context = self.get_context_data(
+            pending_invitations=pending,
             parties=PageParties([row["pk"] for row in page.object_list], load_cards(user)),
             page_obj=page,
             is_paginated=page.has_other_pages(),
@@ -79,7 +90,7 @@ class PartyListView(LoginRequiredMixin, TemplateView):
         # `cached_page`), the page's cards and where the pages go from here.
         return cached_page(
             request,
-            selectors.list_page_key(page, key),
+            (*selectors.list_page_key(page, key), tuple(str(p) for p in pending)),
             lambda extra: self.render_to_response({**context, **extra}),
         )
 
@@ -94,6 +105,25 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 
     def invite_token(self) -> str:
         return ""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.visitor_page(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def visitor_page(self, request: HttpRequest) -> HttpResponse:
+        """Someone not logged in: the party's preview when they may see it (a
+        public party, or any party by its invite link); otherwise the login wall,
+        or a 404 for an invite link that isn't (or is no longer) one."""
+        token = self.invite_token()
+        access = selectors.party_access(
+            request.user, pk=0 if token else self.kwargs["pk"], invite_token=token, now=self.now
+        )
+        if access is None:
+            if token:
+                raise Http404(self.not_found)
+            return self.handle_no_permission()
+        return preview_page(request, access, invite_token=token)
 
     @cached_property
     def now(self) -> datetime:
@@ -210,6 +240,12 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
                 potluck_form=PotluckForm(counts=selectors.slot_counts(party, extras.slots)),
                 cohost_form=CohostForm(),
                 announcement_form=AnnouncementForm(),
+            )
+            invitations = selectors.invitations_for(party)
+            context.update(
+                invitations=invitations,
+                may_remind=selectors.may_remind(invitations, self.now),
+                invitation_form=InvitationForm(prefix="invite"),
             )
         return context
 

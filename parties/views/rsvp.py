@@ -9,8 +9,8 @@ from django.views import View
 from parties import services
 from parties.forms import RSVPForm
 from parties.invites import parse_invite_token
-from parties.models import DinnerParty, RSVPStatus
-from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND
+from parties.models import DinnerParty
+from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND, say_outcome
 from parties.views.pages import InviteView, PartyDetailView
 
 
@@ -75,26 +75,4 @@ class RSVPView(LoginRequiredMixin, View):
         return reverse("parties:detail", args=[pk])
 
     def say(self, outcome: services.RsvpOutcome, party: DinnerParty) -> None:
-        status = outcome.status
-        if status == RSVPStatus.GOING:
-            extra = outcome.rsvp.plus_ones
-            company = f" with {extra} plus-one{'s' if extra != 1 else ''}" if extra else ""
-            messages.success(self.request, f"You're going to {party.describe()}{company}!")
-        elif status == RSVPStatus.WAITLISTED:
-            messages.warning(
-                self.request,
-                f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
-                f"{party.describe()}. We'll move you to the table if a seat frees up.",
-            )
-        elif status == RSVPStatus.MAYBE:
-            messages.info(self.request, f"Noted: you might come to {party.describe()}.")
-        else:
-            messages.info(
-                self.request, f"Sorry you can't make it to {party.describe()}. Your reply is saved."
-            )
-        if outcome.promoted:
-            count = len(outcome.promoted)
-            messages.info(
-                self.request,
-                f"{count} guest{'s' if count != 1 else ''} moved up from the waitlist.",
-            )
+        say_outcome(self.request, outcome, party)
