@@ -206,6 +206,28 @@ class GuestList:
     def declined(self) -> list[RSVP]:
         return self.of(RSVPStatus.DECLINED)
 
+    @cached_property
+    def people(self) -> dict[str, int]:
+        """People per status, plus-ones included ("3 people · 2 replies")."""
+        counts = dict.fromkeys(RSVPStatus.values, 0)
+        for rsvp in self.all:
+            counts[rsvp.status] += rsvp.seats_needed
+        return counts
+
+
+def seat_offer(party: DinnerParty, rsvp: RSVP) -> dict:
+    """What would seat a waitlisted guest: how many more seats, and, when some
+    are free but too few for their group, coming with fewer plus-ones now."""
+    free = max(party.seats_left, 0)
+    needed = rsvp.seats_needed
+    return {
+        "free": free if 0 < free < needed else 0,
+        "needed": needed,
+        "more": needed - free,
+        "plus_ones": free - 1 if free else 0,
+        "plus_ones_now": rsvp.plus_ones,
+    }
+
 
 def announcements_for(
     announcements: list[Announcement], *, status: str | None, can_manage: bool
@@ -237,7 +259,8 @@ def party_menu(
     """Each dish with what it means for the viewer (their reply's needs, or
     their own) and, for the hosts, for the guests who are going (whose replies
     are loaded only then)."""
-    dishes = extras.dishes
+    # The host's main dish first: it is checked like any dish.
+    dishes = [party.main_dish_as_dish(), *extras.dishes]
     viewer_needs = needs_of_rsvp(rsvp) if rsvp else [needs_of(viewer)]
     table_needs = [n for r in guests.going for n in needs_of_rsvp(r)] if can_manage else None
     courses = build_menu(

@@ -229,6 +229,9 @@ def rsvp_submit(
                 new_status = RSVPStatus.WAITLISTED
         else:
             new_status = status
+        if new_status == RSVPStatus.DECLINED:
+            # Nobody brings a plus-one to a dinner they can't go to.
+            plus_ones = 0
 
         if new_status == RSVPStatus.WAITLISTED:
             if rsvp.status != RSVPStatus.WAITLISTED or rsvp.waitlisted_at is None:
@@ -253,6 +256,38 @@ def rsvp_submit(
         promoted = promote_waitlist(party=party) if now_held < held else []
         notifications.enqueue_rsvp_emails(rsvp, notify_host=new_status != previous_status)
         return RsvpOutcome(rsvp=rsvp, waitlist_position=waitlist_position(rsvp), promoted=promoted)
+
+
+def rsvp_come_with_fewer(
+    *, party: DinnerParty, guest, plus_ones: int, invite_token: str = ""
+) -> RsvpOutcome:
+    """A waitlisted guest whose group doesn't fit takes the seats that are free
+    now, with fewer plus-ones (`plus_ones`), keeping the rest of their reply.
+    Refused (RsvpError) if they aren't waiting, asked for no fewer, or the seats
+    went meanwhile; DinnerParty.DoesNotExist if they may not see the party."""
+    with transaction.atomic():
+        locked = _locked_for_guest(party.pk, guest, invite_token)
+        try:
+            rsvp = REPLY.get(party_id=locked.pk, guest_id=guest.pk)
+        except RSVP.DoesNotExist:
+            raise RsvpError("You haven't replied to this party yet.") from None
+        if rsvp.status != RSVPStatus.WAITLISTED:
+            raise RsvpError("You're not on the waitlist any more: nothing changed.")
+        if not 0 <= plus_ones < rsvp.plus_ones:
+            raise RsvpError("Choose fewer plus-ones than you asked for.")
+        free = locked.seats - locked.seats_taken
+        if 1 + plus_ones > free:
+            raise RsvpError("Those seats have just been taken, so you're still on the waitlist.")
+        return rsvp_submit(
+            party=locked,
+            guest=guest,
+            status=RSVPStatus.GOING,
+            plus_ones=plus_ones,
+            note=rsvp.note,
+            plus_one_diets=rsvp.plus_one_diets,
+            plus_one_allergies=rsvp.plus_one_allergies,
+            invite_token=invite_token,
+        )
 
 
 def rsvp_delete(*, rsvps: Iterable[RSVP]) -> list[RSVP]:

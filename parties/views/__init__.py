@@ -13,12 +13,13 @@ from parties.views.pages import (
     PartyListView,
     PartyUpdateView,
 )
-from parties.views.rsvp import RSVPView
+from parties.views.rsvp import ComeWithFewerView, RSVPView
 
 __all__ = [
     "AnnounceView",
     "CalendarView",
     "CohostAddView",
+    "ComeWithFewerView",
     "CohostRemoveView",
     "DishAddView",
     "DishEditView",

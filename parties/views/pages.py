@@ -176,6 +176,8 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             is_host=is_host,
             can_manage=can_manage,
             shown_venue=party.venue_for(user=user, status=my_status, cohost=can_manage),
+            shows_table_note=party.sees_address(user=user, status=my_status, cohost=can_manage),
+            your_time=party.time_in_zone(user.timezone) if user.is_authenticated else "",
             announcements=selectors.announcements_for(
                 extras.announcements, status=my_status, can_manage=can_manage
             ),
@@ -188,9 +190,11 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             context["claim_form"] = claim_form
         if my_rsvp and my_rsvp.status == RSVPStatus.WAITLISTED:
             context["my_waitlist_position"] = services.waitlist_position(my_rsvp)
+            context["seat_offer"] = selectors.seat_offer(party, my_rsvp)
         if self.replies_open:
-            # A waitlisted guest's standing request is "going".
-            waiting = my_rsvp is None or my_rsvp.status == RSVPStatus.WAITLISTED
+            # A waitlisted guest's standing request is "going"; a first reply
+            # starts with nothing chosen.
+            waiting = my_rsvp is not None and my_rsvp.status == RSVPStatus.WAITLISTED
             initial = {"status": RSVPStatus.GOING} if waiting else {}
             context["rsvp_form"] = self.rsvp_form or RSVPForm(instance=my_rsvp, initial=initial)
         if can_manage:

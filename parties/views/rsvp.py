@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views import View
 
 from parties import services
-from parties.forms import RSVPForm
+from parties.forms import ComeWithFewerForm, RSVPForm
 from parties.invites import parse_invite_token
 from parties.models import DinnerParty, RSVPStatus
 from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND
@@ -81,11 +81,24 @@ class RSVPView(LoginRequiredMixin, View):
             company = f" with {extra} plus-one{'s' if extra != 1 else ''}" if extra else ""
             messages.success(self.request, f"You're going to {party.describe()}{company}!")
         elif status == RSVPStatus.WAITLISTED:
-            messages.warning(
-                self.request,
-                f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
-                f"{party.describe()}. We'll move you to the table if a seat frees up.",
-            )
+            free, needed = party.seats_left, outcome.rsvp.seats_needed
+            if free > 0:
+                extra = free - 1
+                alone = (
+                    f"with up to {extra} plus-one{'s' if extra != 1 else ''}" if extra else "alone"
+                )
+                messages.warning(
+                    self.request,
+                    f"Only {free} seat{'s' if free != 1 else ''} left at {party.describe()}: "
+                    f"come {alone} now, or wait for {needed} seats together — you're "
+                    f"#{outcome.waitlist_position} on the waitlist.",
+                )
+            else:
+                messages.warning(
+                    self.request,
+                    f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
+                    f"{party.describe()}. We'll move you to the table if a seat frees up.",
+                )
         elif status == RSVPStatus.MAYBE:
             messages.info(self.request, f"Noted: you might come to {party.describe()}.")
         else:
@@ -98,3 +111,33 @@ class RSVPView(LoginRequiredMixin, View):
                 self.request,
                 f"{count} guest{'s' if count != 1 else ''} moved up from the waitlist.",
             )
+
+
+class ComeWithFewerView(LoginRequiredMixin, View):
+    """POST only: a waitlisted guest takes the seats free now, with fewer plus-ones
+    (the one-tap offer on the party page), keeping the rest of their reply."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = parse_invite_token(request.POST.get("invite"))
+        back = RSVPView.back_url(pk, token, by_link=RSVPView.is_link_of(pk, token))
+        form = ComeWithFewerForm(request.POST)
+        if not form.is_valid():
+            error = next(iter(form.errors.get("plus_ones", [])), FORM_ERRORS)
+            messages.error(request, error)
+            return HttpResponseRedirect(back)
+        try:
+            outcome = services.rsvp_come_with_fewer(
+                party=DinnerParty(pk=pk),
+                guest=request.user,
+                plus_ones=form.cleaned_data["plus_ones"],
+                invite_token=token,
+            )
+        except DinnerParty.DoesNotExist:
+            raise Http404(PARTY_NOT_FOUND) from None
+        except services.RsvpError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(back)
+        RSVPView(request=request).say(outcome, outcome.rsvp.party)
+        return HttpResponseRedirect(back)
