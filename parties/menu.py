@@ -5,7 +5,7 @@ party page's query count stays fixed however long the menu is."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from common.food import COURSE_PLURALS, Allergen, Course, Diet, Needs, Verdict, dish_verdict
+from common.food import Allergen, Course, Diet, Needs, Verdict, course_count, dish_verdict
 from parties.models import RSVP, Dish, PotluckSlot
 
 
@@ -58,8 +58,7 @@ class CourseMenu:
     def wanted_text(self) -> str:
         if not self.wanted_left:
             return ""
-        noun = COURSE_PLURALS[self.course] if self.wanted_left != 1 else self.label.lower()
-        return f"{self.wanted_left} {noun} wanted"
+        return f"{course_count(self.course, self.wanted_left)} wanted"
 
 
 def build_menu(

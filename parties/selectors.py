@@ -5,13 +5,14 @@ them and render (writes are in services.py). Every key here is made of what a
 page or fragment shows, so a change gives a new key and nothing has to be
 invalidated by hand."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
 from django.core.cache import cache
 
-from common.food import Course
+from common.food import Course, Needs, allergen_noun
 from parties import services
 from parties.cards import CARD_TTL, fragment_key, time_bucket
 from parties.menu import CourseMenu, build_menu, coverage, needs_of, needs_of_rsvp
@@ -296,12 +297,23 @@ def hosts_summary(party: DinnerParty, guests: GuestList) -> dict:
     return {
         "head_count": 1 + party.seats_taken,
         "needs": [
-            (r, needs_of_rsvp(r))
+            (r, needs_of_rsvp(r), notes_beyond(r.guest.dietary_notes, needs_of_rsvp(r)[0]))
             for r in at_table
             if r.guest.dietary_notes.strip() or any(n.any for n in needs_of_rsvp(r))
         ],
         "bringing": [r for r in guests.all if r.note.strip() and r.status != "declined"],
     }
+
+
+def notes_beyond(notes: str, needs: Needs) -> str:
+    """A guest's free-text dietary notes without the parts that only repeat their
+    ticked diets and allergies ("gluten-free" beside "Gluten-free")."""
+    said = {label.lower() for label in needs.diet_labels}
+    for code, label in zip(sorted(needs.allergies), needs.allergy_labels, strict=True):
+        for name in {label.lower(), allergen_noun(code)}:
+            said |= {name, f"no {name}", f"{name} allergy", f"allergic to {name}"}
+    parts = [part.strip() for part in re.split(r"[,;\n]", notes)]
+    return ", ".join(part for part in parts if part and part.lower().rstrip(".") not in said)
 
 
 def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:

@@ -16,7 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from common.food import COURSE_PLURALS, Course
+from common.food import COURSE_PLURALS, Course, course_count
 from parties import notifications
 from parties.models import (
     RSVP,
@@ -415,12 +415,11 @@ def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:
             )
             claimed = sum(1 for slot in slots if hasattr(slot, "dish"))
             if count < claimed:
-                promised = (
-                    f"{claimed} {COURSE_PLURALS[course]} are"
-                    if claimed != 1
-                    else f"1 {Course(course).label.lower()} is"
+                verb = "is" if claimed == 1 else "are"
+                raise MenuError(
+                    f"{course_count(course, claimed)} {verb} already promised, "
+                    f"so keep at least {claimed}."
                 )
-                raise MenuError(f"{promised} already promised, so keep at least {claimed}.")
             if count > len(slots):
                 start = slots[-1].position + 1 if slots else 1
                 PotluckSlot.objects.bulk_create(

@@ -13,10 +13,12 @@ from parties.forms import PartyForm
 from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import (
+    admin_form_data,
     assert_seats_consistent,
     client_for,
     flash_messages,
     going,
+    open_potluck,
     page_text,
 )
 
@@ -421,3 +423,85 @@ def test_a_bad_table_note_is_a_form_error(party, host_client, value, error):
 def test_an_empty_table_note_is_fine(party, host_client):
     response = host_client.post(reverse("parties:update", args=[party.pk]), party_data())
     assert response.status_code == 302
+
+
+# --- 12: wording ----------------------------------------------------------------------
+
+
+def test_counts_of_one_are_singular_on_the_hosts_page(host, host_client):
+    party = DinnerPartyFactory(host=host)
+    text = page_text(host_client.get(party.get_absolute_url()))
+    assert "Suggested for 1 person;" in text
+
+    open_potluck(party, drinks=1, dessert=2)
+    text = page_text(host_client.get(party.get_absolute_url()))
+    assert "Drinks 1 drink wanted" in text
+    assert "Dessert 2 desserts wanted" in text
+
+
+def test_the_summary_says_gluten_once_and_plainly(party, host_client):
+    coeliac = UserFactory(
+        first_name="Gia",
+        diets=["gluten_free"],
+        allergies=["gluten"],
+        dietary_notes="gluten-free, no gluten, hates coriander",
+    )
+    going(party, coeliac)
+
+    text = page_text(host_client.get(party.get_absolute_url()))
+
+    assert f"{coeliac.display_name}: hates coriander Gluten-free; allergic to gluten" in text
+    assert "allergic to cereals" not in text.lower()
+
+
+def test_a_message_just_sent_says_now_not_0_minutes_ago(party, host, guest, guest_client):
+    going(party, guest)
+    services.announce(party=party, author=host, audience="going", text="Bring a coat")
+
+    text = page_text(guest_client.get(party.get_absolute_url()))
+
+    assert "Bring a coat" in text
+    assert "0 minutes" not in text
+    assert f"{host.display_name} · now" in text
+
+
+def test_the_menu_bar_says_profile_not_the_username(party, guest, guest_client):
+    markup = guest_client.get(reverse("parties:list")).content.decode()
+
+    assert f'href="{reverse("profile")}">Profile</a>' in markup
+    assert f">{guest.username}<" not in markup
+
+
+def test_the_admin_says_waitlisted_not_going_after_a_full_table(party):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    DinnerParty.objects.filter(pk=party.pk).update(seats=1)
+    going(party, UserFactory())
+    latecomer = UserFactory()
+
+    response = client_for(admin).post(
+        reverse("admin:parties_rsvp_add"),
+        {"party": party.pk, "guest": latecomer.pk, "status": "going", "plus_ones": 0, "note": ""},
+    )
+
+    said = flash_messages(response)
+    assert "The table is full: waitlisted at #1." in said
+    assert any("(Waitlisted)" in text and "successfully" in text for text in said)
+    assert not any("(Going)" in text for text in said)
+
+
+def test_the_admin_says_nothing_succeeded_when_a_reply_is_refused(party, guest):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    DinnerParty.objects.filter(pk=party.pk).update(seats=2)
+    rsvp = going(party, guest)
+    going(party, UserFactory())
+    client = client_for(admin)
+    url = reverse("admin:parties_rsvp_change", args=[rsvp.pk])
+    data = admin_form_data(client.get(url))
+
+    response = client.post(url, data | {"plus_ones": "1"})
+
+    said = flash_messages(response)
+    assert "Only 1 seat free for you, so you can bring at most 0 plus-ones." in said
+    assert not any("successfully" in text for text in said)
+    rsvp.refresh_from_db()
+    assert rsvp.plus_ones == 0
