@@ -280,7 +280,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Production serves collected, hashed, compressed files through WhiteNoise.
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # (A file missing from the manifest is logged and linked unhashed, so no
+        # page, the error pages included, fails for it: dinnerparty/storage.py.)
+        "BACKEND": "dinnerparty.storage.ForgivingManifestStaticFilesStorage"
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
