@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "heroicons",
     "bootstrap",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -2,6 +2,7 @@
 waitlist, the main dish's tags, private by default, times in the viewer's zone,
 counting people, the reply first, and the note for guests at the table."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -505,3 +506,23 @@ def test_the_admin_says_nothing_succeeded_when_a_reply_is_refused(party, guest):
     assert not any("successfully" in text for text in said)
     rsvp.refresh_from_db()
     assert rsvp.plus_ones == 0
+
+
+# --- 14: icons ----------------------------------------------------------------------
+
+EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+
+
+def test_party_cards_use_svg_icons_with_labels_for_screen_readers(party, guest_client):
+    markup = guest_client.get(reverse("parties:list")).content.decode()
+
+    card = markup[markup.index('class="card party-card') :]
+    assert not EMOJI.search(markup)
+    assert card.count('<svg viewBox="0 0 20 20" fill="currentColor" aria-hidden="true"') >= 3
+    assert '<span class="visually-hidden">Venue: </span>' in card
+    assert '<span class="visually-hidden">Main dish: </span>' in card
+
+
+def test_the_party_page_and_error_pages_have_no_emoji(party, guest_client):
+    assert not EMOJI.search(guest_client.get(party.get_absolute_url()).content.decode())
+    assert not EMOJI.search(guest_client.get("/parties/999999/").content.decode())
