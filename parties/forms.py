@@ -56,8 +56,8 @@ class PartyForm(forms.ModelForm):
         widget=forms.RadioSelect,
     )
 
-    main_dish_allergens = codes_field(Allergen, label="The main dish contains")
-    main_dish_suits = codes_field(Diet, label="The main dish suits")
+    main_dish_allergens = codes_field(Allergen, label="The main contains")
+    main_dish_suits = codes_field(Diet, label="The main suits")
 
     class Meta:
         model = DinnerParty

@@ -193,7 +193,7 @@ class DinnerParty(models.Model):
         "main dish contains", default=list, blank=True, validators=[validate_allergens]
     )
     main_dish_allergens_complete = models.BooleanField(
-        "these are all the main dish's allergens",
+        "these are all the main's allergens",
         default=False,
         help_text="Tick only if you checked every ingredient: otherwise guests with "
         "allergies see “not confirmed”.",

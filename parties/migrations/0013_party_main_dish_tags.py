@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             field=models.BooleanField(
                 default=False,
                 help_text="Tick only if you checked every ingredient: otherwise guests with allergies see “not confirmed”.",
-                verbose_name="these are all the main dish's allergens",
+                verbose_name="these are all the main's allergens",
             ),
         ),
         migrations.AddField(
