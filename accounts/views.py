@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import CreateView, FormView, TemplateView, UpdateView
 
@@ -364,7 +365,13 @@ class SessionEndOthersView(LoginRequiredMixin, View):
         ended = sessions.end_sessions(user=request.user, keep=request.session.session_key)
         if ended:
             messages.success(
-                request, f"Logged out everywhere else ({ended} session{'s' if ended != 1 else ''})."
+                request,
+                ngettext(
+                    "Logged out everywhere else (%(count)d session).",
+                    "Logged out everywhere else (%(count)d sessions).",
+                    ended,
+                )
+                % {"count": ended},
             )
         else:
             messages.info(request, "You weren't logged in anywhere else.")

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from common.food import COURSE_PLURALS, Course, course_count
@@ -222,8 +223,18 @@ def rsvp_submit(
             elif held:
                 # Already at the table: keep the seat rather than lose it to the waitlist.
                 raise RsvpError(
-                    f"Only {free} seat{'s' if free != 1 else ''} free for you, so you can bring "
-                    f"at most {free - 1} plus-one{'s' if free - 1 != 1 else ''}."
+                    ngettext(
+                        "Only %(free)d seat free for you, ",
+                        "Only %(free)d seats free for you, ",
+                        free,
+                    )
+                    % {"free": free}
+                    + ngettext(
+                        "so you can bring at most %(most)d plus-one.",
+                        "so you can bring at most %(most)d plus-ones.",
+                        free - 1,
+                    )
+                    % {"most": free - 1}
                 )
             else:
                 new_status = RSVPStatus.WAITLISTED

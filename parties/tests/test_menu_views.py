@@ -290,7 +290,7 @@ def test_the_host_opens_a_potluck(party, host_client, guest_client):
         ("starter", 1),
     ]
     text = page_text(guest_client.get(party.get_absolute_url()))
-    for wanted in ("1 starter wanted", "3 sides wanted", "2 desserts wanted", "1 drinks wanted"):
+    for wanted in ("1 starter wanted", "3 sides wanted", "2 desserts wanted", "1 drink wanted"):
         assert wanted in text
     assert "mains wanted" not in text
     assert "main wanted" not in text

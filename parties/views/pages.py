@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, TemplateView, UpdateView
 
@@ -260,9 +261,11 @@ class PartyUpdateView(HostOnlyMixin, UpdateView):
         text = f"“{self.object.title}” has been updated."
         if promoted:
             count = len(promoted)
-            text += (
-                f" {count} guest{'s' if count != 1 else ''} moved from the waitlist to the table."
-            )
+            text += " " + ngettext(
+                "%(count)d guest moved from the waitlist to the table.",
+                "%(count)d guests moved from the waitlist to the table.",
+                count,
+            ) % {"count": count}
         messages.success(self.request, text)
         return HttpResponseRedirect(self.object.get_absolute_url())
 

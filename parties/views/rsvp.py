@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views import View
 
 from parties import services
@@ -12,6 +13,11 @@ from parties.invites import parse_invite_token
 from parties.models import DinnerParty, RSVPStatus
 from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND
 from parties.views.pages import InviteView, PartyDetailView
+
+
+def plus_ones_text(singular: str, count: int) -> str:
+    """`singular` ("with %(count)d plus-one") for `count`, pluralised."""
+    return ngettext(singular, singular + "s", count) % {"count": count}
 
 
 class RSVPView(LoginRequiredMixin, View):
@@ -78,18 +84,18 @@ class RSVPView(LoginRequiredMixin, View):
         status = outcome.status
         if status == RSVPStatus.GOING:
             extra = outcome.rsvp.plus_ones
-            company = f" with {extra} plus-one{'s' if extra != 1 else ''}" if extra else ""
+            company = plus_ones_text(" with %(count)d plus-one", extra) if extra else ""
             messages.success(self.request, f"You're going to {party.describe()}{company}!")
         elif status == RSVPStatus.WAITLISTED:
             free, needed = party.seats_left, outcome.rsvp.seats_needed
             if free > 0:
                 extra = free - 1
-                alone = (
-                    f"with up to {extra} plus-one{'s' if extra != 1 else ''}" if extra else "alone"
-                )
+                alone = plus_ones_text("with up to %(count)d plus-one", extra) if extra else "alone"
                 messages.warning(
                     self.request,
-                    f"Only {free} seat{'s' if free != 1 else ''} left at {party.describe()}: "
+                    ngettext("Only %(count)d seat left", "Only %(count)d seats left", free)
+                    % {"count": free}
+                    + f" at {party.describe()}: "
                     f"come {alone} now, or wait for {needed} seats together — you're "
                     f"#{outcome.waitlist_position} on the waitlist.",
                 )
@@ -109,7 +115,12 @@ class RSVPView(LoginRequiredMixin, View):
             count = len(outcome.promoted)
             messages.info(
                 self.request,
-                f"{count} guest{'s' if count != 1 else ''} moved up from the waitlist.",
+                ngettext(
+                    "%(count)d guest moved up from the waitlist.",
+                    "%(count)d guests moved up from the waitlist.",
+                    count,
+                )
+                % {"count": count},
             )
 
 

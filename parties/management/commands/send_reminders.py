@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from parties import notifications
 from parties.models import RSVP, RSVPStatus
@@ -36,4 +37,7 @@ class Command(BaseCommand):
                 if claimed:
                     notifications.enqueue(notifications.send_reminder_email, rsvp_id)
                     sent += 1
-        self.stdout.write(f"Sent {sent} reminder{'s' if sent != 1 else ''}.")
+        self.stdout.write(
+            ngettext("Sent %(count)d reminder.", "Sent %(count)d reminders.", sent)
+            % {"count": sent}
+        )
