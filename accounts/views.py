@@ -391,12 +391,15 @@ class SessionEndOthersView(SessionEndMixin, View):
             return self.refused(form)
         ended = sessions.end_sessions(user=request.user, keep=request.session.session_key)
         if ended:
-            message = ngettext(
-                "Logged out everywhere else (%(n)d session).",
-                "Logged out everywhere else (%(n)d sessions).",
-                ended,
-            ) % {"n": ended}
-            messages.success(request, message)
+            messages.success(
+                request,
+                ngettext(
+                    "Logged out everywhere else (%(count)d session).",
+                    "Logged out everywhere else (%(count)d sessions).",
+                    ended,
+                )
+                % {"count": ended},
+            )
         else:
             messages.info(request, "You weren't logged in anywhere else.")
         return redirect("account_sessions")

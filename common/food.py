@@ -56,6 +56,29 @@ COURSE_PLURALS = {
     Course.DRINKS: "drinks",
 }
 
+COURSE_SINGULARS = {
+    Course.STARTER: "starter",
+    Course.MAIN: "main",
+    Course.SIDE: "side",
+    Course.DESSERT: "dessert",
+    Course.DRINKS: "drink",
+}
+
+# How a sentence names an allergen ("contains gluten", "allergic to gluten"):
+# the label, lower-cased, except where the legal name reads badly in one.
+ALLERGEN_NOUNS = {Allergen.GLUTEN: "gluten"}
+
+
+def allergen_noun(code: str) -> str:
+    return ALLERGEN_NOUNS.get(code, Allergen(code).label.lower())
+
+
+def course_count(course: str, count: int) -> str:
+    """ "1 drink", "3 desserts"."""
+    noun = COURSE_SINGULARS[course] if count == 1 else COURSE_PLURALS[course]
+    return f"{count} {noun}"
+
+
 # A dish that suits a stricter diet suits the looser ones it implies.
 IMPLIED_DIETS = {
     Diet.VEGAN: {Diet.VEGETARIAN, Diet.DAIRY_FREE, Diet.PESCATARIAN},
@@ -111,6 +134,11 @@ class Needs:
     def allergy_labels(self) -> list[str]:
         return [Allergen(code).label for code in sorted(self.allergies)]
 
+    @property
+    def allergy_nouns(self) -> list[str]:
+        """As a sentence names them: "allergic to gluten, milk"."""
+        return [allergen_noun(code) for code in sorted(self.allergies)]
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -134,7 +162,7 @@ def dish_verdict(
     conflicts: list[str] = []
     unknowns: list[str] = []
     for allergen in sorted(needs.allergies & allergens):
-        conflicts.append(f"contains {Allergen(allergen).label.lower()}")
+        conflicts.append(f"contains {allergen_noun(allergen)}")
     if needs.allergies - allergens and not allergens_complete:
         unknowns.append("allergens not confirmed")
     for diet in sorted(needs.diets):

@@ -60,9 +60,11 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "heroicons",
     "bootstrap",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -313,7 +315,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Production serves collected, hashed, compressed files through WhiteNoise.
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # (A file missing from the manifest is logged and linked unhashed, so no
+        # page, the error pages included, fails for it: dinnerparty/storage.py.)
+        "BACKEND": "dinnerparty.storage.ForgivingManifestStaticFilesStorage"
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

@@ -44,7 +44,7 @@ def test_sign_up_log_out_log_in_with_email_and_edit_the_profile(new_page):
     expect(messages(page)).to_contain_text("Welcome back, nadia!")
     expect(heading(page)).to_have_text("Upcoming parties")
 
-    page.get_by_role("link", name="nadia").click()
+    page.get_by_role("link", name="Profile").click()
     expect(heading(page)).to_have_text("Your profile")
     expect(page).to_have_title("Your profile · DinnerParty")
     page.get_by_label("First name").fill("Nadia")

@@ -359,12 +359,19 @@ class RSVPAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
             )
         except services.RsvpError as error:
             messages.error(request, str(error))
+            request.rsvp_refused = True  # so no "changed successfully" follows
             return
-        obj.pk = outcome.rsvp.pk
+        # What was saved, not what was asked: "changed successfully (Waitlisted)".
+        obj.pk, obj.status, obj.plus_ones = outcome.rsvp.pk, outcome.status, outcome.rsvp.plus_ones
         if outcome.status == RSVPStatus.WAITLISTED:
             messages.warning(
                 request, f"The table is full: waitlisted at #{outcome.waitlist_position}."
             )
+
+    def message_user(self, request: HttpRequest, message, level=messages.INFO, *args, **kwargs):
+        if getattr(request, "rsvp_refused", False) and level == messages.SUCCESS:
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
     def delete_model(self, request: HttpRequest, obj: RSVP) -> None:
         services.rsvp_delete(rsvps=[obj])

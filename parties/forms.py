@@ -66,14 +66,19 @@ class PartyForm(forms.ModelForm):
     address_shown_to = forms.ChoiceField(
         label="Who sees the exact address",
         choices=[
-            (ADDRESS_AUTO, "Private party: only guests at the table; public: everyone"),
+            (ADDRESS_AUTO, "Private party: only guests at the table; public: every member"),
             (ADDRESS_TABLE, "Only guests at the table (others see the rough area)"),
             (ADDRESS_EVERYONE, "Everyone who can see the party"),
         ],
         initial=ADDRESS_AUTO,
+        help_text="On a public party, “everyone who can see the party” is every member "
+        "of DinnerParty: for a home address, choose “only guests at the table”.",
         required=False,
         widget=forms.RadioSelect,
     )
+
+    main_dish_allergens = codes_field(Allergen, label="The main contains")
+    main_dish_suits = codes_field(Diet, label="The main suits")
 
     class Meta:
         model = DinnerParty
@@ -86,12 +91,17 @@ class PartyForm(forms.ModelForm):
             "venue",
             "area",
             "main_dish",
+            "main_dish_allergens",
+            "main_dish_allergens_complete",
+            "main_dish_suits",
             "seats",
             "description",
+            "table_note",
             "visibility",
         )
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
+            "table_note": forms.Textarea(attrs={"rows": 2}),
             "visibility": forms.RadioSelect,
             "seats": forms.NumberInput(attrs={"min": 1, "max": 500}),
         }
@@ -203,6 +213,7 @@ class PartyForm(forms.ModelForm):
 class RSVPForm(forms.ModelForm):
     status = forms.ChoiceField(
         label="Your reply",
+        error_messages={"required": "Choose going, maybe or can't go."},
         choices=[
             (RSVPStatus.GOING, "Going"),
             (RSVPStatus.MAYBE, "Maybe"),
@@ -328,6 +339,19 @@ class InvitationReplyForm(forms.Form):
 
     def clean_plus_ones(self) -> int:
         return self.cleaned_data["plus_ones"] or 0
+
+
+class ComeWithFewerForm(forms.Form):
+    """A waitlisted guest's one tap: take the seats free now, with this many plus-ones."""
+
+    plus_ones = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_PLUS_ONES,
+        error_messages={
+            "required": "Say how many plus-ones you're bringing.",
+            "invalid": "Plus-ones must be a whole number.",
+        },
+    )
 
 
 class DishForm(forms.ModelForm):

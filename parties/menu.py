@@ -5,7 +5,9 @@ party page's query count stays fixed however long the menu is."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from common.food import COURSE_PLURALS, Allergen, Course, Diet, Needs, Verdict, dish_verdict
+from django.utils.translation import ngettext
+
+from common.food import Allergen, Course, Diet, Needs, Verdict, course_count, dish_verdict
 from parties.models import RSVP, Dish, PotluckSlot
 
 
@@ -21,7 +23,8 @@ def needs_of_rsvp(rsvp: RSVP) -> list[Needs]:
     if rsvp.plus_ones and (rsvp.plus_one_diets or rsvp.plus_one_allergies):
         needs.append(
             Needs(
-                who=f"{rsvp.guest.display_name}'s plus-one{'s' if rsvp.plus_ones > 1 else ''}",
+                who=rsvp.guest.display_name
+                + ngettext("'s plus-one", "'s plus-ones", rsvp.plus_ones),
                 diets=frozenset(rsvp.plus_one_diets),
                 allergies=frozenset(rsvp.plus_one_allergies),
             )
@@ -58,8 +61,7 @@ class CourseMenu:
     def wanted_text(self) -> str:
         if not self.wanted_left:
             return ""
-        noun = COURSE_PLURALS[self.course] if self.wanted_left != 1 else self.label.lower()
-        return f"{self.wanted_left} {noun} wanted"
+        return f"{course_count(self.course, self.wanted_left)} wanted"
 
 
 def build_menu(

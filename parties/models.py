@@ -69,8 +69,16 @@ def new_invite_token() -> str:
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public — listed for every member"
     PRIVATE = "private", "Private — only people with the invite link"
+    PUBLIC = "public", "Public — listed for every member"
+
+
+VISIBILITY_HELP = (
+    "Private: only people you send the invite link to (and guests who have replied) "
+    "see the party. Public: every member who logs in sees it in the party list — its "
+    "title, time, host, main dish and description, and the exact address unless you "
+    "choose below to show it only to guests at the table."
+)
 
 
 class DinnerPartyQuerySet(models.QuerySet):
@@ -186,16 +194,42 @@ class DinnerParty(models.Model):
         help_text="What's cooking?",
         validators=[validate_single_line_text],
     )
+    # The main dish's tags, as any dish on the menu has them (`Dish`).
+    main_dish_allergens = models.JSONField(
+        "main dish contains", default=list, blank=True, validators=[validate_allergens]
+    )
+    main_dish_allergens_complete = models.BooleanField(
+        "these are all the main's allergens",
+        default=False,
+        help_text="Tick only if you checked every ingredient: otherwise guests with "
+        "allergies see “not confirmed”.",
+    )
+    main_dish_suits = models.JSONField(
+        "main dish suits", default=list, blank=True, validators=[validate_diets]
+    )
     seats = models.PositiveSmallIntegerField(
         help_text="Seats for guests (you, the host, are not counted).",
         validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
     )
     seats_taken = models.PositiveSmallIntegerField("seats taken", default=0, editable=False)
     description = models.TextField(
-        blank=True, max_length=2000, validators=[validate_multiline_text]
+        blank=True,
+        max_length=2000,
+        validators=[validate_multiline_text],
+        help_text="Everyone who can see the party reads this.",
+    )
+    table_note = models.TextField(
+        "note for guests at the table",
+        blank=True,
+        max_length=1000,
+        validators=[validate_multiline_text],
+        help_text="Shown only where the exact address is, e.g. “Buzzer says Silva, 3rd floor”.",
     )
     visibility = models.CharField(
-        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PRIVATE,
+        help_text=VISIBILITY_HELP,
     )
     invite_token = models.CharField(
         max_length=64, unique=True, default=new_invite_token, editable=False
@@ -274,6 +308,21 @@ class DinnerParty(models.Model):
         """The start in the party's own zone, e.g. "Sat 12 Dec, 19:00 CET"."""
         return format_when(self.starts_at, self.timezone, translation.get_language())
 
+    def time_in_zone(self, zone_name: str) -> str:
+        """The start in another zone, when its clock differs from the party's:
+        "2:30 pm", or "Sun 13 Dec, 2:30 am" on another day; "" when it doesn't."""
+        try:
+            zone = zoneinfo.ZoneInfo(zone_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return ""
+        theirs, ours = local_time(self.starts_at, zone), self.local_starts_at
+        if theirs.utcoffset() == ours.utcoffset():
+            return ""
+        clock = f"{theirs.hour % 12 or 12}:{theirs.minute:02d} {'am' if theirs.hour < 12 else 'pm'}"
+        if theirs.date() != ours.date():
+            return f"{dateformat.format(theirs, 'D j M')}, {clock}"
+        return clock
+
     @property
     def ends(self) -> datetime:
         """The end: `ends_at`, else DEFAULT_LENGTH after the start (may raise
@@ -316,12 +365,17 @@ class DinnerParty(models.Model):
     def has_started(self) -> bool:
         return self.starts_at <= timezone.now()
 
+    def sees_address(self, *, user, status: str | None, cohost: bool = False) -> bool:
+        """Hosts and guests at the table see the exact address (and the note for
+        them); when the host hides it, nobody else does."""
+        if not self.hide_address or status == RSVPStatus.GOING or cohost:
+            return True
+        return user is not None and (user.pk == self.host_id or user.is_superuser)
+
     def venue_for(self, *, user, status: str | None, cohost: bool = False) -> str:
         """The exact address for hosts and guests at the table; otherwise, when the
         host hides it, only the rough area."""
-        if not self.hide_address or status == RSVPStatus.GOING or cohost:
-            return self.venue
-        if user is not None and (user.pk == self.host_id or user.is_superuser):
+        if self.sees_address(user=user, status=status, cohost=cohost):
             return self.venue
         return self.area or "Address shared with guests at the table"
 
@@ -341,6 +395,19 @@ class DinnerParty(models.Model):
     def host_name(self) -> str:
         """How guests call the host: "Ana" (first name), else the username."""
         return self.host.first_name or self.host.username
+
+    def main_dish_as_dish(self) -> "Dish":
+        """The host's main dish as a menu line (not saved): checked against the
+        guests' diets and counted in the per-course summary like any dish."""
+        return Dish(
+            party=self,
+            course=Course.MAIN,
+            name=self.main_dish,
+            allergens=self.main_dish_allergens,
+            allergens_complete=self.main_dish_allergens_complete,
+            suits=self.main_dish_suits,
+            added_by_id=self.host_id,
+        )
 
     def describe(self) -> str:
         """How messages name a party: “Ana's dinner party on Sat 12 Dec, 19:00 CET”."""

@@ -5,6 +5,7 @@ them and render (writes are in services.py). Every key here is made of what a
 page or fragment shows, so a change gives a new key and nothing has to be
 invalidated by hand."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -13,7 +14,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 
-from common.food import Course
+from common.food import Course, Needs, allergen_noun
 from parties.cards import CARD_TTL, fragment_key, time_bucket
 from parties.invitations import REMIND_EVERY, pending_key
 from parties.menu import (
@@ -227,6 +228,28 @@ class GuestList:
     def declined(self) -> list[RSVP]:
         return self.of(RSVPStatus.DECLINED)
 
+    @cached_property
+    def people(self) -> dict[str, int]:
+        """People per status, plus-ones included ("3 people · 2 replies")."""
+        counts = dict.fromkeys(RSVPStatus.values, 0)
+        for rsvp in self.all:
+            counts[rsvp.status] += rsvp.seats_needed
+        return counts
+
+
+def seat_offer(party: DinnerParty, rsvp: RSVP) -> dict:
+    """What would seat a waitlisted guest: how many more seats, and, when some
+    are free but too few for their group, coming with fewer plus-ones now."""
+    free = max(party.seats_left, 0)
+    needed = rsvp.seats_needed
+    return {
+        "free": free if 0 < free < needed else 0,
+        "needed": needed,
+        "more": needed - free,
+        "plus_ones": free - 1 if free else 0,
+        "plus_ones_now": rsvp.plus_ones,
+    }
+
 
 def announcements_for(
     announcements: list[Announcement], *, status: str | None, can_manage: bool
@@ -258,7 +281,8 @@ def party_menu(
     """Each dish with what it means for the viewer (their reply's needs, or
     their own) and, for the hosts, for the guests who are going (whose replies
     are loaded only then)."""
-    dishes = extras.dishes
+    # The host's main dish first: it is checked like any dish.
+    dishes = [party.main_dish_as_dish(), *extras.dishes]
     viewer_needs = needs_of_rsvp(rsvp) if rsvp else [needs_of(viewer)]
     table_needs = [n for r in guests.going for n in needs_of_rsvp(r)] if can_manage else None
     courses = build_menu(
@@ -294,12 +318,23 @@ def hosts_summary(party: DinnerParty, guests: GuestList) -> dict:
     return {
         "head_count": 1 + party.seats_taken,
         "needs": [
-            (r, needs_of_rsvp(r))
+            (r, needs_of_rsvp(r), notes_beyond(r.guest.dietary_notes, needs_of_rsvp(r)[0]))
             for r in at_table
             if r.guest.dietary_notes.strip() or any(n.any for n in needs_of_rsvp(r))
         ],
         "bringing": [r for r in guests.all if r.note.strip() and r.status != "declined"],
     }
+
+
+def notes_beyond(notes: str, needs: Needs) -> str:
+    """A guest's free-text dietary notes without the parts that only repeat their
+    ticked diets and allergies ("gluten-free" beside "Gluten-free")."""
+    said = {label.lower() for label in needs.diet_labels}
+    for code, label in zip(sorted(needs.allergies), needs.allergy_labels, strict=True):
+        for name in {label.lower(), allergen_noun(code)}:
+            said |= {name, f"no {name}", f"{name} allergy", f"allergic to {name}"}
+    parts = [part.strip() for part in re.split(r"[,;\n]", notes)]
+    return ", ".join(part for part in parts if part and part.lower().rstrip(".") not in said)
 
 
 def slot_counts(party: DinnerParty, slots: list[PotluckSlot]) -> dict[str, int]:
@@ -349,6 +384,8 @@ def feed_parties(user, *, now: datetime) -> list[DinnerParty]:
         .select_related("host")
         .order_by("starts_at", "pk")
     )
+
+
 # --- the preview, for visitors who are not logged in ---------------------------------
 
 

@@ -18,10 +18,11 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 from django_otp import user_has_device
 
 from accounts.models import User, unconfirmed_too_long
-from common.food import COURSE_PLURALS, Course
+from common.food import COURSE_PLURALS, course_count
 from parties import deadline, notifications, schedule
 from parties import invitations as invitation_rules
 from parties.guest_replies import LINK_VALID_FOR, LinkProblem
@@ -275,13 +276,26 @@ def rsvp_submit(
             elif held:
                 # Already at the table: keep the seat rather than lose it to the waitlist.
                 raise RsvpError(
-                    f"Only {free} seat{'s' if free != 1 else ''} free for you, so you can bring "
-                    f"at most {free - 1} plus-one{'s' if free - 1 != 1 else ''}."
+                    ngettext(
+                        "Only %(free)d seat free for you, ",
+                        "Only %(free)d seats free for you, ",
+                        free,
+                    )
+                    % {"free": free}
+                    + ngettext(
+                        "so you can bring at most %(most)d plus-one.",
+                        "so you can bring at most %(most)d plus-ones.",
+                        free - 1,
+                    )
+                    % {"most": free - 1}
                 )
             else:
                 new_status = RSVPStatus.WAITLISTED
         else:
             new_status = status
+        if new_status == RSVPStatus.DECLINED:
+            # Nobody brings a plus-one to a dinner they can't go to.
+            plus_ones = 0
 
         if new_status == RSVPStatus.WAITLISTED:
             if rsvp.status != RSVPStatus.WAITLISTED or rsvp.waitlisted_at is None:
@@ -306,6 +320,38 @@ def rsvp_submit(
         promoted = promote_waitlist(party=party) if now_held < held else []
         notifications.enqueue_rsvp_emails(rsvp, notify_host=new_status != previous_status)
         return RsvpOutcome(rsvp=rsvp, waitlist_position=waitlist_position(rsvp), promoted=promoted)
+
+
+def rsvp_come_with_fewer(
+    *, party: DinnerParty, guest, plus_ones: int, invite_token: str = ""
+) -> RsvpOutcome:
+    """A waitlisted guest whose group doesn't fit takes the seats that are free
+    now, with fewer plus-ones (`plus_ones`), keeping the rest of their reply.
+    Refused (RsvpError) if they aren't waiting, asked for no fewer, or the seats
+    went meanwhile; DinnerParty.DoesNotExist if they may not see the party."""
+    with transaction.atomic():
+        locked = _locked_for_guest(party.pk, guest, invite_token)
+        try:
+            rsvp = REPLY.get(party_id=locked.pk, guest_id=guest.pk)
+        except RSVP.DoesNotExist:
+            raise RsvpError("You haven't replied to this party yet.") from None
+        if rsvp.status != RSVPStatus.WAITLISTED:
+            raise RsvpError("You're not on the waitlist any more: nothing changed.")
+        if not 0 <= plus_ones < rsvp.plus_ones:
+            raise RsvpError("Choose fewer plus-ones than you asked for.")
+        free = locked.seats - locked.seats_taken
+        if 1 + plus_ones > free:
+            raise RsvpError("Those seats have just been taken, so you're still on the waitlist.")
+        return rsvp_submit(
+            party=locked,
+            guest=guest,
+            status=RSVPStatus.GOING,
+            plus_ones=plus_ones,
+            note=rsvp.note,
+            plus_one_diets=rsvp.plus_one_diets,
+            plus_one_allergies=rsvp.plus_one_allergies,
+            invite_token=invite_token,
+        )
 
 
 def rsvp_delete(*, rsvps: Iterable[RSVP]) -> list[RSVP]:
@@ -462,12 +508,11 @@ def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:
             )
             claimed = sum(1 for slot in slots if hasattr(slot, "dish"))
             if count < claimed:
-                promised = (
-                    f"{claimed} {COURSE_PLURALS[course]} are"
-                    if claimed != 1
-                    else f"1 {Course(course).label.lower()} is"
+                verb = "is" if claimed == 1 else "are"
+                raise MenuError(
+                    f"{course_count(course, claimed)} {verb} already promised, "
+                    f"so keep at least {claimed}."
                 )
-                raise MenuError(f"{promised} already promised, so keep at least {claimed}.")
             if count > len(slots):
                 start = slots[-1].position + 1 if slots else 1
                 PotluckSlot.objects.bulk_create(

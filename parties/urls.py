@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.PartyUpdateView.as_view(), name="update"),
     path("<int:pk>/delete/", views.PartyDeleteView.as_view(), name="delete"),
     path("<int:pk>/rsvp/", views.RSVPView.as_view(), name="rsvp"),
+    path("<int:pk>/rsvp/fewer/", views.ComeWithFewerView.as_view(), name="rsvp_fewer"),
     path(
         "<int:pk>/invite/regenerate/",
         views.RegenerateInviteView.as_view(),

@@ -242,7 +242,7 @@ def test_the_list_shows_each_session_s_device_and_marks_this_one(clock, user):
 
     text = page_text(response)
     assert "Firefox on Linux This device Active now" in text
-    assert "Safari on iPhone Last seen 0 minutes ago" in text
+    assert "Safari on iPhone Last seen now" in text
     assert "Chrome on Windows" not in text
     html = response.content.decode()
     for key in Session.objects.values_list("session_key", flat=True):

@@ -58,6 +58,7 @@ from parties import services
 from parties.forms import (
     AnnouncementForm,
     CohostForm,
+    ComeWithFewerForm,
     DishForm,
     PartyForm,
     PotluckForm,
@@ -571,6 +572,13 @@ SITE_FORMS = [
         pk_url("parties:rsvp"),
         lambda w: RSVPForm(),
         lambda w: {"status": "going", "plus_ones": "1", "note": ""},
+    ),
+    FormTarget(
+        "rsvp with fewer plus-ones",
+        "guest",
+        pk_url("parties:rsvp_fewer"),
+        lambda w: ComeWithFewerForm(),
+        lambda w: {"plus_ones": "0"},
     ),
     FormTarget(
         "dish add",

@@ -120,7 +120,7 @@ def test_messages_are_shown_newest_first(party, guests, host, host_client):
     order = ["Fourth", "Third", "First"]
     assert [seen.index(word) for word in order] == sorted(seen.index(word) for word in order)
     assert "Second" not in seen
-    assert f"Fourth: parking is round the back {host.display_name} · 1 hour ago" in seen
+    assert f"Fourth: parking is round the back {host.display_name} · an hour ago" in seen
     # The hosts see every message, each with whom it went to.
     assert "Second: still a seat or two" in hosts_view
     assert "to guests who said maybe" in hosts_view

@@ -249,7 +249,7 @@ def test_potluck_page_as_guest(django_assert_max_num_queries, viewer, viewer_cli
     with django_assert_max_num_queries(DETAIL_QUERIES):
         response = viewer_client.get(party.get_absolute_url())
 
-    assert sum(len(course.lines) for course in response.context["menu"]) == dishes
+    assert sum(len(course.lines) for course in response.context["menu"]) == dishes + 1  # + main
     assert "claim_form" in response.context
     assert len(response.context["announcements"]) == 3
     assert "Dish 0" in response.content.decode()
@@ -264,7 +264,7 @@ def test_potluck_page_as_host(django_assert_max_num_queries, viewer, size, dishe
     with django_assert_max_num_queries(HOSTS_DETAIL_QUERIES):
         response = client.get(party.get_absolute_url())
 
-    assert sum(len(course.lines) for course in response.context["menu"]) == dishes
+    assert sum(len(course.lines) for course in response.context["menu"]) == dishes + 1  # + main
     assert len(response.context["cohosts"]) == 2
     assert response.context["summary"]["head_count"] == 1 + party.seats_taken
     assert "Dinner summary" in response.content.decode()
@@ -279,7 +279,7 @@ def test_potluck_page_as_cohost(django_assert_max_num_queries, viewer, size, dis
         response = client.get(party.get_absolute_url())
 
     assert response.context["can_manage"]
-    assert sum(len(course.lines) for course in response.context["menu"]) == dishes
+    assert sum(len(course.lines) for course in response.context["menu"]) == dishes + 1  # + main
 
 
 # the session and user; in one transaction (2 statements, BEGIN and COMMIT): the

@@ -13,6 +13,7 @@ PARTY_URLS = [
     ("update", [7], "/parties/7/edit/"),
     ("delete", [7], "/parties/7/delete/"),
     ("rsvp", [7], "/parties/7/rsvp/"),
+    ("rsvp_fewer", [7], "/parties/7/rsvp/fewer/"),
     ("regenerate_invite", [7], "/parties/7/invite/regenerate/"),
     ("calendar", [7], "/parties/7/calendar.ics"),
     ("calendar_feed_renew", [], "/parties/calendar-feed/new/"),

@@ -23,7 +23,7 @@ from parties.views.pages import (
     PartyUpdateView,
 )
 from parties.views.preview import GuestReplyConfirmView, GuestReplySentView, GuestReplyView
-from parties.views.rsvp import RSVPView
+from parties.views.rsvp import ComeWithFewerView, RSVPView
 
 __all__ = [
     "AnnounceView",
@@ -31,6 +31,7 @@ __all__ = [
     "CalendarFeedView",
     "CalendarView",
     "CohostAddView",
+    "ComeWithFewerView",
     "CohostRemoveView",
     "DishAddView",
     "DishEditView",

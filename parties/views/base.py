@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
 from django.views import View
 
 from parties import services
@@ -61,19 +62,37 @@ class PartyActionView(LoginRequiredMixin, View):
         raise NotImplementedError
 
 
+def plus_ones_text(singular: str, count: int) -> str:
+    """`singular` ("with %(count)d plus-one") for `count`, pluralised."""
+    return ngettext(singular, singular + "s", count) % {"count": count}
+
+
 def say_outcome(request: HttpRequest, outcome: services.RsvpOutcome, party: DinnerParty) -> None:
     """The flash messages for a reply that counted (here, and by a reply's emailed link)."""
     status = outcome.status
     if status == RSVPStatus.GOING:
         extra = outcome.rsvp.plus_ones
-        company = f" with {extra} plus-one{'s' if extra != 1 else ''}" if extra else ""
+        company = plus_ones_text(" with %(count)d plus-one", extra) if extra else ""
         messages.success(request, f"You're going to {party.describe()}{company}!")
     elif status == RSVPStatus.WAITLISTED:
-        messages.warning(
-            request,
-            f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
-            f"{party.describe()}. We'll move you to the table if a seat frees up.",
-        )
+        free, needed = party.seats_left, outcome.rsvp.seats_needed
+        if free > 0:
+            extra = free - 1
+            alone = plus_ones_text("with up to %(count)d plus-one", extra) if extra else "alone"
+            messages.warning(
+                request,
+                ngettext("Only %(count)d seat left", "Only %(count)d seats left", free)
+                % {"count": free}
+                + f" at {party.describe()}: "
+                f"come {alone} now, or wait for {needed} seats together — you're "
+                f"#{outcome.waitlist_position} on the waitlist.",
+            )
+        else:
+            messages.warning(
+                request,
+                f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
+                f"{party.describe()}. We'll move you to the table if a seat frees up.",
+            )
     elif status == RSVPStatus.MAYBE:
         messages.info(request, f"Noted: you might come to {party.describe()}.")
     else:
@@ -84,5 +103,10 @@ def say_outcome(request: HttpRequest, outcome: services.RsvpOutcome, party: Dinn
         count = len(outcome.promoted)
         messages.info(
             request,
-            f"{count} guest{'s' if count != 1 else ''} moved up from the waitlist.",
+            ngettext(
+                "%(count)d guest moved up from the waitlist.",
+                "%(count)d guests moved up from the waitlist.",
+                count,
+            )
+            % {"count": count},
         )

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, TemplateView, UpdateView
 
@@ -210,6 +210,8 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             is_host=is_host,
             can_manage=can_manage,
             shown_venue=party.venue_for(user=user, status=my_status, cohost=can_manage),
+            shows_table_note=party.sees_address(user=user, status=my_status, cohost=can_manage),
+            your_time=party.time_in_zone(user.timezone) if user.is_authenticated else "",
             announcements=selectors.announcements_for(
                 extras.announcements, status=my_status, can_manage=can_manage
             ),
@@ -223,9 +225,11 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
             context["claim_form"] = claim_form
         if my_rsvp and my_rsvp.status == RSVPStatus.WAITLISTED:
             context["my_waitlist_position"] = services.waitlist_position(my_rsvp)
+            context["seat_offer"] = selectors.seat_offer(party, my_rsvp)
         if self.replies_open:
-            # A waitlisted guest's standing request is "going".
-            waiting = my_rsvp is None or my_rsvp.status == RSVPStatus.WAITLISTED
+            # A waitlisted guest's standing request is "going"; a first reply
+            # starts with nothing chosen.
+            waiting = my_rsvp is not None and my_rsvp.status == RSVPStatus.WAITLISTED
             initial = {"status": RSVPStatus.GOING} if waiting else {}
             context["rsvp_form"] = self.rsvp_form or RSVPForm(instance=my_rsvp, initial=initial)
         if can_manage:
@@ -298,9 +302,11 @@ class PartyUpdateView(HostOnlyMixin, UpdateView):
         text = f"“{self.object.title}” has been updated."
         if promoted:
             count = len(promoted)
-            text += (
-                f" {count} guest{'s' if count != 1 else ''} moved from the waitlist to the table."
-            )
+            text += " " + ngettext(
+                "%(count)d guest moved from the waitlist to the table.",
+                "%(count)d guests moved from the waitlist to the table.",
+                count,
+            ) % {"count": count}
         messages.success(self.request, text)
         return HttpResponseRedirect(self.object.get_absolute_url())
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views import View
 
 from parties import services
-from parties.forms import RSVPForm
+from parties.forms import ComeWithFewerForm, RSVPForm
 from parties.invites import parse_invite_token
 from parties.models import DinnerParty
 from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND, say_outcome
@@ -76,3 +76,33 @@ class RSVPView(LoginRequiredMixin, View):
 
     def say(self, outcome: services.RsvpOutcome, party: DinnerParty) -> None:
         say_outcome(self.request, outcome, party)
+
+
+class ComeWithFewerView(LoginRequiredMixin, View):
+    """POST only: a waitlisted guest takes the seats free now, with fewer plus-ones
+    (the one-tap offer on the party page), keeping the rest of their reply."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = parse_invite_token(request.POST.get("invite"))
+        back = RSVPView.back_url(pk, token, by_link=RSVPView.is_link_of(pk, token))
+        form = ComeWithFewerForm(request.POST)
+        if not form.is_valid():
+            error = next(iter(form.errors.get("plus_ones", [])), FORM_ERRORS)
+            messages.error(request, error)
+            return HttpResponseRedirect(back)
+        try:
+            outcome = services.rsvp_come_with_fewer(
+                party=DinnerParty(pk=pk),
+                guest=request.user,
+                plus_ones=form.cleaned_data["plus_ones"],
+                invite_token=token,
+            )
+        except DinnerParty.DoesNotExist:
+            raise Http404(PARTY_NOT_FOUND) from None
+        except services.RsvpError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(back)
+        say_outcome(request, outcome, outcome.rsvp.party)
+        return HttpResponseRedirect(back)

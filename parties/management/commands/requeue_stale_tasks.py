@@ -2,6 +2,7 @@
 runs this at start and every minute)."""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from parties.queue import requeue_stale_tasks
 
@@ -11,4 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         count = requeue_stale_tasks()
-        self.stdout.write(f"Re-queued {count} stale task{'s' if count != 1 else ''}.")
+        self.stdout.write(
+            ngettext("Re-queued %(count)d stale task.", "Re-queued %(count)d stale tasks.", count)
+            % {"count": count}
+        )

@@ -7,6 +7,7 @@ queues its email."""
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from parties.schedule import due_reminders, remind_going_guests
 
@@ -17,4 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         now = timezone.now()
         sent = remind_going_guests(due_reminders(now=now), now=now)
-        self.stdout.write(f"Sent {sent} reminder{'s' if sent != 1 else ''}.")
+        self.stdout.write(
+            ngettext("Sent %(count)d reminder.", "Sent %(count)d reminders.", sent)
+            % {"count": sent}
+        )
