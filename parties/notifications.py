@@ -164,10 +164,17 @@ def send(
     task_key = ""
     if task_id := current_task_id.get():
         task_key = hashlib.sha256(f"{task_id}\n{template}\n{to}".encode()).hexdigest()
-        earlier = EmailDelivery.objects.filter(task_key=task_key).first()
-        if earlier is not None:  # this task ran before, and its worker died
-            if earlier.status == DeliveryStatus.QUEUED:  # mid-send: try it again
-                deliver(earlier.pk, message, attempt=1, fresh=True)
+        # (`task_key <> ''` as in the unique index's condition: so it is used.)
+        earlier = list(
+            EmailDelivery.objects.filter(task_key=task_key)
+            .exclude(task_key="")
+            .order_by()
+            .values_list("pk", "status")[:1]
+        )
+        if earlier:  # this task ran before, and its worker died
+            pk, status = earlier[0]
+            if status == DeliveryStatus.QUEUED:  # mid-send: try it again
+                deliver(pk, message, attempt=1, fresh=True)
             return 1  # else sent, failed, or its retry is queued already
     delivery = EmailDelivery.objects.create(
         template=template, to=to, subject=message["subject"], task_key=task_key
