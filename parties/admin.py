@@ -64,6 +64,10 @@ class RSVPInline(KeysOnlyAutocomplete, admin.TabularInline):
 
 
 class DinnerPartyAdminForm(forms.ModelForm):
+    # The main dish's tags as tick boxes, as on the site's form.
+    main_dish_allergens = PartyForm.base_fields["main_dish_allergens"]
+    main_dish_suits = PartyForm.base_fields["main_dish_suits"]
+
     class Meta:
         model = DinnerParty
         fields = ("host", *PartyForm.Meta.fields, "hide_address")

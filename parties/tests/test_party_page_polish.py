@@ -526,3 +526,19 @@ def test_party_cards_use_svg_icons_with_labels_for_screen_readers(party, guest_c
 def test_the_party_page_and_error_pages_have_no_emoji(party, guest_client):
     assert not EMOJI.search(guest_client.get(party.get_absolute_url()).content.decode())
     assert not EMOJI.search(guest_client.get("/parties/999999/").content.decode())
+
+
+def test_the_admin_tags_the_main_dish_with_tick_boxes(party):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = client_for(admin)
+    url = reverse("admin:parties_dinnerparty_change", args=[party.pk])
+    data = admin_form_data(client.get(url))
+    assert 'type="checkbox" name="main_dish_allergens" value="gluten"' in (
+        client.get(url).content.decode()
+    )
+
+    response = client.post(url, data | {"main_dish_allergens": ["gluten", "eggs"]})
+
+    assert response.status_code == 302
+    party.refresh_from_db()
+    assert party.main_dish_allergens == ["gluten", "eggs"]
