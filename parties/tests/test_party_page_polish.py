@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from parties import services
+from parties import selectors, services
 from parties.forms import PartyForm
 from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility
 from parties.tests.factories import DinnerPartyFactory
@@ -542,3 +542,12 @@ def test_the_admin_tags_the_main_dish_with_tick_boxes(party):
     assert response.status_code == 302
     party.refresh_from_db()
     assert party.main_dish_allergens == ["gluten", "eggs"]
+
+
+def test_a_waitlisted_group_that_fits_already_is_offered_nothing(party, guest):
+    going(party, UserFactory(), plus_ones=3)
+    rsvp = services.rsvp_submit(party=party, guest=guest, status="going", plus_ones=1).rsvp
+    DinnerParty.objects.filter(pk=party.pk).update(seats=6)  # (behind the service's back)
+    party.refresh_from_db()
+
+    assert selectors.seat_offer(party, rsvp) is None
