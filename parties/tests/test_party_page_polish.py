@@ -551,3 +551,16 @@ def test_a_waitlisted_group_that_fits_already_is_offered_nothing(party, guest):
     party.refresh_from_db()
 
     assert selectors.seat_offer(party, rsvp) is None
+
+
+def test_the_list_cards_give_the_time_in_the_viewers_zone_too(host):
+    DinnerPartyFactory(
+        host=host, starts_at=datetime(2030, 6, 12, 18, 30, tzinfo=UTC), timezone="Europe/Paris"
+    )
+    paris = UserFactory(timezone="Europe/Paris")
+    new_york = UserFactory(timezone="America/New_York")
+
+    # Paris first: its cards, cached, must not be what New York gets.
+    assert "your time" not in page_text(client_for(paris).get(reverse("parties:list")))
+    text = page_text(client_for(new_york).get(reverse("parties:list")))
+    assert "Wed 12 Jun, 20:30 CEST (2:30 pm your time)" in text
