@@ -79,6 +79,9 @@ class DinnerPartyAdminForm(forms.ModelForm):
     timezone = TimeZoneField(
         label="Time zone", help_text="Times are entered and shown in this zone."
     )
+    # The main dish's tags as tick boxes, as on the site's form.
+    main_dish_allergens = PartyForm.base_fields["main_dish_allergens"]
+    main_dish_suits = PartyForm.base_fields["main_dish_suits"]
 
     class Meta:
         model = DinnerParty

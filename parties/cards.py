@@ -36,12 +36,12 @@ def cards_key(rows: Iterable[dict], viewer, now: datetime) -> str:
     The venue a card shows depends on the viewer's reply, on whether they host
     or co-host, and on the party's address settings (its `updated_at` changes
     with them); "in 3 days" depends on the time, so the key changes every
-    CARD_TTL seconds."""
+    CARD_TTL seconds; "(2:30 pm your time)" on the viewer's zone."""
     viewer_pk = getattr(viewer, "pk", None)
     superuser = bool(getattr(viewer, "is_superuser", False))
     return fragment_key(
         [
-            (time_bucket(now), superuser),
+            (time_bucket(now), superuser, viewer_zone(viewer)),
             *(
                 (
                     *(row[name] for name in CARD_FIELDS),
@@ -82,6 +82,11 @@ class PageParties:
         return self._parties
 
 
+def viewer_zone(viewer) -> str:
+    """The logged-in viewer's time zone ("" for a visitor: theirs isn't known)."""
+    return getattr(viewer, "timezone", "") if viewer.is_authenticated else ""
+
+
 def load_cards(viewer) -> Callable[[list[int]], list[DinnerParty]]:
     """Loads parties for their cards, with the venue each may show `viewer`."""
 
@@ -89,8 +94,10 @@ def load_cards(viewer) -> Callable[[list[int]], list[DinnerParty]]:
         parties = list(
             DinnerParty.objects.filter(pk__in=ids).with_viewer(viewer).select_related("host")
         )
+        zone = viewer_zone(viewer)
         for party in parties:
             party.shown_venue = party.venue_for_viewer(viewer)
+            party.your_time = party.time_in_zone(zone) if zone else ""
         return parties
 
     return load

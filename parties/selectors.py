@@ -237,11 +237,14 @@ class GuestList:
         return counts
 
 
-def seat_offer(party: DinnerParty, rsvp: RSVP) -> dict:
+def seat_offer(party: DinnerParty, rsvp: RSVP) -> dict | None:
     """What would seat a waitlisted guest: how many more seats, and, when some
-    are free but too few for their group, coming with fewer plus-ones now."""
+    are free but too few for their group, coming with fewer plus-ones now. (None
+    if their group fits already: the waitlist moves them at the next change.)"""
     free = max(party.seats_left, 0)
     needed = rsvp.seats_needed
+    if needed <= free:
+        return None
     return {
         "free": free if 0 < free < needed else 0,
         "needed": needed,

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from parties import services
+from parties import selectors, services
 from parties.forms import PartyForm
 from parties.models import RSVP, DinnerParty, RSVPStatus, Visibility
 from parties.tests.factories import DinnerPartyFactory
@@ -526,3 +526,41 @@ def test_party_cards_use_svg_icons_with_labels_for_screen_readers(party, guest_c
 def test_the_party_page_and_error_pages_have_no_emoji(party, guest_client):
     assert not EMOJI.search(guest_client.get(party.get_absolute_url()).content.decode())
     assert not EMOJI.search(guest_client.get("/parties/999999/").content.decode())
+
+
+def test_the_admin_tags_the_main_dish_with_tick_boxes(party):
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = client_for(admin)
+    url = reverse("admin:parties_dinnerparty_change", args=[party.pk])
+    data = admin_form_data(client.get(url))
+    assert 'type="checkbox" name="main_dish_allergens" value="gluten"' in (
+        client.get(url).content.decode()
+    )
+
+    response = client.post(url, data | {"main_dish_allergens": ["gluten", "eggs"]})
+
+    assert response.status_code == 302
+    party.refresh_from_db()
+    assert party.main_dish_allergens == ["gluten", "eggs"]
+
+
+def test_a_waitlisted_group_that_fits_already_is_offered_nothing(party, guest):
+    going(party, UserFactory(), plus_ones=3)
+    rsvp = services.rsvp_submit(party=party, guest=guest, status="going", plus_ones=1).rsvp
+    DinnerParty.objects.filter(pk=party.pk).update(seats=6)  # (behind the service's back)
+    party.refresh_from_db()
+
+    assert selectors.seat_offer(party, rsvp) is None
+
+
+def test_the_list_cards_give_the_time_in_the_viewers_zone_too(host):
+    DinnerPartyFactory(
+        host=host, starts_at=datetime(2030, 6, 12, 18, 30, tzinfo=UTC), timezone="Europe/Paris"
+    )
+    paris = UserFactory(timezone="Europe/Paris")
+    new_york = UserFactory(timezone="America/New_York")
+
+    # Paris first: its cards, cached, must not be what New York gets.
+    assert "your time" not in page_text(client_for(paris).get(reverse("parties:list")))
+    text = page_text(client_for(new_york).get(reverse("parties:list")))
+    assert "Wed 12 Jun, 20:30 CEST (2:30 pm your time)" in text
