@@ -83,6 +83,7 @@ def _env(database_url: str, smtp_port: int) -> dict[str, str]:
         DJANGO_ENV="production",  # no DEBUG: no query log, as in production
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="localhost",
+        SITE_URL="http://localhost",
         DATABASE_URL=database_url,
         TASKS_BACKEND="database",
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",

@@ -168,6 +168,7 @@ def site_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
         DJANGO_ENV="production",
         SECRET_KEY=os.environ.get("OPS_SECRET_KEY") or secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL="http://127.0.0.1",
         HOST="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         DATABASE_URL=database_url,

@@ -66,7 +66,7 @@ def test_a_breached_password_is_refused_at_sign_up(client, pwned_service):
     )
 
     assert response.status_code == 200
-    assert BREACHED_MESSAGE in response.context["form"].errors["password2"]
+    assert BREACHED_MESSAGE in response.context["form"].errors["password1"]
     assert not User.objects.exists()
 
 

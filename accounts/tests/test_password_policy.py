@@ -24,7 +24,8 @@ def register(client, password: str, **overrides):
 
 
 def password_errors(response) -> list[str]:
-    return list(response.context["form"].errors.get("password2", []))
+    """The sign-up form shows password rules under *Password* (issue 21 item 11)."""
+    return list(response.context["form"].errors.get("password1", []))
 
 
 # --- Context-specific words (6.1.2, 6.2.11) --------------------------------------------

@@ -90,6 +90,7 @@ def test_make_serve_without_collectstatic_shows_the_custom_404(tmp_path):
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(45),
         "ALLOWED_HOSTS": "testserver",
+        "SITE_URL": "https://testserver",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "probe_settings",
         "PYTHONPATH": str(tmp_path),
