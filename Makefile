@@ -57,7 +57,7 @@ test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto
 
 # Browser tests only (Chromium: apt-get install -y chromium); screenshots in var/screenshots/.
 e2e: $(VENV)/.dev

@@ -59,7 +59,7 @@ def test_a_host_sets_an_end_and_a_reply_by_date_and_replies_close_after_it(new_p
 
     party = DinnerParty.objects.get()
     guest = new_page(ben)
-    guest.goto(party.get_absolute_url())
+    guest.goto(f"/parties/invite/{party.invite_token}/")  # new parties are private
     expect(guest.locator(".reply-by-notice")).to_have_text(f"Reply by {reply_by_text}.")
     assert_accessible(guest)
 

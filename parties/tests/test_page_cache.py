@@ -205,7 +205,7 @@ def base_html_showing_the_viewer(settings, tmp_path):
     ("field", "value", "shown"),
     [
         ("first_name", "Benedikt", "first_name=Benedikt"),
-        ("last_name", "Lee", "display_name=Ben Lee"),
+        ("last_name", "Okonkwo-Lee", "display_name=Ben Okonkwo-Lee"),  # not a Faker name
         ("username", "benny", "username=benny"),
         ("is_staff", True, "is_staff=True"),
         ("is_superuser", True, "is_superuser=True"),
