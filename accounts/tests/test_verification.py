@@ -205,6 +205,20 @@ def test_asking_for_another_address_puts_the_older_link_out_of_date(newcomer, co
         signing.dumps({"nothing": "here"}, salt=verification.SALT),
         signing.dumps({"u": 10**30, "f": "x", "a": "x"}, salt=verification.SALT),
     ],
+    # Fixed ids: a signed token carries the time it was made, and every test
+    # process (pytest-xdist) must name the same tests.
+    ids=[
+        "plain-word",
+        "three-parts",
+        "very-long",
+        "html",
+        "nul-escaped",
+        "unicode",
+        "other-salt",
+        "user-id-a-list",
+        "no-fields",
+        "user-id-out-of-range",
+    ],
 )
 def test_a_link_we_did_not_make_says_so_and_confirms_nothing(newcomer, committing, token):
     client = Client()
