@@ -155,7 +155,9 @@ class FormFields(HTMLParser):
         if tag == "input" and a.get("type") not in {"submit", "button"}:
             if a.get("type") in {"checkbox", "radio"} and "checked" not in a:
                 return
-            self.fields.append((a["name"], a.get("value", "on")))
+            # A box ticked without a value sends "on"; an empty text box, "".
+            default = "on" if a.get("type") in {"checkbox", "radio"} else ""
+            self.fields.append((a["name"], a.get("value", default)))
         elif tag == "select":
             self.select = a["name"]
         elif tag == "option" and self.select and "selected" in a:
