@@ -270,7 +270,7 @@ def check(name: str, traffic: Traffic, probe: Probe, returned_at: float, worker_
     # acknowledged reply of the same guest, itself checked).
     stored_ok = sum(1 for r in acknowledged if (r.party, r.user) not in mismatched)
     problems += seat_invariant_breaks()
-    tasks = wait_for_tasks(30)
+    tasks = wait_for_tasks(45)  # time for the sweep to re-run an orphaned task
     if tasks.get("FAILED") or tasks.get("READY") or tasks.get("RUNNING"):
         problems.append(f"tasks not all run: {tasks}")
     if recovery is None or recovery > RECOVERY_LIMIT:

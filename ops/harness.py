@@ -260,9 +260,12 @@ class TaskWorker(threading.Thread):
             while not self.halt.is_set():
                 self.restarts += 1
                 self.proc = subprocess.Popen(
-                    [str(PYTHON), "manage.py", "worker", "--sweep-every", "10"],
+                    [str(PYTHON), "manage.py", "worker", "--sweep-every", "5"],
                     cwd=ROOT,
-                    env=self.env,
+                    # A task whose worker lost its database connection mid-task
+                    # stays RUNNING until the lease runs out: a short one here
+                    # (the emails take milliseconds), so the runs see it re-run.
+                    env={"TASK_LEASE_SECONDS": "15", **self.env},
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
