@@ -413,6 +413,7 @@ def party_create(*, party: DinnerParty) -> DinnerParty:
     with transaction.atomic():
         party.save()
         schedule.schedule_party_tasks(party)
+        schedule.schedule_reply_reminders(party)
         deadline.schedule_final_numbers(party)
     return party
 
@@ -424,6 +425,7 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
         locked = _locked(party)
         changes = {name: value for name, value in changes.items() if getattr(locked, name) != value}
         before = notifications.party_before(locked)
+        replies_closed_at = schedule.reply_deadline(locked)
         seats = changes.get("seats", locked.seats)
         if seats < locked.seats_taken:
             raise SeatsBelowTaken(locked.seats_taken)
@@ -446,6 +448,8 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
             )
         if "starts_at" in changes:
             schedule.schedule_party_tasks(locked, moved=True)
+        if schedule.reply_deadline(locked) != replies_closed_at:
+            schedule.schedule_reply_reminders(locked, moved=True)
         if "reply_by" in changes:
             deadline.schedule_final_numbers(locked)
     for name in ("seats_taken", "updated_at", "sequence", "final_numbers_sent_at", *changes):
@@ -903,23 +907,18 @@ def invitations_remind(*, party: DinnerParty) -> int:
         since = timezone.now() - invitation_rules.REMIND_EVERY
         if Invitation.objects.filter(party=party, reminded_at__gte=since).exists():
             raise InvitationError("You reminded your invitees less than a day ago.")
+        # Not those the automatic reminder reached today (parties/schedule.py).
         waiting = (
-            Invitation.objects.filter(
-                party=party, state__in=[InvitationState.INVITED, InvitationState.OPENED]
-            )
+            Invitation.objects.unanswered()
+            .filter(party=party)
             .exclude(delivery__status=DeliveryStatus.FAILED)
-            .exclude(email__in=_replied_addresses(party))
+            .exclude(reply_reminder_sent_at__gte=since)
         )
         pks = list(waiting.values_list("pk", flat=True))
         Invitation.objects.filter(pk__in=pks).update(reminded_at=timezone.now())
         for pk in pks:
             notifications.enqueue(notifications.send_invitation_email, pk, reminder=True)
         return len(pks)
-
-
-def _replied_addresses(party: DinnerParty) -> QuerySet:
-    """The addresses (as the accounts hold them) of everyone who replied to the party."""
-    return RSVP.objects.filter(party=party).values("guest__email")
 
 
 def _pending_changed(addresses: Iterable[str]) -> None:
