@@ -435,7 +435,8 @@ def test_the_export_holds_invitations_sent_received_and_replies_waiting_for_thei
     assert sent["party"] == "Ana's brunch 0"
     assert sent["email"] == "friend0@example.com"
     assert sent["state"] == "invited"
-    assert sent["created_at"] and sent["sent_at"] is None
+    assert sent["created_at"]
+    assert sent["sent_at"] is None
     [received] = data["invitations_received"]
     assert received["party"] == "Zoe's supper 0"
     assert received["invited_by"] == "Zoe Host"
