@@ -247,3 +247,53 @@ def test_a_reply_sent_after_the_reply_by_date_is_refused_and_nothing_kept(
     assert "Replies to this party are closed." in page_text(response)
     assert not PendingReply.objects.exists()
     assert mailoutbox == []
+
+
+# --- the cached preview (issue 20, item 7) -------------------------------------------
+
+
+def test_one_visitors_rejected_reply_never_reaches_the_next_visitors_cached_preview(
+    private_party,
+):
+    url = invite_url(private_party)
+    Client().get(url)  # cached
+    rejected = Client().post(
+        reverse("parties:guest_reply", args=[private_party.pk]),
+        {
+            "invite": private_party.invite_token,
+            "name": "Mallory Secret",
+            "email": "not-an-address",
+            "status": "going",
+            "plus_ones": 0,
+        },
+    )
+    assert rejected.status_code == 400
+    assert "Mallory Secret" in rejected.content.decode()
+
+    next_visitor = Client().get(url).content.decode()
+
+    assert "Mallory Secret" not in next_visitor
+    assert "not-an-address" not in next_visitor
+
+
+def test_each_visitor_of_the_cached_preview_gets_a_csrf_token_of_their_own(private_party):
+    url = invite_url(private_party)
+    first, second = Client(), Client()
+
+    def token(client) -> str:
+        markup = client.get(url).content.decode()
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', markup).group(1)
+
+    assert token(first) != token(second)
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+
+def test_a_host_editing_the_party_moves_the_cached_preview_on(private_party):
+    url = invite_url(private_party)
+    assert "Secret supper" in page_text(Client().get(url))
+
+    services.party_update(party=private_party, changes={"title": "Open supper"})
+
+    text = page_text(Client().get(url))
+    assert "Open supper" in text
+    assert "Secret supper" not in text
