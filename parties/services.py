@@ -731,8 +731,8 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
     """Open a reply's link: the reply counts (through `rsvp_submit`, so it takes a
     seat or joins the waitlist) for the address's guest account, made now if there
     is none. Once only, within LINK_VALID_FOR; GuestReplyError, with nothing
-    recorded, when the link is used or expired, the address belongs to an account
-    with a password, `viewer` (the request's user) is logged in to another
+    recorded, when the link is used or expired, the address belongs to a closed
+    (inactive) account or one with a password, `viewer` (the request's user) is logged in to another
     account, or the party refuses the reply (started, link replaced, …)."""
     with transaction.atomic():
         reply = PendingReply.objects.select_for_update().filter(pk=reply_id).first()
@@ -743,6 +743,8 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
         if reply.created_at < timezone.now() - LINK_VALID_FOR:
             raise GuestReplyError(LinkProblem.EXPIRED)
         guest = account_for_address(reply.email)
+        if guest is not None and not guest.is_active:
+            raise GuestReplyError(LinkProblem.INACTIVE)
         if guest is not None and not is_guest_account(guest):
             raise GuestReplyError(LinkProblem.MEMBER)
         if viewer.is_authenticated and (guest is None or guest.pk != viewer.pk):
@@ -857,11 +859,14 @@ def invitation_reply(
     """A reply through a personal link: the address is the one the invitation
     reached, so no confirmation email; it counts at once (`rsvp_submit`, a seat or
     the waitlist) for the address's account, a guest account made now if there is
-    none. GuestReplyError, nothing recorded, when the address belongs to an
-    account with a password that isn't `viewer` (log in first), or `viewer` is
+    none. GuestReplyError, nothing recorded, when the address belongs to a
+    closed (inactive) account, or to an account with a password that isn't
+    `viewer` (log in first), or `viewer` is
     another account, or the party refuses the reply."""
     with transaction.atomic():
         guest = account_for_address(invitation.email)
+        if guest is not None and not guest.is_active:
+            raise GuestReplyError(LinkProblem.INACTIVE)
         if viewer.is_authenticated:
             if guest is None or guest.pk != viewer.pk:
                 raise GuestReplyError(LinkProblem.OTHER_ACCOUNT)
