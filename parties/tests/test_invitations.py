@@ -554,3 +554,22 @@ def test_a_personal_link_for_a_closed_account_records_nothing_and_says_why(
     assert not RSVP.objects.filter(party=private_party).exists()
     assert Invitation.objects.get(email="maria@example.com").state == InvitationState.INVITED
     assert_seats_consistent()
+
+
+def test_the_personal_link_says_when_to_reply_by_and_when_replies_have_closed(
+    private_party, host_client, committing, mailoutbox
+):
+    invite(host_client, private_party, THREE, committing)
+    link = link_for(mailoutbox, "maria@example.com")
+    reply_by = private_party.starts_at - timedelta(days=1)
+    DinnerParty.objects.filter(pk=private_party.pk).update(reply_by=reply_by)
+    private_party.reply_by = reply_by
+
+    assert f"Reply by {private_party.reply_by_text}" in page_text(Client().get(link))
+
+    closed = timezone.now() - timedelta(minutes=1)
+    DinnerParty.objects.filter(pk=private_party.pk).update(reply_by=closed)
+    private_party.reply_by = closed
+    page = Client().get(link)
+    assert f"Replies closed on {private_party.reply_by_text}." in page_text(page)
+    assert 'value="going"' not in page.content.decode()

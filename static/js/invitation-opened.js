@@ -8,7 +8,7 @@
   const script = document.currentScript;
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");
   if (!script || !script.dataset.openedUrl || !token) {
-    return; // no reply form (the party has started): nothing to tell
+    return; // no reply form (started, or replies closed): nothing to tell
   }
   fetch(script.dataset.openedUrl, {
     method: "POST",
