@@ -112,3 +112,25 @@ def test_the_prepared_reply_links_each_count_a_reply_once_and_the_preview_path_o
     assert RSVP.objects.filter(party=parties[0]).count() == 2  # a seat, then the waitlist
     preview = reverse("parties:invite", args=[parties[1].invite_token])
     assert Client().get(preview).status_code == 200
+
+
+@pytest.mark.django_db
+def test_one_csrf_pair_from_the_login_page_serves_every_reply_link_as_wrk_sends_them():
+    """wrk sends each request with the same static cookie and token (the login
+    page's), though each reply logs its browser in: the links still count."""
+    import re
+
+    from bench.prepare import reply_links
+
+    party = DinnerPartyFactory(visibility=Visibility.PUBLIC, seats=5)
+    paths = reply_links([party.pk], 3)
+    page = Client(enforce_csrf_checks=True).get(reverse("login"))
+    cookie = page.cookies["csrftoken"].value
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+
+    for path in paths:
+        wrk = Client(enforce_csrf_checks=True)
+        wrk.cookies["csrftoken"] = cookie
+        assert wrk.post(path, {"csrfmiddlewaretoken": token}).status_code == 302
+
+    assert RSVP.objects.filter(party=party, status="going").count() == 3
