@@ -69,7 +69,17 @@ from bench.config import (
     VAR,
 )
 from bench.database import Database, databases
-from bench.endpoints import BASELINE, COMPILED, HELLO, LOGIN, PAIRED, Endpoint, build_requests
+from bench.endpoints import (
+    BASELINE,
+    COMPILED,
+    HELLO,
+    LOGIN,
+    PAIRED,
+    Endpoint,
+    LinkPool,
+    build_requests,
+    links_needed,
+)
 from bench.endpoints import precheck as check_once
 from bench.hashlimit import hash_times_mark, hash_times_since, in_run_limit, pinned_argon2_limit
 from bench.load import Side, alternate, measure, warm, write_spec
@@ -114,16 +124,32 @@ class Stage:
     def tag(self) -> str:
         return f"{self.db.name} {self.size:,}"
 
+    def requests(self, endpoint: Endpoint) -> list:
+        return build_requests(
+            endpoint, self.prep, self.sessions, self.login_csrf, window=self.args.window
+        )
+
     def side(self, endpoint: Endpoint, server: Server, name: str = "") -> Side:
-        """The endpoint's requests written as a wrk spec, sent to `server`."""
-        requests = build_requests(endpoint, self.prep, self.sessions, self.login_csrf)
+        """The endpoint's requests written as a wrk spec, sent to `server` (for a
+        single-use endpoint, written anew before each window)."""
         spec = VAR / "specs" / f"{self.db.name}-{self.size}-{endpoint.name}.lua"
-        write_spec(spec, endpoint.expect, requests)
+
+        def write() -> None:
+            write_spec(spec, endpoint.expect, self.requests(endpoint))
+
+        if endpoint.single_use:
+            return Side(name or endpoint.name, server.port, spec, server.drain, refresh=write)
+        write()
         return Side(name or endpoint.name, server.port, spec, server.drain)
 
     def precheck(self, endpoint: Endpoint, server: Server) -> tuple[str, str]:
-        requests = build_requests(endpoint, self.prep, self.sessions, self.login_csrf)
-        return check_once(Client(server.port), endpoint, requests[0])
+        return check_once(Client(server.port), endpoint, self.requests(endpoint)[0])
+
+    def path(self, endpoint: Endpoint) -> str:
+        """The path the results name for the endpoint."""
+        if endpoint.single_use:
+            return self.prep["reply_link_pool"].sample
+        return self.requests(endpoint)[0].path
 
     def raw(self, name: str) -> Path:
         """Where wrk's raw output of an endpoint's windows goes (a name prefix)."""
@@ -133,8 +159,11 @@ class Stage:
 # --- data ------------------------------------------------------------------------
 
 
-def seed(db: Database, size: int, env: dict[str, str], clock: Clock, run: dict) -> dict:
-    """seed_demo up to `size` parties, then bench.prepare's fixtures; the seed's
+def seed(
+    db: Database, size: int, env: dict[str, str], clock: Clock, run: dict, *, reply_links: int = 0
+) -> dict:
+    """seed_demo up to `size` parties, then bench.prepare's fixtures (with
+    `reply_links` single-use reply links, loaded into a `LinkPool`); the seed's
     writes put on disk. Returns what prepare printed."""
     tag, logs = f"{db.name} {size:,}", VAR / "logs"
     with clock.phase(f"{tag}: seed_demo"):
@@ -153,13 +182,26 @@ def seed(db: Database, size: int, env: dict[str, str], clock: Clock, run: dict) 
         run["seed_seconds"] = round(time.monotonic() - began, 1)
         run["seed_peak_rss_mb"] = round(rss, 1)
     with clock.phase(f"{tag}: prepare (50-guest party, RSVP targets, cache cleared)"):
+        links_file = VAR / "specs" / f"reply-links-{db.name}-{size}.txt"
         out, _rss = run_logged(
-            [str(PYTHON), "-m", "bench.prepare", "--pool", ",".join(POOL)],
+            [
+                str(PYTHON),
+                "-m",
+                "bench.prepare",
+                "--pool",
+                ",".join(POOL),
+                "--reply-links",
+                str(reply_links),
+                "--links-file",
+                str(links_file),
+            ],
             env,
             logs / f"prepare-{db.name}-{size}.log",
         )
         prep = last_json(out)
         run["prepare"] = {k: v for k, v in prep.items() if k != "rsvp_parties"}
+        if reply_links:
+            prep["reply_link_pool"] = LinkPool.from_file(links_file)
     with clock.phase(f"{tag}: settle (seed written to disk)"):
         db.settle()
     return prep
@@ -262,7 +304,7 @@ def paired_endpoint(
     hello_windows.extend(hello for hello, _ in counted)
     result = result_of(endpoint, [on for _, on in counted], memory)
     result.update(
-        path=build_requests(endpoint, stage.prep, stage.sessions, stage.login_csrf)[0].path,
+        path=stage.path(endpoint),
         hello_rps=round(statistics.median(hello.rps for hello, _ in counted), 1),
         **ratio,
         pairs=[{"hello": hello.as_dict(), endpoint.name: on.as_dict()} for hello, on in pairs],
@@ -408,8 +450,9 @@ def one_size(
     comparison (returned second)."""
     run: dict = {"db": db.name, "size": size, "endpoints": {}}
     retaken = retakes.spent
-    prep = seed(db, size, env, clock, run)
     tag, full = f"{db.name} {size:,}", size == args.sizes[-1]
+    links = links_needed(window=args.window, pairs=args.pairs) if full else 0
+    prep = seed(db, size, env, clock, run, reply_links=links)
     server = Server(env, VAR / "logs" / f"gunicorn-{db.name}-{size}.log")
     without_layer = None
     if (

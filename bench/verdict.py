@@ -12,12 +12,19 @@ from bench.pairing import QUIET_OTHERS
 
 # Each endpoint's req/s as a share of the hello-world ceiling's, at TARGET_SIZE:
 # the median of its pairs of alternating windows (bench.pairing).
-RATIO_TARGETS = {"landing": 0.40, "list-p1": 0.20, "detail-50": 0.15, "rsvp": 0.15}
+RATIO_TARGETS = {
+    "landing": 0.40,
+    "list-p1": 0.20,
+    "detail-50": 0.15,
+    "rsvp": 0.15,
+    "preview": 0.40,  # an invite link opened logged out (issue 20)
+}
 TARGET_SIZE = 100_000
 BASE_SIZE = 1_000  # the list at TARGET_SIZE is compared with the list at this size
 P99_OVER_P50 = 5.0
 PAGE_DEPTH_FACTOR = 1.3  # page 50 against page 1
 GROWTH_FACTOR = 1.3  # the list at 100,000 parties against 1,000
+REPLY_LINK_FACTOR = 1.5  # a guest's reply by its emailed link against an RSVP POST
 LOGIN_SHARE = 0.90  # of the Argon2 limit measured in the login run
 RSS_LIMIT_MB = 150.0
 RUNTIME_LIMIT_S = 600.0
@@ -86,6 +93,14 @@ def database_targets(db: str, runs: list[dict]) -> Iterator[Target]:
     small = by_size.get(BASE_SIZE, {}).get("endpoints", {})
     for name, share in RATIO_TARGETS.items():
         yield ratio_target(f"{db}/{name}-ratio", big.get(name, {}), share)
+    yield depth_target(
+        f"{db}/reply-link-vs-rsvp",
+        big.get("rsvp", {}),
+        big.get("reply-link", {}),
+        REPLY_LINK_FACTOR,
+        "a reply by its link",
+        "an RSVP POST",
+    )
     measured = runs if TARGET_SIZE in by_size else [*runs, big_run]
     for run in sorted(measured, key=lambda run: run["size"]):
         yield from size_targets(db, run)
