@@ -12,9 +12,6 @@ LUA = BENCH / "rotate.lua"
 HASH_TIMES = VAR / "hash-times"  # the workers' password checks (bench.hashers)
 
 SIZES = (1_000, 100_000)
-# Pairs per endpoint in a pass on a database an earlier pass seeded (PostgreSQL +
-# Redis): the run stays under its time limit with three passes.
-REUSED_PAIRS = 4
 RSVPS_PER_PARTY = 10
 USERS = 200  # generated users: guest-0 … guest-199
 PASSWORD = "dinner-party-demo-2026"  # noqa: S105 -- seed_demo's DEMO_PASSWORD, public by design

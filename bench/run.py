@@ -60,7 +60,6 @@ from bench.config import (
     PYTHON,
     RESULTS,
     RETAKE_SECONDS,
-    REUSED_PAIRS,
     ROOT,
     RSVPS_PER_PARTY,
     SIZES,
@@ -74,6 +73,7 @@ from bench.endpoints import (
     COMPILED,
     HELLO,
     LOGIN,
+    ONE_PASS,
     PAIRED,
     Endpoint,
     LinkPool,
@@ -361,9 +361,9 @@ def login_run(stage: Stage, server: Server, run: dict) -> dict:
         return {"label": LOGIN.label, "status": verdict, "note": why}
     log = VAR / "logs" / f"argon2-{stage.db.name}-{stage.size}.log"
     # The machine's own rate, with the server idle: measured once a run.
-    if stage.args.pinned_argon2 is None:
-        stage.args.pinned_argon2 = pinned_argon2_limit(stage.env, stage.args.argon2_seconds, log)
-    pinned = stage.args.pinned_argon2
+    pinned = stage.args.pinned_argon2  # (a dict shared by the run's passes)
+    if not pinned:
+        pinned.update(pinned_argon2_limit(stage.env, stage.args.argon2_seconds, log))
     side = stage.side(LOGIN, server)
     warm(side, stage.args.warmup)
     attempts = []
@@ -410,6 +410,8 @@ def bench_one(
     full = stage.size == stage.args.sizes[-1]
     hello_windows: list[Window] = []
     endpoints = PAIRED if full else [e for e in PAIRED if e.name in BASELINE]
+    if not stage.args.last_pass:
+        endpoints = [e for e in endpoints if e.name not in ONE_PASS]
     overall = RssSampler(server)
     overall.start()
     warm(stage.side(HELLO, server), stage.args.warmup)
@@ -451,7 +453,7 @@ def one_size(
     run: dict = {"db": db.name, "size": size, "endpoints": {}}
     retaken = retakes.spent
     tag, full = f"{db.name} {size:,}", size == args.sizes[-1]
-    links = links_needed(window=args.window, pairs=args.pairs) if full else 0
+    links = links_needed(window=args.window, pairs=args.pairs) if full and args.last_pass else 0
     prep = seed(db, size, env, clock, run, reply_links=links)
     server = Server(env, VAR / "logs" / f"gunicorn-{db.name}-{size}.log")
     without_layer = None
@@ -512,7 +514,7 @@ def parse_args() -> argparse.Namespace:
         "--window", type=int, default=int(env("BENCH_WINDOW", "2")), help="seconds per window"
     )
     parser.add_argument(
-        "--pairs", type=int, default=int(env("BENCH_PAIRS", "5")), help="pairs per endpoint"
+        "--pairs", type=int, default=int(env("BENCH_PAIRS", "4")), help="pairs per endpoint"
     )
     parser.add_argument("--warmup", type=int, default=int(env("BENCH_WARMUP", "1")))
     parser.add_argument("--login-seconds", type=int, default=int(env("BENCH_LOGIN_SECONDS", "8")))
@@ -582,7 +584,7 @@ def main() -> int:
     args.compare_on = "postgres" if "postgres" in names else next(iter(names), "")
     # Measured once a run and shared by its passes: each database's page-50 paths
     # (by URL) and the pinned Argon2 rate.
-    args.deep_paths, args.pinned_argon2 = {}, None
+    args.deep_paths, args.pinned_argon2 = {}, {}
     runs: list[dict] = []
     compiled: list[dict] = []
     failures: list[str] = []
@@ -617,15 +619,8 @@ def main() -> int:
                 retakes = Retakes(args.retake_seconds)
                 for size in sizes:
                     try:
-                        # A pass on a database an earlier one seeded (only the cache and
-                        # sessions differ) takes fewer pairs, keeping the run under its limit.
-                        pass_args = (
-                            argparse.Namespace(
-                                **{**vars(args), "pairs": min(args.pairs, REUSED_PAIRS)}
-                            )
-                            if reused
-                            else args
-                        )
+                        # The endpoints of endpoints.ONE_PASS run in the last pass only.
+                        pass_args = argparse.Namespace(**vars(args), last_pass=i == len(dbs) - 1)
                         run, comparison = one_size(
                             db, size, env, pass_args, clock, logged_in, retakes
                         )

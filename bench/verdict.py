@@ -17,8 +17,9 @@ RATIO_TARGETS = {
     "list-p1": 0.20,
     "detail-50": 0.15,
     "rsvp": 0.15,
-    "preview": 0.40,  # an invite link opened logged out (issue 20)
 }
+# Targets of endpoints measured in one pass of a run (its last: bench.endpoints.ONE_PASS).
+ONE_PASS_RATIO_TARGETS = {"preview": 0.40}  # an invite link opened logged out (issue 20)
 TARGET_SIZE = 100_000
 BASE_SIZE = 1_000  # the list at TARGET_SIZE is compared with the list at this size
 P99_OVER_P50 = 5.0
@@ -72,6 +73,7 @@ def evaluate(results: dict) -> Verdict:
     targets: list[Target] = []
     for db in dict.fromkeys(run["db"] for run in runs):
         targets.extend(database_targets(db, [run for run in runs if run["db"] == db]))
+    targets.extend(one_pass_targets(runs))
     runtime = results.get("runtime_s")
     targets.append(
         Target(
@@ -93,14 +95,6 @@ def database_targets(db: str, runs: list[dict]) -> Iterator[Target]:
     small = by_size.get(BASE_SIZE, {}).get("endpoints", {})
     for name, share in RATIO_TARGETS.items():
         yield ratio_target(f"{db}/{name}-ratio", big.get(name, {}), share)
-    yield depth_target(
-        f"{db}/reply-link-vs-rsvp",
-        big.get("rsvp", {}),
-        big.get("reply-link", {}),
-        REPLY_LINK_FACTOR,
-        "a reply by its link",
-        "an RSVP POST",
-    )
     measured = runs if TARGET_SIZE in by_size else [*runs, big_run]
     for run in sorted(measured, key=lambda run: run["size"]):
         yield from size_targets(db, run)
@@ -113,6 +107,26 @@ def database_targets(db: str, runs: list[dict]) -> Iterator[Target]:
         GROWTH_FACTOR,
         fmt_size(TARGET_SIZE),
         fmt_size(BASE_SIZE),
+    )
+
+
+def one_pass_targets(runs: list[dict]) -> Iterator[Target]:
+    """The targets of the endpoints one pass of the run measures (its last), named
+    after that pass's database; missed as not measured when no pass did."""
+    big = [run for run in runs if run["size"] == TARGET_SIZE]
+    run = next((r for r in reversed(big) if "reply-link" in r["endpoints"]), None)
+    run = run or next((r for r in reversed(big) if "preview" in r["endpoints"]), None)
+    db = run["db"] if run else (runs[-1]["db"] if runs else "run")
+    endpoints = run["endpoints"] if run else {}
+    for name, share in ONE_PASS_RATIO_TARGETS.items():
+        yield ratio_target(f"{db}/{name}-ratio", endpoints.get(name, {}), share)
+    yield depth_target(
+        f"{db}/reply-link-vs-rsvp",
+        endpoints.get("rsvp", {}),
+        endpoints.get("reply-link", {}),
+        REPLY_LINK_FACTOR,
+        "a reply by its link",
+        "an RSVP POST",
     )
 
 
