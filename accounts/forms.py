@@ -52,6 +52,12 @@ class RegisterForm(EmailCheckedByCleanEmail, UserCreationForm):
         model = User
         fields = ("username", "email", "timezone")
 
+    def __init__(self, *args, language: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser's language (Accept-Language or the switcher's cookie) at
+        # sign-up; the profile changes it.
+        self.instance.language = language
+
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
         if email_taken(email):
@@ -195,6 +201,7 @@ class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
             "allergies",
             "dietary_notes",
             "timezone",
+            "language",
         )
         widgets = {"dietary_notes": forms.Textarea(attrs={"rows": 3})}
 

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views import View
 
 from accounts import throttle
@@ -170,7 +171,11 @@ def email_change_requested(*, user: User, old_address: str) -> None:
     send_link(user)
     if user.email_confirmed and old_address:
         notifications.enqueue(
-            send_email_change_notice, old_address, user.username, user.pending_email
+            send_email_change_notice,
+            old_address,
+            user.username,
+            user.pending_email,
+            language=notifications.language_of(user),
         )
 
 
@@ -191,9 +196,14 @@ def send_confirmation_email(user_id: int) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None or not user.email_to_confirm:
         return
+    with notifications.speaking(notifications.language_of(user)):
+        _send_confirmation_email(user)
+
+
+def _send_confirmation_email(user: User) -> None:
     notifications.send(
         to=[user.email_to_confirm],
-        subject="Confirm your email address for DinnerParty",
+        subject=gettext("Confirm your email address for DinnerParty"),
         template="email_confirm",
         context={
             "name": notifications.greeting_name(user),
@@ -207,17 +217,21 @@ def send_confirmation_email(user_id: int) -> None:
 
 
 @task
-def send_email_change_notice(old_address: str, username: str, new_address: str) -> None:
-    notifications.send(
-        to=[old_address],
-        subject="Your DinnerParty email address is being changed",
-        template="email_change_notice",
-        context={
-            "username": username,
-            "new_address": new_address,
-            "reset_url": notifications.site_url(reverse("password_reset")),
-        },
-    )
+def send_email_change_notice(
+    old_address: str, username: str, new_address: str, *, language: str = ""
+) -> None:
+    """To the old address: in the account's language (the request's, passed in)."""
+    with notifications.speaking(language):
+        notifications.send(
+            to=[old_address],
+            subject=gettext("Your DinnerParty email address is being changed"),
+            template="email_change_notice",
+            context={
+                "username": username,
+                "new_address": new_address,
+                "reset_url": notifications.site_url(reverse("password_reset")),
+            },
+        )
 
 
 # --- Views ---------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
-from django.views import View
+from django.views import View, i18n
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, FormView, TemplateView, UpdateView
 
 from accounts import sessions, throttle, two_factor, verification
@@ -37,6 +38,20 @@ RESET_SENT = (
 )
 
 
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer's language switcher: Django's `set_language` (the cookie, and
+    `next` only to this site, else back to the referring page or home), and for a
+    member also their profile's language, so it follows them to other browsers
+    and into their emails."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and language != user.language:
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response
+
+
 class RegisterView(CreateView):
     form_class = RegisterForm
     template_name = "registration/register.html"
@@ -47,6 +62,11 @@ class RegisterView(CreateView):
             messages.info(request, "You're already signed up and logged in.")
             return redirect(self.success_url)
         return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict:
+        # The switcher's cookie, else the browser's Accept-Language, else English.
+        language = translation.get_language_from_request(self.request)
+        return {**super().get_form_kwargs(), "language": language}
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         ip = throttle.client_ip(request)
@@ -74,6 +94,7 @@ class RegisterView(CreateView):
             form.add_error("email", EMAIL_TAKEN)
             return self.form_invalid(form)
         login(self.request, self.object, backend=settings.AUTHENTICATION_BACKENDS[0])
+        translation.activate(self.object.language)  # the welcome below speaks it
         messages.success(
             self.request,
             f"Welcome to DinnerParty, {self.object.username}! Find a table or host your own.",

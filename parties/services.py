@@ -389,10 +389,11 @@ def party_delete(*, party: DinnerParty) -> None:
     """Cancel a party; everyone who was coming, might come or was waiting is told."""
     with transaction.atomic():
         party = _locked(party)
-        recipients = notifications.guest_addresses(
+        recipients = notifications.guest_addresses_and_languages(
             party.rsvps.filter(status__in=notifications.INTERESTED)
         )
         title, when, host = party.title, party.when, party.host_name
+        starts_at, zone = party.starts_at.isoformat(), party.timezone
         place = notifications.public_place(party)
         cancellation = notifications.cancellation_ics(party)
         party.delete()
@@ -404,6 +405,8 @@ def party_delete(*, party: DinnerParty) -> None:
             host,
             place,
             calendar=cancellation,
+            starts_at=starts_at,
+            zone=zone,
         )
 
 
@@ -696,7 +699,11 @@ def guest_reply_request(
             plus_ones=plus_ones,
             note=note,
         )
-        notifications.enqueue(notifications.send_guest_reply_link, reply.pk)
+        notifications.enqueue(
+            notifications.send_guest_reply_link,
+            reply.pk,
+            language=notifications.request_language(),
+        )
 
 
 def _new_guest_account(*, name: str, email: str) -> User:
@@ -823,7 +830,11 @@ def invitations_send(
         )
         if not held:
             for invitation in Invitation.objects.filter(party=party, state=state, sent_at=None):
-                notifications.enqueue(notifications.send_invitation_email, invitation.pk)
+                notifications.enqueue(
+                    notifications.send_invitation_email,
+                    invitation.pk,
+                    language=notifications.request_language(),
+                )
             _pending_changed(email for _, email in new)
         return InvitationsSent(invited=invited, already=already, held=held)
 
@@ -834,7 +845,9 @@ def send_held_invitations(*, host) -> None:
     pks = list(held.values_list("pk", flat=True))
     Invitation.objects.filter(pk__in=pks).update(state=InvitationState.INVITED)
     for pk in pks:
-        notifications.enqueue(notifications.send_invitation_email, pk)
+        notifications.enqueue(
+            notifications.send_invitation_email, pk, language=notifications.request_language()
+        )
     _pending_changed(Invitation.objects.filter(pk__in=pks).values_list("email", flat=True))
 
 
