@@ -133,7 +133,8 @@ def test_a_missing_catalogue_is_named(tmp_path):
     write_catalogues(tmp_path, COMPLETE, languages=["de", "fr", "es"])
     problems = i18n_check.check(tmp_path)
     assert len(problems) == 1
-    assert problems[0].startswith("pt: ") and "is missing" in problems[0]
+    assert problems[0].startswith("pt: ")
+    assert "is missing" in problems[0]
 
 
 def test_a_stale_catalogue_names_new_and_removed_strings(tmp_path):
