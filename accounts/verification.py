@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from accounts import throttle
@@ -160,9 +161,9 @@ def send_link(user: User) -> int:
 
 
 def link_sent_message(address: str) -> str:
-    return (
-        f"We've sent a link to {address}: open it to confirm your address (it works for 24 hours)."
-    )
+    return gettext(
+        "We've sent a link to %(address)s: open it to confirm your address (it works for 24 hours)."
+    ) % {"address": address}
 
 
 def email_change_requested(*, user: User, old_address: str) -> None:
@@ -256,10 +257,12 @@ class EmailConfirmView(View):
                     check = LinkCheck(check.user, LinkProblem.TAKEN)
         if check.problem is not None:
             return self.page(request, check)
-        messages.success(request, f"Thanks! {address} is confirmed.")
+        messages.success(
+            request, gettext("Thanks! %(address)s is confirmed.") % {"address": address}
+        )
         if request.user.is_authenticated:
             return redirect("profile")
-        messages.info(request, "Log in to carry on.")
+        messages.info(request, _("Log in to carry on."))
         return redirect("login")
 
     def page(self, request: HttpRequest, check: LinkCheck) -> HttpResponse:
@@ -275,7 +278,7 @@ class ResendConfirmationView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if not user.email_to_confirm:
-            messages.info(request, "Your email address is already confirmed.")
+            messages.info(request, _("Your email address is already confirmed."))
             return self.back(request)
         wait = send_link(user)
         if wait:
@@ -305,5 +308,5 @@ class EmailChangeCancelView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         if request.user.pending_email:
             User.objects.filter(pk=request.user.pk).update(pending_email="")
-            messages.info(request, "The change of email address is cancelled.")
+            messages.info(request, _("The change of email address is cancelled."))
         return redirect("profile")
