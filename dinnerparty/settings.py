@@ -316,6 +316,8 @@ LANGUAGES = [
     ("pt", gettext_lazy("Portuguese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English keeps the British date formats it had as "en-gb" (dinnerparty/formats/en).
+FORMAT_MODULE_PATH = ["dinnerparty.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

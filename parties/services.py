@@ -948,7 +948,12 @@ def invitations_remind(*, party: DinnerParty) -> int:
         pks = list(waiting.values_list("pk", flat=True))
         Invitation.objects.filter(pk__in=pks).update(reminded_at=timezone.now())
         for pk in pks:
-            notifications.enqueue(notifications.send_invitation_email, pk, reminder=True)
+            notifications.enqueue(
+                notifications.send_invitation_email,
+                pk,
+                reminder=True,
+                language=notifications.request_language(),
+            )
         return len(pks)
 
 
