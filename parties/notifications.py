@@ -154,10 +154,14 @@ def address_of(user) -> str:
     return user.email if user.email_confirmed else ""
 
 
-def guest_addresses(rsvps: QuerySet[RSVP]) -> list[str]:
-    """`address_of` the guests of these replies, in one query."""
+def guest_addresses_and_languages(rsvps: QuerySet[RSVP]) -> list[tuple[str, str]]:
+    """`address_of` the guests of these replies, each with the guest's language
+    (`language_of`), in one query."""
     confirmed = rsvps.filter(guest__email_confirmed_at__isnull=False)
-    return list(confirmed.values_list("guest__email", flat=True))
+    return [
+        (address, language or settings.LANGUAGE_CODE)
+        for address, language in confirmed.values_list("guest__email", "guest__language")
+    ]
 
 
 def send(
@@ -617,15 +621,6 @@ def _send_party_changed(
     )
 
 
-def guest_addresses_and_languages(rsvps: QuerySet[RSVP]) -> list[tuple[str, str]]:
-    """`guest_addresses`, each with the guest's language (`language_of`)."""
-    confirmed = rsvps.filter(guest__email_confirmed_at__isnull=False)
-    return [
-        (address, language or settings.LANGUAGE_CODE)
-        for address, language in confirmed.values_list("guest__email", "guest__language")
-    ]
-
-
 @task
 def send_party_cancelled_email(
     recipients: list[str] | list[list[str]],
@@ -747,12 +742,6 @@ def send_announcement(announcement_id: int) -> None:
                 template="announcement",
                 context={**context, "name": name},
             )
-
-
-def send_each(recipients: Iterable[str], **message) -> None:
-    """One email per guest, so guests never see each other's addresses."""
-    for address in recipients:
-        send(to=[address], **message)
 
 
 # --- Replies without a password (parties/guest_replies.py) ------------------------------
