@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PORT    ?= 8000
 MANAGE  := $(PY) manage.py
 
-.PHONY: run serve worker test e2e lint format migrations superuser clean
+.PHONY: run serve worker test e2e lint format migrations superuser clean messages compilemessages i18n-check
 
 # Find a Python >= 3.12: the .python-version one first, then the newest found.
 $(PY):
@@ -34,7 +34,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 run: export PYTHONUNBUFFERED = 1
 # Links in emails point at this server (the worker's own PORT, from honcho, is another).
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime compilemessages
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	$(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
@@ -42,7 +42,7 @@ run: $(VENV)/.runtime
 # Production-style: gunicorn + WhiteNoise. Needs SECRET_KEY and ALLOWED_HOSTS
 # (see README, *Production*); DJANGO_ENV defaults to production here.
 serve: export DJANGO_ENV ?= production
-serve: $(VENV)/.runtime
+serve: $(VENV)/.runtime compilemessages
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py dinnerparty.wsgi
@@ -53,11 +53,29 @@ worker: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) worker
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev compilemessages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n auto
+
+# --- Translations (docs/i18n.md) ------------------------------------------------
+# The .mo files are build output (not committed): compiled from locale/*/django.po.
+GETTEXT_MISSING := GNU gettext (msgfmt, xgettext) is missing: apt-get install gettext
+compilemessages: $(VENV)/.runtime
+	@command -v msgfmt >/dev/null || { echo "$(GETTEXT_MISSING)"; exit 1; }
+	$(MANAGE) compilemessages --ignore .venv --ignore var --verbosity 0
+
+# Collect every marked string into locale/{en,de,fr,es,pt}/LC_MESSAGES/django.po
+# (file names only, no line numbers, no obsolete entries: small diffs).
+messages: $(VENV)/.runtime
+	@command -v xgettext >/dev/null || { echo "$(GETTEXT_MISSING)"; exit 1; }
+	$(PY) -m ops.i18n_check makemessages
+
+# Fails naming each message missing, untranslated, fuzzy or with other
+# placeholders than its msgid, and when the .po files are behind the code.
+i18n-check: $(VENV)/.runtime
+	$(PY) -m ops.i18n_check
 
 # Browser tests only (Chromium: apt-get install -y chromium); screenshots in var/screenshots/.
 e2e: $(VENV)/.dev

@@ -5,7 +5,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts import sessions
@@ -17,16 +18,19 @@ from parties import services
 def ended_message(users: int, ended: int) -> str:
     accounts = ngettext("%(n)d account", "%(n)d accounts", users) % {"n": users}
     count = ngettext("%(n)d session", "%(n)d sessions", ended) % {"n": ended}
-    return f"Logged out {accounts} everywhere ({count} ended)."
+    return gettext("Logged out %(accounts)s everywhere (%(sessions)s ended).") % {
+        "accounts": accounts,
+        "sessions": count,
+    }
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Dinner preferences", {"fields": ("dietary_notes", "timezone")}),
-        ("Email confirmation", {"fields": ("email_confirmed_at", "pending_email")}),
-        ("Sessions", {"fields": ("active_session_count",)}),
+        (_("Dinner preferences"), {"fields": ("dietary_notes", "timezone", "language")}),
+        (_("Email confirmation"), {"fields": ("email_confirmed_at", "pending_email")}),
+        (_("Sessions"), {"fields": ("active_session_count",)}),
     )
     readonly_fields = ("email_confirmed_at", "pending_email", "active_session_count")
     add_fieldsets = (
@@ -43,7 +47,7 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["end_all_sessions"]
     change_form_template = "admin/accounts/user/change_form.html"
 
-    @admin.display(description="Logged in on")
+    @admin.display(description=_("Logged in on"))
     def active_session_count(self, obj: User) -> str:
         count = len(sessions.active_sessions(obj, current_key=None)) if obj.pk else 0
         return ngettext("%(n)d device", "%(n)d devices", count) % {"n": count}
@@ -65,7 +69,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "timezone":  # the site's picker, not free text
-            return TimeZoneField(label="Time zone", help_text=db_field.help_text)
+            return TimeZoneField(label=_("Time zone"), help_text=db_field.help_text)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Deleting an account frees the seats its replies held (and promotes the waitlist).
@@ -78,7 +82,9 @@ class UserAdmin(DjangoUserAdmin):
             sessions.end_sessions(user=user, keep=None)
             services.user_delete(user=user)
 
-    @admin.action(description="Log out everywhere (end all their sessions)", permissions=["change"])
+    @admin.action(
+        description=_("Log out everywhere (end all their sessions)"), permissions=["change"]
+    )
     def end_all_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         """ASVS 7.4.5: end the chosen accounts' sessions (the admin's own, but this one)."""
         users = list(queryset)
@@ -106,7 +112,7 @@ class UserAdmin(DjangoUserAdmin):
         try:
             user = get_object_or_404(self.get_queryset(request), pk=int(object_id))
         except ValueError as error:
-            raise Http404("No such user.") from error
+            raise Http404(_("No such user.")) from error
         ended = self._end_sessions_of(request, user)
         messages.success(request, ended_message(1, ended))
         return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))

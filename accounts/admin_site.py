@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.views import RedirectURLMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from accounts import two_factor
 from accounts.forms import ThrottledAdminAuthenticationForm
@@ -12,9 +13,9 @@ from accounts.throttle import mark_throttled_response, remember_device
 
 
 class DinnerPartyAdminSite(admin.AdminSite):
-    site_header = "DinnerParty admin"
-    site_title = "DinnerParty admin"
-    index_title = "Parties, guests and accounts"
+    site_header = _("DinnerParty admin")
+    site_title = _("DinnerParty admin")
+    index_title = _("Parties, guests and accounts")
     login_form = ThrottledAdminAuthenticationForm
 
     def has_permission(self, request: HttpRequest) -> bool:

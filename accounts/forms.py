@@ -3,6 +3,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from accounts import throttle
 from accounts.backends import login_candidates
@@ -13,9 +14,9 @@ from common.food import Allergen, Diet
 from common.forms import codes_field
 from common.timezones import BrowserTimeZoneField, TimeZoneField
 
-EMAIL_TAKEN = "An account with this email already exists."
-INVALID_LOGIN = "That username or email and password don't match. Please try again."
-NEW_ADDRESS_HELP = "A new address is used once you open the link we send to it."
+EMAIL_TAKEN = _("An account with this email already exists.")
+INVALID_LOGIN = _("That username or email and password don't match. Please try again.")
+NEW_ADDRESS_HELP = _("A new address is used once you open the link we send to it.")
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
@@ -42,8 +43,10 @@ class EmailCheckedByCleanEmail:
 class RegisterForm(EmailCheckedByCleanEmail, UserCreationForm):
     email = forms.EmailField(
         max_length=254,
-        help_text="We'll send a link to confirm it, and only use it for party updates "
-        "and password resets.",
+        help_text=_(
+            "We'll send a link to confirm it, and only use it for party updates "
+            "and password resets."
+        ),
     )
     # Filled in by the browser (static/js/timezone.js); the profile changes it.
     timezone = BrowserTimeZoneField()
@@ -51,6 +54,12 @@ class RegisterForm(EmailCheckedByCleanEmail, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email", "timezone")
+
+    def __init__(self, *args, language: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser's language (Accept-Language or the switcher's cookie) at
+        # sign-up; the profile changes it.
+        self.instance.language = language
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"])
@@ -137,18 +146,18 @@ class ThrottledLoginMixin:
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     username = forms.CharField(
-        label="Username or email",
+        label=_("Username or email"),
         max_length=254,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     remember_me = forms.BooleanField(
-        label="Keep me logged in for 30 days",
+        label=_("Keep me logged in for 30 days"),
         required=False,
     )
     error_messages = {
@@ -169,20 +178,20 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
 
 
 class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
-    diets = codes_field(Diet, label="Your diets")
+    diets = codes_field(Diet, label=_("Your diets"))
     allergies = codes_field(
         Allergen,
-        label="Your allergies",
-        help_text="Only the hosts of parties you go to (or wait for) see these.",
+        label=_("Your allergies"),
+        help_text=_("Only the hosts of parties you go to (or wait for) see these."),
     )
-    timezone = TimeZoneField(label="Time zone")
+    timezone = TimeZoneField(label=_("Time zone"))
     current_password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         required=False,
         strip=False,
         max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Needed only when you change your email address.",
+        help_text=_("Needed only when you change your email address."),
     )
 
     class Meta:
@@ -195,6 +204,7 @@ class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
             "allergies",
             "dietary_notes",
             "timezone",
+            "language",
         )
         widgets = {"dietary_notes": forms.Textarea(attrs={"rows": 3})}
 
@@ -205,7 +215,7 @@ class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
         self.original_email = self.instance.email
         self.add_code_field(self.instance, has_app=has_app)
         if "code" in self.fields:
-            self.fields["code"].help_text = (
+            self.fields["code"].help_text = _(
                 "Needed only when you change your email address: the 6 digits your "
                 "app shows now, or a recovery code."
             )
@@ -227,7 +237,7 @@ class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
                     self.instance,
                     password,
                     error=ValidationError(
-                        "Enter your current password to change your email address.",
+                        _("Enter your current password to change your email address."),
                         code="password_required",
                     ),
                 )
@@ -246,11 +256,11 @@ class ProfileForm(ReauthCodeMixin, EmailCheckedByCleanEmail, forms.ModelForm):
 
 class AccountDeleteForm(ReauthCodeMixin, forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To be sure it's you.",
+        help_text=_("To be sure it's you."),
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -263,7 +273,9 @@ class AccountDeleteForm(ReauthCodeMixin, forms.Form):
         check_current_password(
             self.user,
             password,
-            error=ValidationError("That's not your current password.", code="password_incorrect"),
+            error=ValidationError(
+                _("That's not your current password."), code="password_incorrect"
+            ),
         )
         return password
 
@@ -279,11 +291,11 @@ class SessionEndForm(forms.Form):
     other password checks behind the login."""
 
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To log other sessions out, enter your password.",
+        help_text=_("To log other sessions out, enter your password."),
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -295,7 +307,9 @@ class SessionEndForm(forms.Form):
         check_current_password(
             self.user,
             password,
-            error=ValidationError("That's not your current password.", code="password_incorrect"),
+            error=ValidationError(
+                _("That's not your current password."), code="password_incorrect"
+            ),
         )
         return password
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, TimestampMixin
 
 from common.food import validate_allergens, validate_diets
@@ -35,36 +36,44 @@ def unconfirmed_too_long() -> Q:
 
 class User(AbstractUser):
     first_name = models.CharField(
-        "first name", max_length=150, blank=True, validators=[validate_single_line_text]
+        _("first name"), max_length=150, blank=True, validators=[validate_single_line_text]
     )
     last_name = models.CharField(
-        "last name", max_length=150, blank=True, validators=[validate_single_line_text]
+        _("last name"), max_length=150, blank=True, validators=[validate_single_line_text]
     )
     # Django's EmailValidator takes control characters in a quoted local part.
     email = models.EmailField(
-        "email address", max_length=254, validators=[validate_single_line_text]
+        _("email address"), max_length=254, validators=[validate_single_line_text]
     )
     dietary_notes = models.TextField(
         blank=True,
         max_length=500,
         validators=[validate_multiline_text],
-        help_text="Anything a host should know, e.g. “vegetarian, no nuts”.",
+        help_text=_("Anything a host should know, e.g. “vegetarian, no nuts”."),
     )
     diets = models.JSONField(
-        default=list, blank=True, validators=[validate_diets], help_text="Diets you follow."
+        default=list, blank=True, validators=[validate_diets], help_text=_("Diets you follow.")
     )
     allergies = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_allergens],
-        help_text="Allergens you must avoid (the 14 that EU food law names).",
+        help_text=_("Allergens you must avoid (the 14 that EU food law names)."),
     )
     timezone = models.CharField(
-        "time zone",
+        _("time zone"),
         max_length=64,
         default=default_timezone,
         validators=[validate_timezone],
-        help_text="Your parties default to this zone; other times are shown in it.",
+        help_text=_("Your parties default to this zone; other times are shown in it."),
+    )
+    # Blank: follow the browser (or the footer's switcher). Emails use it too.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the site and of your emails; blank follows your browser."),
     )
     # Set with every stored notice (parties.Notice), cleared when they are shown:
     # the user row is read on every request anyway, so pages look for notices
@@ -73,10 +82,10 @@ class User(AbstractUser):
     # None until the owner opens the link sent to `email` (accounts.verification):
     # until then the site emails that address nothing else, and holds the messages
     # the user sends to guests. Accounts made before this existed count as confirmed.
-    email_confirmed_at = models.DateTimeField("email confirmed", null=True, editable=False)
+    email_confirmed_at = models.DateTimeField(_("email confirmed"), null=True, editable=False)
     # A new address waiting for its confirmation link; `email` stays until it is opened.
     pending_email = models.EmailField(
-        "new email address, not yet confirmed", max_length=254, blank=True, editable=False
+        _("new email address, not yet confirmed"), max_length=254, blank=True, editable=False
     )
 
     REQUIRED_FIELDS = ["email"]
@@ -86,14 +95,14 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 Lower("username"),
                 name="accounts_user_username_ci_unique",
-                violation_error_message="That username is taken.",
+                violation_error_message=_("That username is taken."),
             ),
             models.UniqueConstraint(
                 Lower("email"),
                 # An account whose unconfirmed address was released has none ("").
                 condition=~Q(email=""),
                 name="accounts_user_email_ci_unique",
-                violation_error_message="An account with this email already exists.",
+                violation_error_message=_("An account with this email already exists."),
             ),
         ]
 
@@ -148,8 +157,8 @@ class RecoveryCodes(TimestampMixin, Device):
     are not used. Made and checked by `accounts.two_factor`."""
 
     class Meta(Device.Meta):
-        verbose_name = "recovery codes"
-        verbose_name_plural = "recovery codes"
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
 
     def verify_token(self, token: str) -> bool:
         """Is `token` (already normalised) one of the unused codes? If so it is used

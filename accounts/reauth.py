@@ -10,6 +10,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_otp import verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -25,14 +26,16 @@ APP_CODE = re.compile(r"[0-9]{6}")
 RECOVERY_CODE = re.compile(rf"[{RECOVERY_CODE_ALPHABET}]{{{RECOVERY_CODE_LENGTH}}}")
 CODE_MAX_LENGTH = 32  # a recovery code with spaces or dashes fits; nothing much longer
 
-CODE_REQUIRED = "Enter the 6-digit code from your authenticator app, or a recovery code."
-CODE_MALFORMED = (
+CODE_REQUIRED = _("Enter the 6-digit code from your authenticator app, or a recovery code.")
+CODE_MALFORMED = _(
     "That isn't a code we know: enter the 6 digits your authenticator app shows, "
     "or a recovery code (10 letters and digits)."
 )
-CODE_TOO_LONG = "That's too long for a code: enter the 6 digits your app shows, or a recovery code."
-CODE_WRONG = "That code isn't right. Check that you use the DinnerParty entry in your app."
-REAUTH_CODE_REQUIRED = (
+CODE_TOO_LONG = _(
+    "That's too long for a code: enter the 6 digits your app shows, or a recovery code."
+)
+CODE_WRONG = _("That code isn't right. Check that you use the DinnerParty entry in your app.")
+REAUTH_CODE_REQUIRED = _(
     "You use two-step verification: enter the 6-digit code from your authenticator app "
     "(or a recovery code) as well."
 )
@@ -66,8 +69,8 @@ def code_field(
 def reauth_code_field() -> forms.CharField:
     """The code asked beside the password of someone with two-step verification on."""
     field = code_field(
-        "Code from your authenticator app",
-        "The 6 digits your app shows now, or one of your recovery codes.",
+        _("Code from your authenticator app"),
+        _("The 6 digits your app shows now, or one of your recovery codes."),
         required=REAUTH_CODE_REQUIRED,
     )
     field.required = False  # asked only when it is needed (ProfileForm: an email change)

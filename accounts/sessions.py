@@ -40,7 +40,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import Session, User
 from accounts.queries import SESSION_WITH_USER
@@ -109,10 +109,10 @@ def max_age_ended_message(seconds: int) -> str:
         span = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
     else:
         span = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
-    return (
-        f"You've been logged out: a login lasts {span} at most, however much it is used. "
+    return gettext(
+        "You've been logged out: a login lasts %(span)s at most, however much it is used. "
         "Please log in again."
-    )
+    ) % {"span": span}
 
 
 def account_id(data: dict) -> int | None:

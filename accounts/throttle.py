@@ -22,6 +22,7 @@ from django.core.cache import cache
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +195,11 @@ def _trusted_networks(entries: tuple[str, ...]) -> tuple[bool, tuple]:
 
 def too_many_attempts_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many attempts. Please try again in {minutes} {unit}."
+    return ngettext(
+        "Too many attempts. Please try again in %(minutes)d minute.",
+        "Too many attempts. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def refusal(form) -> str | None:

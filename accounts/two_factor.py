@@ -33,6 +33,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
@@ -83,8 +85,8 @@ RECOVERY_CODE_COUNT = 10
 # at setup, where a step either side is accepted, and kept as the app's drift.
 APP_TOLERANCE = 0
 SETUP_TOLERANCE = 1
-APP_CODE_MALFORMED = "Enter the 6 digits your authenticator app shows for DinnerParty."
-APP_CODE_WRONG = (
+APP_CODE_MALFORMED = _("Enter the 6 digits your authenticator app shows for DinnerParty.")
+APP_CODE_WRONG = _(
     "That code doesn't match. Enter the code the app shows now, and check that "
     "your phone's clock is set automatically."
 )
@@ -183,11 +185,11 @@ def require_second_step(sender, request: HttpRequest | None, user: User, **kwarg
 
 def _password_field() -> forms.CharField:
     return forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         max_length=MAX_PASSWORD_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To be sure it's you.",
+        help_text=_("To be sure it's you."),
     )
 
 
@@ -195,7 +197,7 @@ def _check_password(user: User, password: str) -> None:
     check_current_password(
         user,
         password,
-        error=ValidationError("That's not your current password.", code="password_incorrect"),
+        error=ValidationError(_("That's not your current password."), code="password_incorrect"),
     )
 
 
@@ -204,8 +206,8 @@ class CodeForm(forms.Form):
     per-account limit. `device` is the one that accepted it."""
 
     code = code_field(
-        "Code",
-        "The 6 digits your authenticator app shows, or one of your recovery codes.",
+        _("Code"),
+        _("The 6 digits your authenticator app shows, or one of your recovery codes."),
         required=CODE_REQUIRED,
         autofocus=True,
     )
@@ -225,8 +227,8 @@ class SetupForm(forms.Form):
     """Setting an app up: a code it shows for the new key, and the password."""
 
     code = code_field(
-        "Code from the app",
-        "The 6 digits the app shows for DinnerParty after you add it.",
+        _("Code from the app"),
+        _("The 6 digits the app shows for DinnerParty after you add it."),
         required=APP_CODE_MALFORMED,
     )
     password = _password_field()
@@ -275,7 +277,7 @@ class PasswordForm(forms.Form):
 
 # --- Views ------------------------------------------------------------------------------
 
-FORM_ERRORS = "Please fix the errors below."
+FORM_ERRORS = _("Please fix the errors below.")
 
 
 class TwoFactorFormView(LoginRequiredMixin, FormView):
@@ -312,7 +314,9 @@ class VerifyView(RedirectURLMixin, TwoFactorFormView):
     def form_valid(self, form: CodeForm) -> HttpResponse:
         user = self.request.user
         if second_step_pending(self.request):
-            messages.success(self.request, f"Welcome back, {user.display_name}!")
+            messages.success(
+                self.request, gettext("Welcome back, %(name)s!") % {"name": user.display_name}
+            )
         _pass_second_factor(self.request, form.device)
         if isinstance(form.device, RecoveryCodes):
             left = recovery_codes_left(user)
@@ -335,7 +339,7 @@ class SetupView(RedirectURLMixin, TwoFactorFormView):
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.is_authenticated and authenticator_of(request.user) is not None:
-            messages.info(request, "Two-step verification is already on.")
+            messages.info(request, _("Two-step verification is already on."))
             return HttpResponseRedirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 
@@ -364,7 +368,7 @@ class SetupView(RedirectURLMixin, TwoFactorFormView):
         self.request.session.pop(SETUP_KEY_SESSION_KEY, None)
         _pass_second_factor(self.request, form.app)
         self.request.session[NEW_CODES_SESSION_KEY] = codes
-        messages.success(self.request, "Two-step verification is on.")
+        messages.success(self.request, _("Two-step verification is on."))
         return HttpResponseRedirect(
             f"{reverse('two_factor_recovery_codes')}?"
             f"{urlencode({'next': self.get_success_url()}, safe='/')}"
@@ -377,7 +381,7 @@ class VerifiedOnlyMixin:
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.is_authenticated:
             if authenticator_of(request.user) is None:
-                messages.info(request, "Two-step verification is off.")
+                messages.info(request, _("Two-step verification is off."))
                 return HttpResponseRedirect(reverse("profile"))
             if not is_verified(request.user):
                 return HttpResponseRedirect(second_factor_url(request.user, request.path))
@@ -405,7 +409,7 @@ class RecoveryCodesView(VerifiedOnlyMixin, RedirectURLMixin, TwoFactorFormView):
     def form_valid(self, form: PasswordForm) -> HttpResponse:
         self.request.session[NEW_CODES_SESSION_KEY] = recovery_codes_renew(user=self.request.user)
         messages.success(
-            self.request, "Here are your new recovery codes. The old ones no longer work."
+            self.request, _("Here are your new recovery codes. The old ones no longer work.")
         )
         return HttpResponseRedirect(reverse("two_factor_recovery_codes"))
 
@@ -418,8 +422,11 @@ class DisableView(VerifiedOnlyMixin, TwoFactorFormView):
 
     def form_valid(self, form: PasswordForm) -> HttpResponse:
         two_factor_disable(user=self.request.user)
-        text = "Two-step verification is off: your password alone logs you in."
+        text = gettext("Two-step verification is off: your password alone logs you in.")
         if self.request.user.is_staff:
-            text += " The admin will ask you to set it up again."
+            text = gettext(
+                "Two-step verification is off: your password alone logs you in. "
+                "The admin will ask you to set it up again."
+            )
         messages.success(self.request, text)
         return super().form_valid(form)

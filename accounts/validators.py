@@ -4,6 +4,8 @@ import urllib.request
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -19,13 +21,15 @@ class MaximumLengthValidator:
     def validate(self, password: str, user=None) -> None:
         if len(password) > self.max_length:
             raise ValidationError(
-                "This password is too long: at most %(max_length)d characters.",
+                _("This password is too long: at most %(max_length)d characters."),
                 code="password_too_long",
                 params={"max_length": self.max_length},
             )
 
     def get_help_text(self) -> str:
-        return f"Your password can be up to {self.max_length} characters long."
+        return gettext("Your password can be up to %(max)d characters long.") % {
+            "max": self.max_length
+        }
 
 
 # ASVS 6.1.2: words anyone guessing a password for this site would try first.
@@ -92,7 +96,9 @@ class ContextWordsValidator:
         )
 
     def get_help_text(self) -> str:
-        return "Words like “dinner”, “party” or your own name don't count towards its length."
+        return gettext(
+            "Words like “dinner”, “party” or your own name don't count towards its length."
+        )
 
 
 class BreachedPasswordValidator:
@@ -132,4 +138,4 @@ class BreachedPasswordValidator:
                 )
 
     def get_help_text(self) -> str:
-        return "It can't be one that has appeared in a known data breach."
+        return gettext("It can't be one that has appeared in a known data breach.")

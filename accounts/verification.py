@@ -29,6 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from accounts import throttle
@@ -159,9 +161,9 @@ def send_link(user: User) -> int:
 
 
 def link_sent_message(address: str) -> str:
-    return (
-        f"We've sent a link to {address}: open it to confirm your address (it works for 24 hours)."
-    )
+    return gettext(
+        "We've sent a link to %(address)s: open it to confirm your address (it works for 24 hours)."
+    ) % {"address": address}
 
 
 def email_change_requested(*, user: User, old_address: str) -> None:
@@ -170,7 +172,11 @@ def email_change_requested(*, user: User, old_address: str) -> None:
     send_link(user)
     if user.email_confirmed and old_address:
         notifications.enqueue(
-            send_email_change_notice, old_address, user.username, user.pending_email
+            send_email_change_notice,
+            old_address,
+            user.username,
+            user.pending_email,
+            language=notifications.language_of(user),
         )
 
 
@@ -191,9 +197,14 @@ def send_confirmation_email(user_id: int) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is None or not user.email_to_confirm:
         return
+    with notifications.speaking(notifications.language_of(user)):
+        _send_confirmation_email(user)
+
+
+def _send_confirmation_email(user: User) -> None:
     notifications.send(
         to=[user.email_to_confirm],
-        subject="Confirm your email address for DinnerParty",
+        subject=gettext("Confirm your email address for DinnerParty"),
         template="email_confirm",
         context={
             "name": notifications.greeting_name(user),
@@ -207,17 +218,21 @@ def send_confirmation_email(user_id: int) -> None:
 
 
 @task
-def send_email_change_notice(old_address: str, username: str, new_address: str) -> None:
-    notifications.send(
-        to=[old_address],
-        subject="Your DinnerParty email address is being changed",
-        template="email_change_notice",
-        context={
-            "username": username,
-            "new_address": new_address,
-            "reset_url": notifications.site_url(reverse("password_reset")),
-        },
-    )
+def send_email_change_notice(
+    old_address: str, username: str, new_address: str, *, language: str = ""
+) -> None:
+    """To the old address: in the account's language (the request's, passed in)."""
+    with notifications.speaking(language):
+        notifications.send(
+            to=[old_address],
+            subject=gettext("Your DinnerParty email address is being changed"),
+            template="email_change_notice",
+            context={
+                "username": username,
+                "new_address": new_address,
+                "reset_url": notifications.site_url(reverse("password_reset")),
+            },
+        )
 
 
 # --- Views ---------------------------------------------------------------------------
@@ -242,10 +257,12 @@ class EmailConfirmView(View):
                     check = LinkCheck(check.user, LinkProblem.TAKEN)
         if check.problem is not None:
             return self.page(request, check)
-        messages.success(request, f"Thanks! {address} is confirmed.")
+        messages.success(
+            request, gettext("Thanks! %(address)s is confirmed.") % {"address": address}
+        )
         if request.user.is_authenticated:
             return redirect("profile")
-        messages.info(request, "Log in to carry on.")
+        messages.info(request, _("Log in to carry on."))
         return redirect("login")
 
     def page(self, request: HttpRequest, check: LinkCheck) -> HttpResponse:
@@ -261,7 +278,7 @@ class ResendConfirmationView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if not user.email_to_confirm:
-            messages.info(request, "Your email address is already confirmed.")
+            messages.info(request, _("Your email address is already confirmed."))
             return self.back(request)
         wait = send_link(user)
         if wait:
@@ -291,5 +308,5 @@ class EmailChangeCancelView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         if request.user.pending_email:
             User.objects.filter(pk=request.user.pk).update(pending_email="")
-            messages.info(request, "The change of email address is cancelled.")
+            messages.info(request, _("The change of email address is cancelled."))
         return redirect("profile")

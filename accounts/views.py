@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import ngettext
-from django.views import View
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.views import View, i18n
+from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, FormView, TemplateView, UpdateView
 
 from accounts import sessions, throttle, two_factor, verification
@@ -38,11 +40,25 @@ from parties.models import (
     PendingReply,
 )
 
-FORM_ERRORS = "Please fix the errors below."
-RESET_SENT = (
+FORM_ERRORS = _("Please fix the errors below.")
+RESET_SENT = _(
     "If an account exists for that address, we've sent a link to reset your "
     "password. It may take a minute to arrive."
 )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer's language switcher: Django's `set_language` (the cookie, and
+    `next` only to this site, else back to the referring page or home), and for a
+    member also their profile's language, so it follows them to other browsers
+    and into their emails."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and language != user.language:
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response
 
 
 class RegisterView(CreateView):
@@ -52,9 +68,14 @@ class RegisterView(CreateView):
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.is_authenticated:
-            messages.info(request, "You're already signed up and logged in.")
+            messages.info(request, _("You're already signed up and logged in."))
             return redirect(self.success_url)
         return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict:
+        # The switcher's cookie, else the browser's Accept-Language, else English.
+        language = translation.get_language_from_request(self.request)
+        return {**super().get_form_kwargs(), "language": language}
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         ip = throttle.client_ip(request)
@@ -82,9 +103,12 @@ class RegisterView(CreateView):
             form.add_error("email", EMAIL_TAKEN)
             return self.form_invalid(form)
         login(self.request, self.object, backend=settings.AUTHENTICATION_BACKENDS[0])
+        if self.object.language:  # the welcome below speaks it
+            translation.activate(self.object.language)
         messages.success(
             self.request,
-            f"Welcome to DinnerParty, {self.object.username}! Find a table or host your own.",
+            gettext("Welcome to DinnerParty, %(name)s! Find a table or host your own.")
+            % {"name": self.object.username},
         )
         verification.send_link(self.object)
         messages.info(self.request, verification.link_sent_message(self.object.email))
@@ -108,8 +132,13 @@ class LoginView(auth_views.LoginView):
             self.request.session.set_expiry(settings.SESSION_COOKIE_AGE)
         else:
             self.request.session.set_expiry(0)  # ends when the browser closes
+        user = form.get_user()
+        if user.language:  # the member's own language from this response on
+            translation.activate(user.language)
         if not two_factor.second_step_pending(self.request):  # else welcomed after the code
-            messages.success(self.request, f"Welcome back, {form.get_user().display_name}!")
+            messages.success(
+                self.request, gettext("Welcome back, %(name)s!") % {"name": user.display_name}
+            )
         return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
@@ -123,14 +152,14 @@ class LogoutView(auth_views.LogoutView):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
-        messages.info(request, "You've been logged out. See you at the table!")
+        messages.info(request, _("You've been logged out. See you at the table!"))
         return response
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     form_class = PasswordChangeForm
     success_url = reverse_lazy("profile")
-    success_message = "Your password has been changed. Other sessions have been logged out."
+    success_message = _("Your password has been changed. Other sessions have been logged out.")
 
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
@@ -174,7 +203,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
-    success_message = "Your password has been set. You can log in with it now."
+    success_message = _("Your password has been set. You can log in with it now.")
 
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
@@ -191,7 +220,7 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
     form_class = ProfileForm
     template_name = "accounts/profile.html"
     success_url = reverse_lazy("profile")
-    success_message = "Your profile has been saved."
+    success_message = _("Your profile has been saved.")
 
     def get_object(self, queryset=None) -> User:
         return self.request.user
@@ -250,7 +279,9 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
         # Its other sessions end now, from the cache too (the rows would go with it).
         sessions.end_sessions(user=user, keep=None)
         services.user_delete(user=user)
-        messages.info(self.request, "Your account and everything in it has been deleted. Goodbye!")
+        messages.info(
+            self.request, _("Your account and everything in it has been deleted. Goodbye!")
+        )
         return super().form_valid(form)
 
     def form_invalid(self, form: AccountDeleteForm) -> HttpResponse:
@@ -446,8 +477,8 @@ class SessionEndView(SessionEndMixin, View):
             user=request.user, keep=request.session.session_key, only=session_id
         )
         if not ended:
-            raise Http404("No such session.")
-        messages.success(request, "That session is logged out.")
+            raise Http404(_("No such session."))
+        messages.success(request, _("That session is logged out."))
         return redirect("account_sessions")
 
 
@@ -470,7 +501,7 @@ class SessionEndOthersView(SessionEndMixin, View):
                 % {"count": ended},
             )
         else:
-            messages.info(request, "You weren't logged in anywhere else.")
+            messages.info(request, _("You weren't logged in anywhere else."))
         return redirect("account_sessions")
 
 
@@ -482,7 +513,9 @@ class KeepAccountView(SuccessMessageMixin, auth_views.PasswordChangeView):
     form_class = SetPasswordForm
     template_name = "accounts/keep_account.html"
     success_url = reverse_lazy("parties:list")
-    success_message = "Your password is set: log in with your username %(username)s or your email."
+    success_message = _(
+        "Your password is set: log in with your username %(username)s or your email."
+    )
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.is_authenticated and request.user.has_usable_password():

@@ -11,6 +11,8 @@ form built on a model (the site's and the admin's) runs them.
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 MULTILINE_ALLOWED = frozenset("\n\r\t")
 
@@ -19,7 +21,7 @@ def _refuse_control_characters(value: str, allowed: frozenset[str] = frozenset()
     found = sorted({ch for ch in value if ch not in allowed and unicodedata.category(ch) == "Cc"})
     if found:
         raise ValidationError(
-            "Remove the invisible control characters from this text (found: %(found)s).",
+            _("Remove the invisible control characters from this text (found: %(found)s)."),
             code="control_characters",
             params={"found": ", ".join(f"U+{ord(ch):04X}" for ch in found)},
         )
@@ -33,3 +35,12 @@ def validate_single_line_text(value: str) -> None:
 def validate_multiline_text(value: str) -> None:
     """No control characters but line breaks and tabs."""
     _refuse_control_characters(value, MULTILINE_ALLOWED)
+
+
+def _interpolate(text, values: dict) -> str:
+    return str(text) % values
+
+
+# A translated message with its values filled in when it is shown, in the language
+# active then (`gettext_lazy(...) % values` would fill it in, in English, at import).
+interpolate_lazy = lazy(_interpolate, str)

@@ -17,6 +17,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 UTC_NAME = "UTC"
 # Targets of links that all mean UTC (`GMT`, `Etc/UTC`, `Zulu`, …).
@@ -100,7 +101,7 @@ def timezone_choices() -> list:
 def validate_timezone(value: str) -> None:
     if value not in canonical_zones():
         raise ValidationError(
-            "“%(value)s” is not a time zone we know. Pick one from the list, e.g. Europe/Paris.",
+            _("“%(value)s” is not a time zone we know. Pick one from the list, e.g. Europe/Paris."),
             code="invalid_timezone",
             params={"value": value[:64]},
         )

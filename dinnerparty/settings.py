@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -80,6 +81,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dinnerparty.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's language: the `django_language` cookie (set_language), else
+    # the browser's Accept-Language; a member's saved one wins (UserLanguageMiddleware).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -88,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.SessionActivityMiddleware",
     "parties.middleware.NoticeMiddleware",
@@ -301,7 +306,18 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 
 # --- Internationalisation -------------------------------------------------------
-LANGUAGE_CODE = "en-gb"
+# The languages the site speaks (docs/i18n.md); URLs are the same in each.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", gettext_lazy("English")),
+    ("de", gettext_lazy("German")),
+    ("fr", gettext_lazy("French")),
+    ("es", gettext_lazy("Spanish")),
+    ("pt", gettext_lazy("Portuguese")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English keeps the British date formats it had as "en-gb" (dinnerparty/formats/en).
+FORMAT_MODULE_PATH = ["dinnerparty.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -9,6 +9,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.timezones import TimeZoneField
 from parties import guest_list, services
@@ -79,7 +81,7 @@ class DinnerPartyAdminForm(forms.ModelForm):
     # The site's three choices (parties.forms.PartyForm), not the bare flag.
     address_shown_to = PartyForm.base_fields["address_shown_to"]
     timezone = TimeZoneField(
-        label="Time zone", help_text="Times are entered and shown in this zone."
+        label=_("Time zone"), help_text=_("Times are entered and shown in this zone.")
     )
     # The main dish's tags as tick boxes, as on the site's form.
     main_dish_allergens = PartyForm.base_fields["main_dish_allergens"]
@@ -183,7 +185,7 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
             queryset = queryset.filter(pk__in=DinnerParty.objects.editable_by(request.user))
         return queryset
 
-    @admin.display(description="waitlisted", ordering="waitlisted_count")
+    @admin.display(description=_("waitlisted"), ordering="waitlisted_count")
     def waitlisted(self, party: DinnerParty) -> int:
         return party.waitlisted_count
 
@@ -232,12 +234,15 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
                     note=data["note"],
                 )
             except services.RsvpError as error:
-                messages.error(request, f"{guest}: {error}")
+                messages.error(
+                    request, gettext("%(guest)s: %(error)s") % {"guest": guest, "error": error}
+                )
                 continue
             if outcome.status == RSVPStatus.WAITLISTED:
                 messages.warning(
                     request,
-                    f"{guest} is waitlisted (#{outcome.waitlist_position}): the table is full.",
+                    gettext("%(guest)s is waitlisted (#%(position)d): the table is full.")
+                    % {"guest": guest, "position": outcome.waitlist_position},
                 )
         return None
 
@@ -248,7 +253,7 @@ class DinnerPartyAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
         for party in queryset.select_related("host"):
             services.party_delete(party=party)
 
-    @admin.action(description="Download guest lists as CSV")
+    @admin.action(description=_("Download guest lists as CSV"))
     def export_guest_lists(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="guest-lists.csv"'
@@ -370,7 +375,9 @@ class RSVPAdmin(KeysOnlyAutocomplete, admin.ModelAdmin):
         obj.pk, obj.status, obj.plus_ones = outcome.rsvp.pk, outcome.status, outcome.rsvp.plus_ones
         if outcome.status == RSVPStatus.WAITLISTED:
             messages.warning(
-                request, f"The table is full: waitlisted at #{outcome.waitlist_position}."
+                request,
+                gettext("The table is full: waitlisted at #%(position)d.")
+                % {"position": outcome.waitlist_position},
             )
 
     def message_user(self, request: HttpRequest, message, level=messages.INFO, *args, **kwargs):

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from parties.models import DEFAULT_LENGTH, DinnerParty, local_time
@@ -64,7 +65,12 @@ def party_event(entry: CalendarEntry) -> Event:
     stamp = datetime.now(UTC) if entry.cancelled else party.updated_at
     event.add("dtstamp", stamp or datetime.now(UTC))
     event.add("location", entry.location)
-    description = f"Hosted by {party.host_name}. On the menu: {party.main_dish}."
+    # The text is in the active language (the recipient's, or the feed owner's);
+    # the protocol fields are not translated.
+    description = gettext("Hosted by %(host)s. On the menu: %(main_dish)s.") % {
+        "host": party.host_name,
+        "main_dish": party.main_dish,
+    }
     if party.description:
         description += f"\n\n{party.description}"
     event.add("description", f"{description}\n\n{entry.url}")

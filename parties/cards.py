@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
+from django.utils import translation
+
 from parties.models import DinnerParty
 from parties.queries import CARD_FIELDS
 
@@ -25,8 +27,10 @@ def time_bucket(now: datetime) -> int:
 
 
 def fragment_key(rows: Iterable[Iterable]) -> str:
-    """A digest of everything a cached fragment shows, one tuple per row."""
-    text = "\n".join("|".join(str(value) for value in row) for row in rows)
+    """A digest of everything a cached fragment shows, one tuple per row, and of
+    the language it is shown in (every cached page and fragment is translated)."""
+    lines = ("|".join(str(value) for value in row) for row in rows)
+    text = "\n".join([translation.get_language() or "", *lines])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

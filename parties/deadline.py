@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.tasks import task
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from parties import notifications
 from parties.menu import build_menu, coverage, needs_of_rsvp
@@ -55,12 +56,14 @@ def send_final_numbers_now(party_id: int, *, now: datetime | None = None) -> boo
             return False
         party = DinnerParty.objects.select_related("host").get(pk=party_id)
         hosts = [party.host, *party.cohosts.all()]
-        notifications.send_each(
-            [notifications.address_of(host) for host in hosts],
-            subject=f"Final numbers for “{party.title}”",
-            template="final_numbers",
-            context=final_numbers(party),
-        )
+        for host in hosts:  # each in their own language
+            with notifications.speaking(notifications.language_of(host)):
+                notifications.send(
+                    to=[notifications.address_of(host)],
+                    subject=gettext("Final numbers for “%(title)s”") % {"title": party.title},
+                    template="final_numbers",
+                    context=final_numbers(party),
+                )
     return True
 
 

@@ -2,7 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import escape
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from common.food import COURSE_PLURALS, Allergen, Course, Diet
@@ -42,43 +46,47 @@ class PartyForm(forms.ModelForm):
     party's own time zone, whatever zone the host's browser is in."""
 
     starts_at = WallClockDateTimeField(
-        label="Starts at",
+        label=_("Starts at"),
         input_formats=INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        help_text="In the party's time zone.",
+        help_text=_("In the party's time zone."),
     )
     ends_at = WallClockDateTimeField(
-        label="Ends at",
+        label=_("Ends at"),
         required=False,
         input_formats=INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        help_text="Optional, in the party's time zone: empty means three hours after the start.",
+        help_text=_("Optional, in the party's time zone: empty means three hours after the start."),
     )
     reply_by = WallClockDateTimeField(
-        label="Reply by",
+        label=_("Reply by"),
         required=False,
         input_formats=INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        help_text="Optional, in the party's time zone: new replies close then, and you get "
-        "the final numbers by email.",
+        help_text=_(
+            "Optional, in the party's time zone: new replies close then, and you get "
+            "the final numbers by email."
+        ),
     )
-    timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
     address_shown_to = forms.ChoiceField(
-        label="Who sees the exact address",
+        label=_("Who sees the exact address"),
         choices=[
-            (ADDRESS_AUTO, "Private party: only guests at the table; public: every member"),
-            (ADDRESS_TABLE, "Only guests at the table (others see the rough area)"),
-            (ADDRESS_EVERYONE, "Everyone who can see the party"),
+            (ADDRESS_AUTO, _("Private party: only guests at the table; public: every member")),
+            (ADDRESS_TABLE, _("Only guests at the table (others see the rough area)")),
+            (ADDRESS_EVERYONE, _("Everyone who can see the party")),
         ],
         initial=ADDRESS_AUTO,
-        help_text="On a public party, “everyone who can see the party” is every member "
-        "of DinnerParty: for a home address, choose “only guests at the table”.",
+        help_text=_(
+            "On a public party, “everyone who can see the party” is every member "
+            "of DinnerParty: for a home address, choose “only guests at the table”."
+        ),
         required=False,
         widget=forms.RadioSelect,
     )
 
-    main_dish_allergens = codes_field(Allergen, label="The main contains")
-    main_dish_suits = codes_field(Diet, label="The main suits")
+    main_dish_allergens = codes_field(Allergen, label=_("The main contains"))
+    main_dish_suits = codes_field(Diet, label=_("The main suits"))
 
     class Meta:
         model = DinnerParty
@@ -145,8 +153,11 @@ class PartyForm(forms.ModelForm):
                 # A time the clocks skip comes back from the round trip an hour off.
                 if starts_at.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
                     raise forms.ValidationError(
-                        f"{naive:%H:%M} doesn't exist on that day in {zone_name}: "
-                        "the clocks go forward. Pick another time.",
+                        _(
+                            "%(time)s doesn't exist on that day in %(zone)s: "
+                            "the clocks go forward. Pick another time."
+                        ),
+                        params={"time": f"{naive:%H:%M}", "zone": zone_name},
                         code="skipped_time",
                     )
             except forms.ValidationError as error:
@@ -165,7 +176,12 @@ class PartyForm(forms.ModelForm):
             taken = self.instance.seats_taken
             self.add_error(
                 "seats",
-                f"{taken} seats are already taken, so the table needs at least {taken}.",
+                ngettext(
+                    "%(taken)d seat is already taken, so the table needs at least %(taken)d.",
+                    "%(taken)d seats are already taken, so the table needs at least %(taken)d.",
+                    taken,
+                )
+                % {"taken": taken},
             )
         return cleaned_data
 
@@ -184,26 +200,29 @@ class PartyForm(forms.ModelForm):
                 if name == "ends_at":
                     if moment <= starts_at:
                         raise forms.ValidationError(
-                            "The end must come after the start.", code="ends_before_start"
+                            _("The end must come after the start."), code="ends_before_start"
                         )
                     if moment - starts_at > LONGEST_PARTY:
                         raise forms.ValidationError(
-                            "End the party within a week of its start.", code="too_long"
+                            _("End the party within a week of its start."), code="too_long"
                         )
                 else:
                     if moment >= starts_at:
                         raise forms.ValidationError(
-                            "The reply-by date must come before the start.",
+                            _("The reply-by date must come before the start."),
                             code="reply_by_after_start",
                         )
                     if moment != self.instance.reply_by and moment <= timezone.now():
                         raise forms.ValidationError(
-                            "Pick a reply-by date in the future.", code="in_the_past"
+                            _("Pick a reply-by date in the future."), code="in_the_past"
                         )
                 if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
                     raise forms.ValidationError(
-                        f"{naive:%H:%M} doesn't exist on that day in {zone.key}: "
-                        "the clocks go forward. Pick another time.",
+                        _(
+                            "%(time)s doesn't exist on that day in %(zone)s: "
+                            "the clocks go forward. Pick another time."
+                        ),
+                        params={"time": f"{naive:%H:%M}", "zone": zone.key},
                         code="skipped_time",
                     )
             except forms.ValidationError as error:
@@ -212,12 +231,12 @@ class PartyForm(forms.ModelForm):
 
 class RSVPForm(forms.ModelForm):
     status = forms.ChoiceField(
-        label="Your reply",
-        error_messages={"required": "Choose going, maybe or can't go."},
+        label=_("Your reply"),
+        error_messages={"required": _("Choose going, maybe or can't go.")},
         choices=[
-            (RSVPStatus.GOING, "Going"),
-            (RSVPStatus.MAYBE, "Maybe"),
-            (RSVPStatus.DECLINED, "Can't go"),
+            (RSVPStatus.GOING, _("Going")),
+            (RSVPStatus.MAYBE, _("Maybe")),
+            (RSVPStatus.DECLINED, _("Can't go")),
         ],
         widget=forms.RadioSelect,
     )
@@ -226,10 +245,10 @@ class RSVPForm(forms.ModelForm):
         model = RSVP
         fields = ("status", "plus_ones", "plus_one_diets", "plus_one_allergies", "note")
         widgets = {"plus_ones": forms.NumberInput(attrs={"min": 0, "max": 5})}
-        labels = {"note": "Note for the host"}
+        labels = {"note": _("Note for the host")}
 
-    plus_one_diets = codes_field(Diet, label="Your plus-ones' diets")
-    plus_one_allergies = codes_field(Allergen, label="Your plus-ones' allergies")
+    plus_one_diets = codes_field(Diet, label=_("Your plus-ones' diets"))
+    plus_one_allergies = codes_field(Allergen, label=_("Your plus-ones' allergies"))
 
     def validate_constraints(self) -> None:
         """The model's one constraint on these fields (0-5 plus-ones) is also the
@@ -242,37 +261,37 @@ class GuestReplyForm(forms.Form):
     once the link emailed to the address is opened (parties/guest_replies.py)."""
 
     name = forms.CharField(
-        label="Your name", max_length=150, validators=[validate_single_line_text]
+        label=_("Your name"), max_length=150, validators=[validate_single_line_text]
     )
     email = forms.EmailField(
-        label="Your email",
+        label=_("Your email"),
         max_length=254,
         validators=[validate_single_line_text],
-        help_text="We email you a link: your reply counts when you open it.",
+        help_text=_("We email you a link: your reply counts when you open it."),
     )
     status = forms.ChoiceField(
-        label="Your reply",
+        label=_("Your reply"),
         choices=[
-            (RSVPStatus.GOING, "Going"),
-            (RSVPStatus.MAYBE, "Maybe"),
-            (RSVPStatus.DECLINED, "Can't go"),
+            (RSVPStatus.GOING, _("Going")),
+            (RSVPStatus.MAYBE, _("Maybe")),
+            (RSVPStatus.DECLINED, _("Can't go")),
         ],
         initial=RSVPStatus.GOING,
         widget=forms.RadioSelect,
     )
     plus_ones = forms.IntegerField(
-        label="Plus-ones",
+        label=_("Plus-ones"),
         min_value=0,
         max_value=MAX_PLUS_ONES,
         initial=0,
         widget=forms.NumberInput(attrs={"min": 0, "max": MAX_PLUS_ONES}),
     )
     note = forms.CharField(
-        label="Note for the host",
+        label=_("Note for the host"),
         max_length=200,
         required=False,
         validators=[validate_single_line_text],
-        help_text="E.g. what you'll bring, or when you'll arrive.",
+        help_text=_("E.g. what you'll bring, or when you'll arrive."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -281,20 +300,24 @@ class GuestReplyForm(forms.Form):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
 
 
+def paste_help() -> str:
+    return gettext(
+        "One a line: “Name <address>” or the address alone; up to %(max)d "
+        "at a time. Each gets a personal link that takes a reply without a password."
+    ) % {"max": PER_PASTE}
+
+
 class InvitationForm(forms.Form):
     """Addresses a host pastes to invite: one a line, `Name <address>` or the
     address alone (parties/invitations.py reads them)."""
 
     addresses = forms.CharField(
-        label="Invite by email",
+        label=_("Invite by email"),
         max_length=20_000,
         validators=[validate_multiline_text],
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Maria Lopez <maria@example.com>"}),
         # (Escaped: crispy-forms shows help texts as HTML, and "<address>" is a tag.)
-        help_text=escape(
-            f"One a line: “Name <address>” or the address alone; up to {PER_PASTE} "
-            "at a time. Each gets a personal link that takes a reply without a password."
-        ),
+        help_text=lazy(lambda: escape(paste_help()), str)(),
     )
 
     pasted: Pasted
@@ -304,11 +327,12 @@ class InvitationForm(forms.Form):
         self.pasted = parse_addresses(text)
         if len(self.pasted.valid) > PER_PASTE:
             raise forms.ValidationError(
-                f"Paste at most {PER_PASTE} addresses at a time ({len(self.pasted.valid)} given).",
+                _("Paste at most %(max)d addresses at a time (%(given)d given)."),
+                params={"max": PER_PASTE, "given": len(self.pasted.valid)},
                 code="too_many",
             )
         if not self.pasted.valid and not self.pasted.invalid:
-            raise forms.ValidationError("Paste at least one address.", code="required")
+            raise forms.ValidationError(_("Paste at least one address."), code="required")
         return text
 
 
@@ -317,13 +341,13 @@ class InvitationReplyForm(forms.Form):
 
     status = forms.ChoiceField(
         choices=[
-            (RSVPStatus.GOING, "Going"),
-            (RSVPStatus.MAYBE, "Maybe"),
-            (RSVPStatus.DECLINED, "Can't go"),
+            (RSVPStatus.GOING, _("Going")),
+            (RSVPStatus.MAYBE, _("Maybe")),
+            (RSVPStatus.DECLINED, _("Can't go")),
         ],
     )
     plus_ones = forms.IntegerField(
-        label="Plus-ones",
+        label=_("Plus-ones"),
         min_value=0,
         max_value=MAX_PLUS_ONES,
         required=False,
@@ -331,7 +355,7 @@ class InvitationReplyForm(forms.Form):
         widget=forms.NumberInput(attrs={"min": 0, "max": MAX_PLUS_ONES}),
     )
     note = forms.CharField(
-        label="Note for the host",
+        label=_("Note for the host"),
         max_length=200,
         required=False,
         validators=[validate_single_line_text],
@@ -348,8 +372,8 @@ class ComeWithFewerForm(forms.Form):
         min_value=0,
         max_value=MAX_PLUS_ONES,
         error_messages={
-            "required": "Say how many plus-ones you're bringing.",
-            "invalid": "Plus-ones must be a whole number.",
+            "required": _("Say how many plus-ones you're bringing."),
+            "invalid": _("Plus-ones must be a whole number."),
         },
     )
 
@@ -357,8 +381,8 @@ class ComeWithFewerForm(forms.Form):
 class DishForm(forms.ModelForm):
     """A dish with its tags: the host's own, or one a guest brings for a slot."""
 
-    allergens = codes_field(Allergen, label="Contains")
-    suits = codes_field(Diet, label="Suits")
+    allergens = codes_field(Allergen, label=_("Contains"))
+    suits = codes_field(Diet, label=_("Suits"))
 
     class Meta:
         model = Dish
@@ -377,7 +401,7 @@ class PotluckForm(forms.Form):
         super().__init__(*args, **kwargs)
         for course in Course.values:
             self.fields[course] = forms.IntegerField(
-                label=f"{COURSE_PLURALS[course].capitalize()} wanted",
+                label=capfirst(_("%(dishes)s wanted") % {"dishes": COURSE_PLURALS[course]}),
                 min_value=0,
                 max_value=50,
                 initial=counts.get(course, 0),
@@ -387,16 +411,16 @@ class PotluckForm(forms.Form):
 
 class CohostForm(forms.Form):
     username = forms.CharField(
-        label="Add a co-host by username",
+        label=_("Add a co-host by username"),
         max_length=150,
-        help_text="Someone who replied, or any member's username.",
+        help_text=_("Someone who replied, or any member's username."),
     )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
         self.user = User.objects.filter(username__iexact=username).first()
         if self.user is None:
-            raise forms.ValidationError("No member has that username.", code="unknown_user")
+            raise forms.ValidationError(_("No member has that username."), code="unknown_user")
         return username
 
 
@@ -404,5 +428,5 @@ class AnnouncementForm(forms.ModelForm):
     class Meta:
         model = Announcement
         fields = ("audience", "text")
-        labels = {"audience": "Send to", "text": "Message"}
+        labels = {"audience": _("Send to"), "text": _("Message")}
         widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 1000})}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from io import StringIO
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from common.food import Allergen, Course, Diet, labels
 from parties.models import RSVP, DinnerParty, Dish, RSVPStatus
@@ -18,16 +19,16 @@ STATUS_ORDER = (RSVPStatus.GOING, RSVPStatus.WAITLISTED, RSVPStatus.MAYBE, RSVPS
 NEEDS_SHOWN_FOR = {RSVPStatus.GOING, RSVPStatus.WAITLISTED}
 
 CSV_HEADER = [
-    "Guest",
-    "Reply",
-    "Plus-ones",
-    "Diets",
-    "Allergies",
-    "Plus-ones' diets",
-    "Plus-ones' allergies",
-    "Dietary notes",
-    "Brings",
-    "Note",
+    _("Guest"),
+    _("Reply"),
+    _("Plus-ones"),
+    _("Diets"),
+    _("Allergies"),
+    _("Plus-ones' diets"),
+    _("Plus-ones' allergies"),
+    _("Dietary notes"),
+    _("Brings"),
+    _("Note"),
 ]
 
 
@@ -131,7 +132,7 @@ def guest_list_csv(lines: Iterable[GuestLine]) -> str:
     made safe to open in a spreadsheet."""
     out = StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    writer.writerow([str(heading) for heading in CSV_HEADER])
     for line in lines:
         writer.writerow(
             [

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext
 
 from common.text import validate_single_line_text
 
@@ -35,19 +36,19 @@ class Pasted:
 
 def _reason(name: str, email: str) -> str | None:
     if not email:
-        return "no email address"
+        return gettext("no email address")
     if len(email) > MAX_EMAIL:
-        return f"the address is longer than {MAX_EMAIL} characters"
+        return gettext("the address is longer than %(max)d characters") % {"max": MAX_EMAIL}
     if len(name) > MAX_NAME:
-        return f"the name is longer than {MAX_NAME} characters"
+        return gettext("the name is longer than %(max)d characters") % {"max": MAX_NAME}
     try:
         validate_single_line_text(name)
         validate_single_line_text(email)
         _email_validator(email)
     except ValidationError as error:
         if error.code == "control_characters":
-            return "it has invisible control characters"
-        return "not an email address"
+            return gettext("it has invisible control characters")
+        return gettext("not an email address")
     return None
 
 

@@ -5,7 +5,7 @@ party page's query count stays fixed however long the menu is."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from common.food import Allergen, Course, Diet, Needs, Verdict, course_count, dish_verdict
 from parties.models import RSVP, Dish, PotluckSlot
@@ -61,7 +61,9 @@ class CourseMenu:
     def wanted_text(self) -> str:
         if not self.wanted_left:
             return ""
-        return f"{course_count(self.course, self.wanted_left)} wanted"
+        return gettext("%(dishes)s wanted") % {
+            "dishes": course_count(self.course, self.wanted_left)
+        }
 
 
 def build_menu(
@@ -86,8 +88,8 @@ def build_menu(
         for dish in (d for d in dishes if d.course == course):
             line = DishLine(
                 dish=dish,
-                allergen_labels=[Allergen(code).label for code in dish.allergens],
-                diet_labels=[Diet(code).label for code in dish.suits],
+                allergen_labels=[str(Allergen(code).label) for code in dish.allergens],
+                diet_labels=[str(Diet(code).label) for code in dish.suits],
             )
             mine = [verdict(dish, needs) for needs in viewer_needs if needs.any]
             worst = next((v for v in mine if v.status == "conflict"), None) or next(
@@ -122,7 +124,7 @@ def coverage(*, dishes: Iterable[Dish], table_needs: list[Needs]) -> list[tuple[
             (
                 needs,
                 {
-                    Course(course).label: any(
+                    str(Course(course).label): any(
                         verdict(dish, needs).ok for dish in dishes if dish.course == course
                     )
                     for course in courses

@@ -13,17 +13,25 @@ from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 from django.utils.timesince import timeuntil
+from django.utils.translation import gettext, ngettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import default_timezone
 from common.food import Course, validate_allergens, validate_diets
-from common.text import validate_multiline_text, validate_single_line_text
+from common.text import interpolate_lazy, validate_multiline_text, validate_single_line_text
 from common.timezones import validate_timezone
 
 MAX_SEATS = 500
 MAX_PLUS_ONES = 5
 PLANNING_YEARS = 5  # how far ahead a party may start
 DEFAULT_LENGTH = timedelta(hours=3)  # a party without an end time
-WHEN_FORMAT = "D j M, H:i T"  # "Sat 12 Dec, 19:00 CET"
+# "Sat 12 Dec, 19:00 CET"; German reads "Fr 18. Dez., 20:00 CET" (a Django date
+# format per language, from the catalogue).
+WHEN_FORMAT = pgettext_lazy("date and time of a party", "D j M, H:i T")
+# A party's start in the viewer's zone ("Sun 13 Dec, 2:30 am"): English writes its
+# clock itself; other languages by this Django time format (e.g. "H:i").
+DAY_FORMAT = pgettext_lazy("day of a party's start in another zone", "D j M")
+CLOCK_FORMAT = pgettext_lazy("time of day in another zone (English: 2:30 pm)", "g:i a")
 
 
 def local_time(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
@@ -40,6 +48,7 @@ def local_time(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
 def format_when(starts_at: datetime, zone_name: str, language: str | None) -> str:
     """`DinnerParty.when`, kept: a reply names its party in its message and in
     both emails, and Django's date formatting costs ~20 µs a time."""
+    # (`language` is active here: the key names it so each language has its own.)
     return dateformat.format(local_time(starts_at, zoneinfo.ZoneInfo(zone_name)), WHEN_FORMAT)
 
 
@@ -57,10 +66,16 @@ def validate_party_start(starts_at: datetime) -> None:
     whose UTC time is off the calendar (9999-12-31 23:59 in Los Angeles)."""
     now = timezone.now()
     if starts_at <= now:
-        raise ValidationError("Pick a time in the future.", code="in_the_past")
+        raise ValidationError(_("Pick a time in the future."), code="in_the_past")
     if starts_at > latest_party_start(now):
         raise ValidationError(
-            f"Pick a date within the next {PLANNING_YEARS} years.", code="too_far_ahead"
+            ngettext_lazy(
+                "Pick a date within the next %(years)d year.",
+                "Pick a date within the next %(years)d years.",
+                "years",
+            ),
+            code="too_far_ahead",
+            params={"years": PLANNING_YEARS},
         )
 
 
@@ -69,11 +84,11 @@ def new_invite_token() -> str:
 
 
 class Visibility(models.TextChoices):
-    PRIVATE = "private", "Private — only people with the invite link"
-    PUBLIC = "public", "Public — listed for every member"
+    PRIVATE = "private", _("Private — only people with the invite link")
+    PUBLIC = "public", _("Public — listed for every member")
 
 
-VISIBILITY_HELP = (
+VISIBILITY_HELP = _(
     "Private: only people you send the invite link to (and guests who have replied) "
     "see the party. Public: every member who logs in sees it in the party list — its "
     "title, time, host, main dish and description, and the exact address unless you "
@@ -155,75 +170,77 @@ class DinnerParty(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_parties"
     )
     title = models.CharField(max_length=120, validators=[validate_single_line_text])
-    starts_at = models.DateTimeField("starts at")
+    starts_at = models.DateTimeField(_("starts at"))
     # None: DEFAULT_LENGTH after the start (see `ends`).
-    ends_at = models.DateTimeField("ends at", null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     # None: replies stay open until the party starts.
-    reply_by = models.DateTimeField("reply by", null=True, blank=True)
+    reply_by = models.DateTimeField(_("reply by"), null=True, blank=True)
     timezone = models.CharField(
-        "time zone",
+        _("time zone"),
         max_length=64,
         validators=[validate_timezone],
         default=default_timezone,
-        help_text="Times are entered and shown in this zone.",
+        help_text=_("Times are entered and shown in this zone."),
     )
     venue = models.CharField(
-        max_length=200, help_text="The exact address.", validators=[validate_single_line_text]
+        max_length=200, help_text=_("The exact address."), validators=[validate_single_line_text]
     )
     area = models.CharField(
-        "rough area",
+        _("rough area"),
         max_length=120,
         blank=True,
-        help_text="Shown instead of the address when it is hidden, e.g. “Kreuzberg, Berlin”.",
+        help_text=_("Shown instead of the address when it is hidden, e.g. “Kreuzberg, Berlin”."),
         validators=[validate_single_line_text],
     )
     hide_address = models.BooleanField(
-        "reveal the address only to guests at the table",
+        _("reveal the address only to guests at the table"),
         default=False,
-        help_text="Everyone else, the waitlist included, sees only the rough area.",
+        help_text=_("Everyone else, the waitlist included, sees only the rough area."),
     )
     potluck = models.BooleanField(
-        default=False, help_text="Guests who are going bring dishes for open course slots."
+        default=False, help_text=_("Guests who are going bring dishes for open course slots.")
     )
     cohosts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="cohosted_parties"
     )
     main_dish = models.CharField(
-        "main dish",
+        _("main dish"),
         max_length=120,
-        help_text="What's cooking?",
+        help_text=_("What's cooking?"),
         validators=[validate_single_line_text],
     )
     # The main dish's tags, as any dish on the menu has them (`Dish`).
     main_dish_allergens = models.JSONField(
-        "main dish contains", default=list, blank=True, validators=[validate_allergens]
+        _("main dish contains"), default=list, blank=True, validators=[validate_allergens]
     )
     main_dish_allergens_complete = models.BooleanField(
-        "these are all the main's allergens",
+        _("these are all the main's allergens"),
         default=False,
-        help_text="Tick only if you checked every ingredient: otherwise guests with "
-        "allergies see “not confirmed”.",
+        help_text=_(
+            "Tick only if you checked every ingredient: otherwise guests with "
+            "allergies see “not confirmed”."
+        ),
     )
     main_dish_suits = models.JSONField(
-        "main dish suits", default=list, blank=True, validators=[validate_diets]
+        _("main dish suits"), default=list, blank=True, validators=[validate_diets]
     )
     seats = models.PositiveSmallIntegerField(
-        help_text="Seats for guests (you, the host, are not counted).",
+        help_text=_("Seats for guests (you, the host, are not counted)."),
         validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
     )
-    seats_taken = models.PositiveSmallIntegerField("seats taken", default=0, editable=False)
+    seats_taken = models.PositiveSmallIntegerField(_("seats taken"), default=0, editable=False)
     description = models.TextField(
         blank=True,
         max_length=2000,
         validators=[validate_multiline_text],
-        help_text="Everyone who can see the party reads this.",
+        help_text=_("Everyone who can see the party reads this."),
     )
     table_note = models.TextField(
-        "note for guests at the table",
+        _("note for guests at the table"),
         blank=True,
         max_length=1000,
         validators=[validate_multiline_text],
-        help_text="Shown only where the exact address is, e.g. “Buzzer says Silva, 3rd floor”.",
+        help_text=_("Shown only where the exact address is, e.g. “Buzzer says Silva, 3rd floor”."),
     )
     visibility = models.CharField(
         max_length=10,
@@ -253,8 +270,8 @@ class DinnerParty(models.Model):
     objects = DinnerPartyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "dinner party"
-        verbose_name_plural = "dinner parties"
+        verbose_name = _("dinner party")
+        verbose_name_plural = _("dinner parties")
         ordering = ["starts_at", "pk"]
         indexes = [
             # The list's order, with what decides who may see a party: a page's
@@ -269,22 +286,24 @@ class DinnerParty(models.Model):
             models.CheckConstraint(
                 condition=Q(seats__gte=1, seats__lte=MAX_SEATS),
                 name="party_seats_1_to_500",
-                violation_error_message=f"A party has between 1 and {MAX_SEATS} guest seats.",
+                violation_error_message=interpolate_lazy(
+                    _("A party has between 1 and %(max)d guest seats."), {"max": MAX_SEATS}
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(seats_taken__lte=models.F("seats")),
                 name="party_seats_taken_lte_seats",
-                violation_error_message="More seats are taken than the table has.",
+                violation_error_message=_("More seats are taken than the table has."),
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
                 name="party_ends_after_start",
-                violation_error_message="A party ends after it starts.",
+                violation_error_message=_("A party ends after it starts."),
             ),
             models.CheckConstraint(
                 condition=Q(reply_by__isnull=True) | Q(reply_by__lt=models.F("starts_at")),
                 name="party_reply_by_before_start",
-                violation_error_message="The reply-by date comes before the start.",
+                violation_error_message=_("The reply-by date comes before the start."),
             ),
         ]
 
@@ -318,9 +337,17 @@ class DinnerParty(models.Model):
         theirs, ours = local_time(self.starts_at, zone), self.local_starts_at
         if theirs.utcoffset() == ours.utcoffset():
             return ""
-        clock = f"{theirs.hour % 12 or 12}:{theirs.minute:02d} {'am' if theirs.hour < 12 else 'pm'}"
+        if (translation.get_language() or "en").startswith("en"):
+            clock = (
+                f"{theirs.hour % 12 or 12}:{theirs.minute:02d} {'am' if theirs.hour < 12 else 'pm'}"
+            )
+        else:
+            clock = dateformat.format(theirs, CLOCK_FORMAT)
         if theirs.date() != ours.date():
-            return f"{dateformat.format(theirs, 'D j M')}, {clock}"
+            return pgettext("a day and a time of day in another zone", "%(day)s, %(time)s") % {
+                "day": dateformat.format(theirs, DAY_FORMAT),
+                "time": clock,
+            }
         return clock
 
     @property
@@ -377,7 +404,7 @@ class DinnerParty(models.Model):
         host hides it, only the rough area."""
         if self.sees_address(user=user, status=status, cohost=cohost):
             return self.venue
-        return self.area or "Address shared with guests at the table"
+        return self.area or gettext("Address shared with guests at the table")
 
     def venue_for_viewer(self, user) -> str:
         """`venue_for`, from the annotations `with_viewer` adds."""
@@ -411,7 +438,11 @@ class DinnerParty(models.Model):
 
     def describe(self) -> str:
         """How messages name a party: “Ana's dinner party on Sat 12 Dec, 19:00 CET”."""
-        return f"{self.host_name}'s dinner party “{self.title}” on {self.when}"
+        return gettext("%(host)s's dinner party “%(title)s” on %(when)s") % {
+            "host": self.host_name,
+            "title": self.title,
+            "when": self.when,
+        }
 
 
 class CalendarFeed(models.Model):
@@ -425,14 +456,14 @@ class CalendarFeed(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"Calendar feed of {self.user}"
+        return gettext("Calendar feed of %(user)s") % {"user": self.user}
 
 
 class RSVPStatus(models.TextChoices):
-    GOING = "going", "Going"
-    MAYBE = "maybe", "Maybe"
-    DECLINED = "declined", "Can't go"
-    WAITLISTED = "waitlisted", "Waitlisted"
+    GOING = "going", _("Going")
+    MAYBE = "maybe", _("Maybe")
+    DECLINED = "declined", _("Can't go")
+    WAITLISTED = "waitlisted", _("Waitlisted")
 
 
 class RSVP(models.Model):
@@ -442,21 +473,21 @@ class RSVP(models.Model):
     )
     status = models.CharField(max_length=10, choices=RSVPStatus.choices)
     plus_ones = models.PositiveSmallIntegerField(
-        "plus-ones",
+        _("plus-ones"),
         default=0,
         validators=[MinValueValidator(0), MaxValueValidator(MAX_PLUS_ONES)],
     )
     note = models.CharField(
         max_length=200,
         blank=True,
-        help_text="E.g. what you'll bring, or when you'll arrive.",
+        help_text=_("E.g. what you'll bring, or when you'll arrive."),
         validators=[validate_single_line_text],
     )
     plus_one_diets = models.JSONField(
-        "plus-ones' diets", default=list, blank=True, validators=[validate_diets]
+        _("plus-ones' diets"), default=list, blank=True, validators=[validate_diets]
     )
     plus_one_allergies = models.JSONField(
-        "plus-ones' allergies", default=list, blank=True, validators=[validate_allergens]
+        _("plus-ones' allergies"), default=list, blank=True, validators=[validate_allergens]
     )
     # Arrival order on the waitlist: set when the guest joins it.
     waitlisted_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -466,8 +497,8 @@ class RSVP(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "RSVP"
-        verbose_name_plural = "RSVPs"
+        verbose_name = _("RSVP")
+        verbose_name_plural = _("RSVPs")
         ordering = ["created_at", "pk"]
         indexes = [
             models.Index(fields=["party", "status", "waitlisted_at"], name="rsvp_party_status_idx"),
@@ -476,12 +507,14 @@ class RSVP(models.Model):
             models.UniqueConstraint(
                 fields=["party", "guest"],
                 name="rsvp_one_per_guest_per_party",
-                violation_error_message="This guest has already replied to this party.",
+                violation_error_message=_("This guest has already replied to this party."),
             ),
             models.CheckConstraint(
                 condition=Q(plus_ones__gte=0, plus_ones__lte=MAX_PLUS_ONES),
                 name="rsvp_plus_ones_0_to_5",
-                violation_error_message=f"Bring at most {MAX_PLUS_ONES} plus-ones.",
+                violation_error_message=interpolate_lazy(
+                    _("Bring at most %(max)d plus-ones."), {"max": MAX_PLUS_ONES}
+                ),
             ),
         ]
 
@@ -535,15 +568,19 @@ class Dish(models.Model):
 
     party = models.ForeignKey(DinnerParty, on_delete=models.CASCADE, related_name="dishes")
     course = models.CharField(max_length=10, choices=Course.choices)
-    name = models.CharField("dish", max_length=120, validators=[validate_single_line_text])
+    name = models.CharField(_("dish"), max_length=120, validators=[validate_single_line_text])
     allergens = models.JSONField(default=list, blank=True, validators=[validate_allergens])
     allergens_complete = models.BooleanField(
-        "these are all its allergens",
+        _("these are all its allergens"),
         default=False,
-        help_text="Tick only if you checked every ingredient: otherwise guests with "
-        "allergies see “not confirmed”.",
+        help_text=_(
+            "Tick only if you checked every ingredient: otherwise guests with "
+            "allergies see “not confirmed”."
+        ),
     )
-    suits = models.JSONField("suits diets", default=list, blank=True, validators=[validate_diets])
+    suits = models.JSONField(
+        _("suits diets"), default=list, blank=True, validators=[validate_diets]
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dishes"
     )
@@ -553,7 +590,7 @@ class Dish(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "dishes"
+        verbose_name_plural = _("dishes")
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
@@ -561,10 +598,10 @@ class Dish(models.Model):
 
 
 class Audience(models.TextChoices):
-    GOING = "going", "Guests who are going"
-    MAYBE = "maybe", "Guests who said maybe"
-    WAITLISTED = "waitlisted", "The waitlist"
-    ALL = "all", "Everyone who replied (not those who can't go)"
+    GOING = "going", _("Guests who are going")
+    MAYBE = "maybe", _("Guests who said maybe")
+    WAITLISTED = "waitlisted", _("The waitlist")
+    ALL = "all", _("Everyone who replied (not those who can't go)")
 
 
 def audience_statuses(audience: str) -> list[str]:
@@ -596,10 +633,10 @@ class Announcement(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENT = "sent", "Sent"
-    RETRYING = "retrying", "Retrying"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    RETRYING = "retrying", _("Retrying")
+    FAILED = "failed", _("Failed")
 
 
 class EmailDeliveryQuerySet(models.QuerySet):
@@ -613,7 +650,7 @@ class EmailDelivery(models.Model):
     after a transient SMTP failure (with the last error), or failed for good."""
 
     template = models.CharField(max_length=64)
-    to = models.TextField(help_text="Recipients, comma-separated.")
+    to = models.TextField(help_text=_("Recipients, comma-separated."))
     subject = models.TextField()
     status = models.CharField(
         max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
@@ -632,7 +669,7 @@ class EmailDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "email deliveries"
+        verbose_name_plural = _("email deliveries")
         indexes = [models.Index(fields=["status", "updated_at"])]
         constraints = [
             models.UniqueConstraint(
@@ -666,8 +703,8 @@ class PendingReply(models.Model):
     used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "reply waiting for its email link"
-        verbose_name_plural = "replies waiting for their email links"
+        verbose_name = _("reply waiting for its email link")
+        verbose_name_plural = _("replies waiting for their email links")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
@@ -675,10 +712,10 @@ class PendingReply(models.Model):
 
 
 class InvitationState(models.TextChoices):
-    HELD = "held", "Waiting for the host to confirm their address"
-    INVITED = "invited", "Invited"
-    OPENED = "opened", "Opened"
-    REPLIED = "replied", "Replied"
+    HELD = "held", _("Waiting for the host to confirm their address")
+    INVITED = "invited", _("Invited")
+    OPENED = "opened", _("Opened")
+    REPLIED = "replied", _("Replied")
 
 
 class InvitationQuerySet(models.QuerySet):
@@ -741,7 +778,7 @@ class Invitation(models.Model):
                 "party",
                 Lower("email"),
                 name="invitation_one_per_address_per_party",
-                violation_error_message="This address is invited already.",
+                violation_error_message=_("This address is invited already."),
             ),
         ]
 

@@ -28,8 +28,9 @@ from django.db.models import QuerySet
 from django.tasks import Task, task
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django_tasks_db import DatabaseBackend
 
 from accounts.models import User
@@ -83,6 +84,29 @@ def site_url(path: str) -> str:
 # a party names its date and place in the subject line (`subject_line`).
 
 
+# --- In the recipient's language ----------------------------------------------------
+# A task activates the language of the person an email goes to (`speaking`) around
+# everything it writes: subject, bodies, dates, the .ics text. A member has theirs
+# on their profile (`language_of`); someone without an account gets the language
+# of the request that caused the email, passed in the task's arguments.
+
+
+def language_of(user) -> str:
+    """The language to write to `user` in: their profile's, else the site's."""
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
+def speaking(language: str | None) -> translation.override:
+    """Write in `language` (the site's when none is known) inside the block."""
+    return translation.override(language or settings.LANGUAGE_CODE)
+
+
+def request_language() -> str:
+    """The language active now (the request's, in a view or service): for the
+    task arguments of an email to someone without an account."""
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
 def greeting_name(user) -> str:
     """The name an email greets `user` by: their first name, else their full name;
     never their username (the greeting is then a plain "Hello,")."""
@@ -92,7 +116,9 @@ def greeting_name(user) -> str:
 def subject_line(headline: str, *, when: str, place: str) -> str:
     """“You're going to “Supper” · Sat 12 Dec, 19:00 CET · Kreuzberg”: what
     happened, then the party's date and the place as the recipient may see it."""
-    return " · ".join(part for part in (headline, when, place) if part)
+    return pgettext("separator in an email's subject line", " · ").join(
+        part for part in (headline, when, place) if part
+    )
 
 
 def public_place(party: DinnerParty) -> str:
@@ -101,18 +127,19 @@ def public_place(party: DinnerParty) -> str:
     return party.area if party.hide_address else party.venue
 
 
-# What a reply's confirmation says it was, and what its host hears.
+# What a reply's confirmation says it was, and what its host hears (formatted
+# with `title` and `guest` in the recipient's language).
 GUEST_HEADLINES = {
-    RSVPStatus.GOING: "You're going to “{title}”",
-    RSVPStatus.WAITLISTED: "You're on the waitlist for “{title}”",
-    RSVPStatus.MAYBE: "You might come to “{title}”",
-    RSVPStatus.DECLINED: "You can't make it to “{title}”",
+    RSVPStatus.GOING: gettext_lazy("You're going to “%(title)s”"),
+    RSVPStatus.WAITLISTED: gettext_lazy("You're on the waitlist for “%(title)s”"),
+    RSVPStatus.MAYBE: gettext_lazy("You might come to “%(title)s”"),
+    RSVPStatus.DECLINED: gettext_lazy("You can't make it to “%(title)s”"),
 }
 HOST_HEADLINES = {
-    RSVPStatus.GOING: "{guest} is going to “{title}”",
-    RSVPStatus.WAITLISTED: "{guest} is on the waitlist for “{title}”",
-    RSVPStatus.MAYBE: "{guest} might come to “{title}”",
-    RSVPStatus.DECLINED: "{guest} can't make it to “{title}”",
+    RSVPStatus.GOING: gettext_lazy("%(guest)s is going to “%(title)s”"),
+    RSVPStatus.WAITLISTED: gettext_lazy("%(guest)s is on the waitlist for “%(title)s”"),
+    RSVPStatus.MAYBE: gettext_lazy("%(guest)s might come to “%(title)s”"),
+    RSVPStatus.DECLINED: gettext_lazy("%(guest)s can't make it to “%(title)s”"),
 }
 
 
@@ -127,10 +154,14 @@ def address_of(user) -> str:
     return user.email if user.email_confirmed else ""
 
 
-def guest_addresses(rsvps: QuerySet[RSVP]) -> list[str]:
-    """`address_of` the guests of these replies, in one query."""
+def guest_addresses_and_languages(rsvps: QuerySet[RSVP]) -> list[tuple[str, str]]:
+    """`address_of` the guests of these replies, each with the guest's language
+    (`language_of`), in one query."""
     confirmed = rsvps.filter(guest__email_confirmed_at__isnull=False)
-    return list(confirmed.values_list("guest__email", flat=True))
+    return [
+        (address, language or settings.LANGUAGE_CODE)
+        for address, language in confirmed.values_list("guest__email", "guest__language")
+    ]
 
 
 def send(
@@ -157,6 +188,8 @@ def send(
         "subject": " ".join(subject.split()),  # user text: no line breaks in a header
         "body": render_to_string(f"emails/{template}.txt", context),
         "html": render_to_string(f"emails/{template}.html", context),
+        # What `speaking` activated: the recipient's language, in the header too.
+        "language": request_language(),
     }
     if calendar:
         message["calendar"] = calendar
@@ -286,7 +319,10 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
     if not fresh and not deliveries.exclude(status__in=done).exists():
         return "done already"  # e.g. re-queued after its worker died mid-way
     email = EmailMultiAlternatives(
-        subject=message["subject"], body=message["body"], to=message["to"]
+        subject=message["subject"],
+        body=message["body"],
+        to=message["to"],
+        headers={"Content-Language": message.get("language") or settings.LANGUAGE_CODE},
     )
     email.attach_alternative(message["html"], "text/html")
     if message.get("calendar"):
@@ -410,10 +446,18 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
     nothing and a guest who replies twice in a row gets two different emails,
     each saying what that reply was."""
     party = rsvp.party
+    guest_language, host_language = language_of(rsvp.guest), language_of(party.host)
+    with speaking(guest_language):
+        when, description = party.when, party.describe()
+    with speaking(host_language):
+        host_when = party.when
     reply = {
         "name": greeting_name(rsvp.guest),
         "host_greeting": greeting_name(party.host),
-        "when": party.when,
+        "guest_language": guest_language,
+        "host_language": host_language,
+        "when": when,
+        "host_when": host_when,
         "host_place": party.venue,
         "guest_name": rsvp.guest.display_name,
         "guest_email": address_of(rsvp.guest),
@@ -422,7 +466,7 @@ def enqueue_rsvp_emails(rsvp: RSVP, *, notify_host: bool) -> None:
         "plus_ones": rsvp.plus_ones,
         "note": rsvp.note,
         "title": party.title,
-        "description": party.describe(),
+        "description": description,
         "venue": venue_for_guest(party, rsvp),
         "main_dish": party.main_dish,
         "host_name": party.host_name,
@@ -441,30 +485,34 @@ def send_rsvp_emails(reply: dict[str, str | int], *, notify_host: bool) -> None:
     `reply` is what `enqueue_rsvp_emails` describes it with."""
     when = reply.get("when", "")
     context = {**reply, "action_url": reply["party_url"]}
-    send(
-        to=[reply["guest_email"]],
-        subject=subject_line(
-            GUEST_HEADLINES[reply["status"]].format(title=reply["title"]),
-            when=when,
-            place=reply["venue"],
-        ),
-        template="rsvp_confirmation",
-        context=context,
-        calendar=_reply_invitation(reply) if reply["guest_email"] else None,
-    )
-    if notify_host:
+    names = {"title": reply["title"], "guest": reply["guest_name"]}
+    with speaking(reply.get("guest_language")):
         send(
-            to=[reply["host_email"]],
+            to=[reply["guest_email"]],
             subject=subject_line(
-                HOST_HEADLINES[reply["status"]].format(
-                    guest=reply["guest_name"], title=reply["title"]
-                ),
-                when=when,
-                place=reply.get("host_place", ""),
+                GUEST_HEADLINES[reply["status"]] % names, when=when, place=reply["venue"]
             ),
-            template="rsvp_host_note",
-            context={**context, "name": reply.get("host_greeting", "")},
+            template="rsvp_confirmation",
+            context={**context, "status_label": RSVPStatus(reply["status"]).label},
+            calendar=_reply_invitation(reply) if reply["guest_email"] else None,
         )
+    if notify_host:
+        with speaking(reply.get("host_language")):
+            send(
+                to=[reply["host_email"]],
+                subject=subject_line(
+                    HOST_HEADLINES[reply["status"]] % names,
+                    when=reply.get("host_when", when),
+                    place=reply.get("host_place", ""),
+                ),
+                template="rsvp_host_note",
+                context={
+                    **context,
+                    "name": reply.get("host_greeting", ""),
+                    "when": reply.get("host_when", when),
+                    "status_label": RSVPStatus(reply["status"]).label,
+                },
+            )
 
 
 def _reply_invitation(reply: dict) -> dict[str, str] | None:
@@ -485,7 +533,9 @@ def _reply_invitation(reply: dict) -> dict[str, str] | None:
 @task
 def send_promotion_email(rsvp_id: int) -> None:
     send_to_going_guest(
-        rsvp_id, template="promoted", headline="You're off the waitlist for “{party.title}”"
+        rsvp_id,
+        template="promoted",
+        headline=gettext_lazy("You're off the waitlist for “%(title)s”"),
     )
 
 
@@ -509,6 +559,34 @@ def send_party_changed_email(
     if party is None:
         return
     before = before or {}
+    old_party = copy.copy(party)
+    old_party.venue = before.get("venue", party.venue)
+    guests = party.rsvps.filter(status__in=INTERESTED).select_related("guest")
+    cohost_ids = set(party.cohosts.values_list("pk", flat=True))
+    for rsvp in guests:
+        address = address_of(rsvp.guest)
+        if not address:
+            continue
+        with speaking(language_of(rsvp.guest)):
+            _send_party_changed(party, rsvp, address, changed, before, old_party, cohost_ids)
+
+
+def _send_party_changed(
+    party: DinnerParty,
+    rsvp: RSVP,
+    address: str,
+    changed: list[str],
+    before: dict[str, str],
+    old_party: DinnerParty,
+    cohost_ids: set[int],
+) -> None:
+    """One guest's email about a new time or place, in the active language."""
+    if "time" in changed and "place" in changed:
+        headline = gettext("New time and place for “%(title)s”") % {"title": party.title}
+    elif "time" in changed:
+        headline = gettext("New time for “%(title)s”") % {"title": party.title}
+    else:
+        headline = gettext("New place for “%(title)s”") % {"title": party.title}
     was_when = ""
     if "time" in changed and before.get("starts_at"):
         was = DinnerParty(
@@ -516,88 +594,97 @@ def send_party_changed_email(
             timezone=before.get("timezone") or party.timezone,
         )
         was_when = was.when if was.when != party.when else ""
-    old_party = copy.copy(party)
-    old_party.venue = before.get("venue", party.venue)
-    guests = party.rsvps.filter(status__in=INTERESTED).select_related("guest")
-    cohost_ids = set(party.cohosts.values_list("pk", flat=True))
-    headline = f"New {' and '.join(changed)} for “{party.title}”"
-    for rsvp in guests:
-        address = address_of(rsvp.guest)
-        if not address:
-            continue
-        venue = venue_for_guest(party, rsvp, cohost_ids=cohost_ids)
-        was_venue = venue_for_guest(old_party, rsvp, cohost_ids=cohost_ids)
-        send(
-            to=[address],
-            subject=subject_line(headline, when=party.when, place=venue),
-            template="party_changed",
-            context={
-                "name": greeting_name(rsvp.guest),
-                "party": party,
-                "host": party.host_name,
-                "changed": changed,
-                "venue": venue,
-                "was_when": was_when,
-                "was_venue": was_venue if was_venue != venue else "",
-                "party_url": site_url(party.get_absolute_url()),
-                "action_url": site_url(party.get_absolute_url()),
-            },
-            calendar=invitation(
-                party,
-                location=venue,
-                to=(address, rsvp.guest.display_name),
-                status=rsvp.status,
-                method=calendar.REQUEST,
-            ),
-        )
+    venue = venue_for_guest(party, rsvp, cohost_ids=cohost_ids)
+    was_venue = venue_for_guest(old_party, rsvp, cohost_ids=cohost_ids)
+    send(
+        to=[address],
+        subject=subject_line(headline, when=party.when, place=venue),
+        template="party_changed",
+        context={
+            "name": greeting_name(rsvp.guest),
+            "party": party,
+            "host": party.host_name,
+            "changed": changed,
+            "venue": venue,
+            "was_when": was_when,
+            "was_venue": was_venue if was_venue != venue else "",
+            "party_url": site_url(party.get_absolute_url()),
+            "action_url": site_url(party.get_absolute_url()),
+        },
+        calendar=invitation(
+            party,
+            location=venue,
+            to=(address, rsvp.guest.display_name),
+            status=rsvp.status,
+            method=calendar.REQUEST,
+        ),
+    )
 
 
 @task
 def send_party_cancelled_email(
-    recipients: list[str],
+    recipients: list[str] | list[list[str]],
     title: str,
     when: str,
     host: str,
     place: str = "",
     *,
     calendar: dict[str, str] | None = None,
+    starts_at: str = "",
+    zone: str = "",
 ) -> None:
     """`place` as anyone invited saw it (`public_place`): the party is gone by now.
-    `calendar`: the CANCEL part (`cancellation_ics`), made before the party went."""
+    `calendar`: the CANCEL part (`cancellation_ics`), made before the party went.
+    `recipients`: addresses, or (address, language) pairs; with `starts_at` (ISO
+    8601) and `zone` the date is written in each recipient's language, else `when`."""
     list_url = site_url(reverse("parties:list"))
-    send_each(
-        recipients,
-        subject=subject_line(f"Cancelled: “{title}”", when=when, place=place),
-        template="party_cancelled",
-        context={
-            "title": title,
-            "when": when,
-            "place": place,
-            "host": host,
-            "list_url": list_url,
-            "action_url": list_url,
-            "action_label": "Find another table",
-        },
-        calendar=calendar,
-    )
+    for recipient in recipients:
+        address, language = (recipient, "") if isinstance(recipient, str) else recipient
+        with speaking(language):
+            if starts_at and zone:
+                when = DinnerParty(starts_at=datetime.fromisoformat(starts_at), timezone=zone).when
+            send(
+                to=[address],
+                subject=subject_line(
+                    gettext("Cancelled: “%(title)s”") % {"title": title}, when=when, place=place
+                ),
+                template="party_cancelled",
+                context={
+                    "title": title,
+                    "when": when,
+                    "place": place,
+                    "host": host,
+                    "list_url": list_url,
+                    "action_url": list_url,
+                    "action_label": gettext("Find another table"),
+                },
+                calendar=calendar,
+            )
 
 
 @task
 def send_reminder_email(rsvp_id: int) -> None:
-    send_to_going_guest(rsvp_id, template="reminder", headline="Reminder: “{party.title}”")
+    send_to_going_guest(
+        rsvp_id, template="reminder", headline=gettext_lazy("Reminder: “%(title)s”")
+    )
 
 
 def send_to_going_guest(rsvp_id: int, *, template: str, headline: str) -> None:
-    """Email a guest who is (still) at the table; `headline`, formatted with
-    `party`, starts the subject line."""
+    """Email a guest who is (still) at the table, in their language; `headline`,
+    formatted with the party's `title`, starts the subject line."""
     rsvp = _rsvp(rsvp_id)
     if rsvp is None or rsvp.status != RSVPStatus.GOING:
         return
+    with speaking(language_of(rsvp.guest)):
+        _send_to_going_guest(rsvp, template=template, headline=headline)
+
+
+def _send_to_going_guest(rsvp: RSVP, *, template: str, headline: str) -> None:
     party = rsvp.party
     venue = party.venue_for(user=rsvp.guest, status=rsvp.status)
     send(
         to=[address_of(rsvp.guest)],
-        subject=subject_line(headline.format(party=party), when=party.when, place=venue),
+        subject=subject_line(headline % {"title": party.title}, when=party.when, place=venue),
         template=template,
         context={
             "name": greeting_name(rsvp.guest),
@@ -636,28 +723,25 @@ def send_announcement(announcement_id: int) -> None:
         "party_url": site_url(party.get_absolute_url()),
         "action_url": site_url(party.get_absolute_url()),
     }
-    subject = subject_line(
-        f"A message from {author} about “{party.title}”",
-        when=party.when,
-        place=public_place(party),
-    )
-    # One email per guest, greeted by name, so guests never see each other's addresses.
-    for address, first_name, last_name in confirmed.values_list(
-        "guest__email", "guest__first_name", "guest__last_name"
+    # One email per guest, greeted by name, so guests never see each other's
+    # addresses, in the guest's language.
+    for address, first_name, last_name, language in confirmed.values_list(
+        "guest__email", "guest__first_name", "guest__last_name", "guest__language"
     ):
         name = first_name.strip() or f"{first_name} {last_name}".strip()
-        send(
-            to=[address],
-            subject=subject,
-            template="announcement",
-            context={**context, "name": name},
-        )
-
-
-def send_each(recipients: Iterable[str], **message) -> None:
-    """One email per guest, so guests never see each other's addresses."""
-    for address in recipients:
-        send(to=[address], **message)
+        with speaking(language):
+            subject = subject_line(
+                gettext("A message from %(author)s about “%(title)s”")
+                % {"author": author, "title": party.title},
+                when=party.when,
+                place=public_place(party),
+            )
+            send(
+                to=[address],
+                subject=subject,
+                template="announcement",
+                context={**context, "name": name},
+            )
 
 
 # --- Replies without a password (parties/guest_replies.py) ------------------------------
@@ -671,17 +755,22 @@ def _party_path(party: DinnerParty, invite_token: str) -> str:
 
 
 @task
-def send_guest_reply_link(reply_id: int) -> None:
+def send_guest_reply_link(reply_id: int, *, language: str = "") -> None:
     """The link that makes a visitor's reply count (built now: the task's
-    arguments hold no token)."""
+    arguments hold no token), in the language the visitor replied in."""
     reply = PendingReply.objects.select_related("party__host").filter(pk=reply_id).first()
     if reply is None or reply.used_at is not None:
         return
+    with speaking(language):
+        _send_guest_reply_link(reply)
+
+
+def _send_guest_reply_link(reply: PendingReply) -> None:
     party = reply.party
     link = reverse("parties:guest_reply_confirm", args=[party.pk, guest_replies.link_token(reply)])
     send(
         to=[reply.email],
-        subject=f"Confirm your reply to “{party.title}”",
+        subject=gettext("Confirm your reply to “%(title)s”") % {"title": party.title},
         template="guest_reply_link",
         context={
             "name": reply.name,
@@ -705,9 +794,14 @@ def send_log_in_to_reply_email(user_id: int, party_id: int, invite_token: str) -
     if user is None or party is None:
         return
     path = _party_path(party, invite_token)
+    with speaking(language_of(user)):
+        _send_log_in_to_reply(user, party, path)
+
+
+def _send_log_in_to_reply(user: User, party: DinnerParty, path: str) -> None:
     send(
         to=[address_of(user)],
-        subject=f"Log in to reply to “{party.title}”",
+        subject=gettext("Log in to reply to “%(title)s”") % {"title": party.title},
         template="log_in_to_reply",
         context={
             "username": user.username,
@@ -722,7 +816,9 @@ def send_log_in_to_reply_email(user_id: int, party_id: int, invite_token: str) -
 
 
 @task
-def send_invitation_email(invitation_id: int, *, reminder: bool = False) -> None:
+def send_invitation_email(
+    invitation_id: int, *, reminder: bool = False, language: str = ""
+) -> None:
     """A personal invitation (or its reminder): the party's preview and the link
     that opens it and takes a reply without a password. Held ones wait for the
     host's address to be confirmed (services.send_held_invitations)."""
@@ -745,18 +841,24 @@ def send_invitation_email(invitation_id: int, *, reminder: bool = False) -> None
             delivery=delivery, sent_at=invitation.sent_at or timezone.now()
         )
 
-    subject = f"{inviter.display_name} invites you to “{party.title}”"
-    send(
-        to=[invitation.email],
-        subject=f"Reminder: {subject}" if reminder else subject,
-        template="invitation",
-        context={
-            "name": invitation.name,
-            "inviter": inviter.display_name,
-            "reminder": reminder,
-            "party": party,
-            "area": party.area or "Address shared with guests at the table",
-            "link": site_url(invitation.get_absolute_url()),
-        },
-        on_record=record,
-    )
+    # The invitee may have no account: the language of the host's request.
+    with speaking(language):
+        names = {"inviter": inviter.display_name, "title": party.title}
+        if reminder:
+            subject = gettext("Reminder: %(inviter)s invites you to “%(title)s”") % names
+        else:
+            subject = gettext("%(inviter)s invites you to “%(title)s”") % names
+        send(
+            to=[invitation.email],
+            subject=subject,
+            template="invitation",
+            context={
+                "name": invitation.name,
+                "inviter": inviter.display_name,
+                "reminder": reminder,
+                "party": party,
+                "area": party.area or gettext("Address shared with guests at the table"),
+                "link": site_url(invitation.get_absolute_url()),
+            },
+            on_record=record,
+        )

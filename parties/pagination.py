@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass
@@ -26,9 +27,9 @@ class LookaheadPage:
         try:
             number = int(page or 1)
         except ValueError:
-            raise Http404("That page number isn't a number.") from None
+            raise Http404(_("That page number isn't a number.")) from None
         if number < 1:
-            raise Http404("Pages start at 1.")
+            raise Http404(_("Pages start at 1."))
         return number
 
     @staticmethod
@@ -57,7 +58,7 @@ class LookaheadPage:
         if not rows:
             rows = fetch(per_page + 1, (number - 1) * per_page, 0)
         if not rows and number > 1:
-            raise Http404("There are no parties on that page.")
+            raise Http404(_("There are no parties on that page."))
         has_next = len(rows) > per_page
         return cls(
             number=number,

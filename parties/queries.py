@@ -128,6 +128,7 @@ REPLY_READS = (
     "host__username",
     "host__email",
     "host__email_confirmed_at",  # whether the host may be emailed (notifications.address_of)
+    "host__language",  # the language the host is emailed in (notifications.language_of)
     "title",
     "starts_at",
     "reply_by",  # new replies close then (services.rsvp_refusal)

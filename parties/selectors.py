@@ -13,6 +13,7 @@ from functools import cached_property
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from common.food import Course, Needs, allergen_noun
 from parties.cards import CARD_TTL, fragment_key, time_bucket
@@ -406,15 +407,15 @@ def preview_courses(extras: PartyExtras) -> list[tuple[str, list[str]]]:
 
 INVITATION_STATES = {
     # (label, Bootstrap badge colour)
-    "bounced": ("Email bounced", "danger"),
-    "held": ("Waiting for your address to be confirmed", "secondary"),
-    "sending": ("Sending", "light"),
-    "invited": ("Invited", "light"),
-    "opened": ("Opened", "info"),
-    RSVPStatus.GOING: ("Going", "success"),
-    RSVPStatus.MAYBE: ("Maybe", "warning"),
-    RSVPStatus.DECLINED: ("Can't go", "secondary"),
-    RSVPStatus.WAITLISTED: ("Waitlisted", "warning"),
+    "bounced": (_("Email bounced"), "danger"),
+    "held": (_("Waiting for your address to be confirmed"), "secondary"),
+    "sending": (_("Sending"), "light"),
+    "invited": (_("Invited"), "light"),
+    "opened": (_("Opened"), "info"),
+    RSVPStatus.GOING: (_("Going"), "success"),
+    RSVPStatus.MAYBE: (_("Maybe"), "warning"),
+    RSVPStatus.DECLINED: (_("Can't go"), "secondary"),
+    RSVPStatus.WAITLISTED: (_("Waitlisted"), "warning"),
 }
 
 
@@ -451,7 +452,8 @@ def may_remind(invitations: list[Invitation], now: datetime) -> bool:
     and nobody was reminded in the last day."""
     if any(i.reminded_at and i.reminded_at >= now - REMIND_EVERY for i in invitations):
         return False
-    return any(i.shown[0] in ("Invited", "Opened") for i in invitations)
+    waiting = {str(INVITATION_STATES[state][0]) for state in ("invited", "opened")}
+    return any(str(i.shown[0]) in waiting for i in invitations)
 
 
 PENDING_SHOWN = 10  # pending invitations on the list page

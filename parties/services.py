@@ -18,7 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django_otp import user_has_device
 
 from accounts.models import User, unconfirmed_too_long
@@ -63,7 +63,12 @@ class SeatsBelowTaken(Exception):
     def __init__(self, seats_taken: int):
         self.seats_taken = seats_taken
         super().__init__(
-            f"{seats_taken} seats are already taken, so the table needs at least {seats_taken}."
+            ngettext(
+                "%(taken)d seat is already taken, so the table needs at least %(taken)d.",
+                "%(taken)d seats are already taken, so the table needs at least %(taken)d.",
+                seats_taken,
+            )
+            % {"taken": seats_taken}
         )
 
 
@@ -160,7 +165,8 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
         leave_notices(
             Notice(
                 user_id=rsvp.guest_id,
-                text=f"You've been moved from the waitlist to the table at {party.describe()}!",
+                text=gettext("You've been moved from the waitlist to the table at %(party)s!")
+                % {"party": party.describe()},
             )
             for rsvp in promoted
         )
@@ -195,11 +201,11 @@ def rsvp_refusal(*, party: DinnerParty, guest, rsvp: RSVP | None = None) -> str 
     the reply-by date only a guest with a standing reply (`rsvp`: going, maybe
     or waitlisted) may still change it, to step down (see `reply_by_refusal`)."""
     if party.host_id == guest.pk:
-        return "You're the host — your seat at the table is already saved."
+        return gettext("You're the host — your seat at the table is already saved.")
     if party.has_started:
-        return "This party has already started, so replies are closed."
+        return gettext("This party has already started, so replies are closed.")
     if party.replies_closed and (rsvp is None or rsvp.status not in STEPPING_DOWN_FROM):
-        return f"Replies closed on {party.reply_by_text}."
+        return gettext("Replies closed on %(date)s.") % {"date": party.reply_by_text}
     return None
 
 
@@ -212,14 +218,14 @@ def reply_by_refusal(
     if not party.replies_closed:
         return None
     if rsvp is None or rsvp.status not in STEPPING_DOWN_FROM:
-        return f"Replies closed on {party.reply_by_text}."
+        return gettext("Replies closed on %(date)s.") % {"date": party.reply_by_text}
     if status not in STEPPING_DOWN_FROM[rsvp.status] or (
         status == RSVPStatus.GOING and plus_ones > rsvp.plus_ones
     ):
-        return (
-            f"Replies closed on {party.reply_by_text}: you can still step down "
+        return gettext(
+            "Replies closed on %(date)s: you can still step down "
             "or bring fewer plus-ones, but not more."
-        )
+        ) % {"date": party.reply_by_text}
     return None
 
 
@@ -242,7 +248,7 @@ def rsvp_submit(
     link, else DinnerParty.DoesNotExist; without it (admin, commands) it is not
     checked."""
     if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
-        raise RsvpError("Choose going, maybe or can't go.")
+        raise RsvpError(gettext("Choose going, maybe or can't go."))
     with transaction.atomic():
         # The seats update below moves the version on.
         if invite_token is None:
@@ -334,14 +340,16 @@ def rsvp_come_with_fewer(
         try:
             rsvp = REPLY.get(party_id=locked.pk, guest_id=guest.pk)
         except RSVP.DoesNotExist:
-            raise RsvpError("You haven't replied to this party yet.") from None
+            raise RsvpError(gettext("You haven't replied to this party yet.")) from None
         if rsvp.status != RSVPStatus.WAITLISTED:
-            raise RsvpError("You're not on the waitlist any more: nothing changed.")
+            raise RsvpError(gettext("You're not on the waitlist any more: nothing changed."))
         if not 0 <= plus_ones < rsvp.plus_ones:
-            raise RsvpError("Choose fewer plus-ones than you asked for.")
+            raise RsvpError(gettext("Choose fewer plus-ones than you asked for."))
         free = locked.seats - locked.seats_taken
         if 1 + plus_ones > free:
-            raise RsvpError("Those seats have just been taken, so you're still on the waitlist.")
+            raise RsvpError(
+                gettext("Those seats have just been taken, so you're still on the waitlist.")
+            )
         return rsvp_submit(
             party=locked,
             guest=guest,
@@ -389,10 +397,11 @@ def party_delete(*, party: DinnerParty) -> None:
     """Cancel a party; everyone who was coming, might come or was waiting is told."""
     with transaction.atomic():
         party = _locked(party)
-        recipients = notifications.guest_addresses(
+        recipients = notifications.guest_addresses_and_languages(
             party.rsvps.filter(status__in=notifications.INTERESTED)
         )
         title, when, host = party.title, party.when, party.host_name
+        starts_at, zone = party.starts_at.isoformat(), party.timezone
         place = notifications.public_place(party)
         cancellation = notifications.cancellation_ics(party)
         party.delete()
@@ -404,6 +413,8 @@ def party_delete(*, party: DinnerParty) -> None:
             host,
             place,
             calendar=cancellation,
+            starts_at=starts_at,
+            zone=zone,
         )
 
 
@@ -512,10 +523,13 @@ def potluck_set_slots(*, party: DinnerParty, wanted: Mapping[str, int]) -> None:
             )
             claimed = sum(1 for slot in slots if hasattr(slot, "dish"))
             if count < claimed:
-                verb = "is" if claimed == 1 else "are"
                 raise MenuError(
-                    f"{course_count(course, claimed)} {verb} already promised, "
-                    f"so keep at least {claimed}."
+                    ngettext(
+                        "%(dishes)s is already promised, so keep at least %(count)d.",
+                        "%(dishes)s are already promised, so keep at least %(count)d.",
+                        claimed,
+                    )
+                    % {"dishes": course_count(course, claimed), "count": claimed}
                 )
             if count > len(slots):
                 start = slots[-1].position + 1 if slots else 1
@@ -546,12 +560,12 @@ def slot_claim(*, party: DinnerParty, guest, course: str, name: str, **tags) -> 
         with transaction.atomic():
             party = _locked(party)
             if not party.potluck:
-                raise MenuError("This party isn't a potluck.")
+                raise MenuError(gettext("This party isn't a potluck."))
             if party.has_started:
-                raise MenuError("This party has already started.")
+                raise MenuError(gettext("This party has already started."))
             going = RSVP.objects.filter(party=party, guest=guest, status=RSVPStatus.GOING)
             if not going.exists():
-                raise MenuError("Only guests who are going can bring a dish.")
+                raise MenuError(gettext("Only guests who are going can bring a dish."))
             slot = (
                 PotluckSlot.objects.filter(party=party, course=course, dish__isnull=True)
                 .order_by("position")
@@ -559,20 +573,20 @@ def slot_claim(*, party: DinnerParty, guest, course: str, name: str, **tags) -> 
             )
             if slot is None and not PotluckSlot.objects.filter(party=party, course=course).exists():
                 raise MenuError(
-                    f"The host isn't asking for {COURSE_PLURALS.get(course, 'dishes')}. "
-                    "Pick a course that's wanted."
+                    gettext("The host isn't asking for %(dishes)s. Pick a course that's wanted.")
+                    % {"dishes": COURSE_PLURALS.get(course, gettext("dishes"))}
                 )
             if slot is None:
                 raise MenuError(
-                    f"No {COURSE_PLURALS.get(course, 'dishes')} are wanted any more — "
-                    "someone just took the last one."
+                    gettext("No %(dishes)s are wanted any more — someone just took the last one.")
+                    % {"dishes": COURSE_PLURALS.get(course, gettext("dishes"))}
                 )
             return Dish.objects.create(
                 party=party, added_by=guest, course=course, name=name, slot=slot, **tags
             )
     except IntegrityError as error:
         # The unique slot held when the lock could not (another claim won).
-        raise MenuError("Someone just took that slot. Pick another course.") from error
+        raise MenuError(gettext("Someone just took that slot. Pick another course.")) from error
 
 
 def dish_update(*, dish: Dish, name: str, **tags) -> Dish:
@@ -595,7 +609,7 @@ def dish_remove(*, dish: Dish) -> None:
 
 def cohost_add(*, party: DinnerParty, user) -> None:
     if user.pk == party.host_id:
-        raise MenuError("The host is already running this party.")
+        raise MenuError(gettext("The host is already running this party."))
     party.cohosts.add(user)
     party_changed(party)
 
@@ -613,8 +627,14 @@ def announce(*, party: DinnerParty, author, audience: str, text: str) -> Announc
         since = timezone.now() - timedelta(days=1)
         if party.announcements.filter(created_at__gte=since).count() >= ANNOUNCEMENTS_PER_DAY:
             raise MenuError(
-                f"You've sent {ANNOUNCEMENTS_PER_DAY} messages today — that's the limit, "
-                "so guests don't get swamped. Try again tomorrow."
+                ngettext(
+                    "You've sent %(count)d message today — that's the limit, "
+                    "so guests don't get swamped. Try again tomorrow.",
+                    "You've sent %(count)d messages today — that's the limit, "
+                    "so guests don't get swamped. Try again tomorrow.",
+                    ANNOUNCEMENTS_PER_DAY,
+                )
+                % {"count": ANNOUNCEMENTS_PER_DAY}
             )
         announcement = Announcement.objects.create(
             party=party, author=author, audience=audience, text=text
@@ -683,7 +703,7 @@ def guest_reply_request(
     has a password (or a second factor) gets an email asking its owner to log in
     and reply, and nothing is kept: the visitor is told the same either way."""
     if status not in {RSVPStatus.GOING, RSVPStatus.MAYBE, RSVPStatus.DECLINED}:
-        raise RsvpError("Choose going, maybe or can't go.")
+        raise RsvpError(gettext("Choose going, maybe or can't go."))
     account = account_for_address(email)
     with transaction.atomic():
         if account is not None and not is_guest_account(account):
@@ -700,7 +720,11 @@ def guest_reply_request(
             plus_ones=plus_ones,
             note=note,
         )
-        notifications.enqueue(notifications.send_guest_reply_link, reply.pk)
+        notifications.enqueue(
+            notifications.send_guest_reply_link,
+            reply.pk,
+            language=notifications.request_language(),
+        )
 
 
 def _new_guest_account(*, name: str, email: str) -> User:
@@ -723,7 +747,7 @@ def _new_guest_account(*, name: str, email: str) -> User:
         with transaction.atomic():
             user.save()
     except IntegrityError:  # the name or the address taken at this very moment
-        raise GuestReplyError(LinkProblem.CLOSED, "Please open the link again.") from None
+        raise GuestReplyError(LinkProblem.CLOSED, gettext("Please open the link again.")) from None
     return user
 
 
@@ -768,7 +792,9 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
         except DinnerParty.DoesNotExist:
             raise GuestReplyError(
                 LinkProblem.CLOSED,
-                "The host has replaced this party's invite link. Ask them for the new one.",
+                gettext(
+                    "The host has replaced this party's invite link. Ask them for the new one."
+                ),
             ) from None
         except RsvpError as error:
             raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
@@ -804,8 +830,8 @@ def invitations_send(
     PER_HOST_PER_DAY a day per host, else InvitationError and nothing is sent."""
     if len(addresses) > invitation_rules.PER_PASTE:
         raise InvitationError(
-            f"Paste at most {invitation_rules.PER_PASTE} addresses at a time "
-            f"({len(addresses)} given)."
+            gettext("Paste at most %(max)d addresses at a time (%(given)d given).")
+            % {"max": invitation_rules.PER_PASTE, "given": len(addresses)}
         )
     with transaction.atomic():
         party = _locked(party)  # one paste at a time per party: no address twice
@@ -818,8 +844,11 @@ def invitations_send(
         left = invitations_left_today(host=by)
         if len(new) > left:
             raise InvitationError(
-                f"You can send {invitation_rules.PER_HOST_PER_DAY} invitations a day: "
-                f"{left} left today, and this paste has {len(new)} new addresses."
+                gettext(
+                    "You can send %(per_day)d invitations a day: %(left)d left today, "
+                    "and this paste has %(new)d new addresses."
+                )
+                % {"per_day": invitation_rules.PER_HOST_PER_DAY, "left": left, "new": len(new)}
             )
         held = not by.email_confirmed
         state = InvitationState.HELD if held else InvitationState.INVITED
@@ -829,7 +858,11 @@ def invitations_send(
         )
         if not held:
             for invitation in Invitation.objects.filter(party=party, state=state, sent_at=None):
-                notifications.enqueue(notifications.send_invitation_email, invitation.pk)
+                notifications.enqueue(
+                    notifications.send_invitation_email,
+                    invitation.pk,
+                    language=notifications.request_language(),
+                )
             _pending_changed(email for _, email in new)
         return InvitationsSent(invited=invited, already=already, held=held)
 
@@ -840,7 +873,9 @@ def send_held_invitations(*, host) -> None:
     pks = list(held.values_list("pk", flat=True))
     Invitation.objects.filter(pk__in=pks).update(state=InvitationState.INVITED)
     for pk in pks:
-        notifications.enqueue(notifications.send_invitation_email, pk)
+        notifications.enqueue(
+            notifications.send_invitation_email, pk, language=notifications.request_language()
+        )
     _pending_changed(Invitation.objects.filter(pk__in=pks).values_list("email", flat=True))
 
 
@@ -911,7 +946,7 @@ def invitations_remind(*, party: DinnerParty) -> int:
         party = _locked(party)
         since = timezone.now() - invitation_rules.REMIND_EVERY
         if Invitation.objects.filter(party=party, reminded_at__gte=since).exists():
-            raise InvitationError("You reminded your invitees less than a day ago.")
+            raise InvitationError(gettext("You reminded your invitees less than a day ago."))
         # Not those the automatic reminder reached today (parties/schedule.py).
         waiting = (
             Invitation.objects.unanswered()
@@ -922,7 +957,12 @@ def invitations_remind(*, party: DinnerParty) -> int:
         pks = list(waiting.values_list("pk", flat=True))
         Invitation.objects.filter(pk__in=pks).update(reminded_at=timezone.now())
         for pk in pks:
-            notifications.enqueue(notifications.send_invitation_email, pk, reminder=True)
+            notifications.enqueue(
+                notifications.send_invitation_email,
+                pk,
+                reminder=True,
+                language=notifications.request_language(),
+            )
         return len(pks)
 
 

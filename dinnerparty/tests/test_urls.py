@@ -37,6 +37,7 @@ PUBLIC = {
     "parties:guest_reply_confirm": 400,
     "admin:login": 200,
     "calendar_feed": 404,  # a private feed: no login, a token no member holds
+    "set_language": 405,  # the footer's language switcher: POST only (issue 23)
 }
 
 # Tried in order for each URL parameter; the first its regex accepts is used.
@@ -174,6 +175,7 @@ def test_public_pages_open_to_anonymous_visitors(client, endpoint):
 SITE_URLS = [
     ("home", {}, "/"),
     ("healthz", {}, "/healthz"),
+    ("set_language", {}, "/i18n/setlang/"),
     ("register", {}, "/accounts/register/"),
     ("login", {}, "/accounts/login/"),
     ("logout", {}, "/accounts/logout/"),

@@ -339,7 +339,7 @@ def test_a_failing_send_leaves_the_party_due_for_the_next_run(dinner, mailoutbox
     def broken(*args, **kwargs):
         raise RuntimeError("template error")
 
-    monkeypatch.setattr(deadline.notifications, "send_each", broken)
+    monkeypatch.setattr(deadline.notifications, "send", broken)
     with pytest.raises(RuntimeError):
         deadline.send_due()
 

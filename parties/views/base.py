@@ -6,14 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from parties import services
 from parties.models import DinnerParty, RSVPStatus
 
-FORM_ERRORS = "Please fix the errors below."
-PARTY_NOT_FOUND = "Party not found."
+FORM_ERRORS = _("Please fix the errors below.")
+PARTY_NOT_FOUND = _("Party not found.")
 
 
 class HostOnlyMixin(LoginRequiredMixin):
@@ -62,42 +63,68 @@ class PartyActionView(LoginRequiredMixin, View):
         raise NotImplementedError
 
 
-def plus_ones_text(singular: str, count: int) -> str:
-    """`singular` ("with %(count)d plus-one") for `count`, pluralised."""
-    return ngettext(singular, singular + "s", count) % {"count": count}
-
-
 def say_outcome(request: HttpRequest, outcome: services.RsvpOutcome, party: DinnerParty) -> None:
     """The flash messages for a reply that counted (here, and by a reply's emailed link)."""
     status = outcome.status
+    party_text = party.describe()
     if status == RSVPStatus.GOING:
         extra = outcome.rsvp.plus_ones
-        company = plus_ones_text(" with %(count)d plus-one", extra) if extra else ""
-        messages.success(request, f"You're going to {party.describe()}{company}!")
+        if extra:
+            text = ngettext(
+                "You're going to %(party)s with %(count)d plus-one!",
+                "You're going to %(party)s with %(count)d plus-ones!",
+                extra,
+            ) % {"party": party_text, "count": extra}
+        else:
+            text = gettext("You're going to %(party)s!") % {"party": party_text}
+        messages.success(request, text)
     elif status == RSVPStatus.WAITLISTED:
         free, needed = party.seats_left, outcome.rsvp.seats_needed
+        values = {
+            "count": free,
+            "party": party_text,
+            "needed": needed,
+            "position": outcome.waitlist_position,
+            "extra": free - 1,
+        }
         if free > 0:
-            extra = free - 1
-            alone = plus_ones_text("with up to %(count)d plus-one", extra) if extra else "alone"
-            messages.warning(
-                request,
-                ngettext("Only %(count)d seat left", "Only %(count)d seats left", free)
-                % {"count": free}
-                + f" at {party.describe()}: "
-                f"come {alone} now, or wait for {needed} seats together — you're "
-                f"#{outcome.waitlist_position} on the waitlist.",
+            seats = ngettext(
+                "Only %(count)d seat left at %(party)s:",
+                "Only %(count)d seats left at %(party)s:",
+                free,
             )
+            if free > 1:
+                come = ngettext(
+                    "come with up to %(extra)d plus-one now, or wait for %(needed)d seats "
+                    "together — you're #%(position)d on the waitlist.",
+                    "come with up to %(extra)d plus-ones now, or wait for %(needed)d seats "
+                    "together — you're #%(position)d on the waitlist.",
+                    free - 1,
+                )
+            else:
+                come = gettext(
+                    "come alone now, or wait for %(needed)d seats together — you're "
+                    "#%(position)d on the waitlist."
+                )
+            messages.warning(request, f"{seats % values} {come % values}")
         else:
             messages.warning(
                 request,
-                f"The table is full — you're #{outcome.waitlist_position} on the waitlist for "
-                f"{party.describe()}. We'll move you to the table if a seat frees up.",
+                gettext(
+                    "The table is full — you're #%(position)d on the waitlist for "
+                    "%(party)s. We'll move you to the table if a seat frees up."
+                )
+                % values,
             )
     elif status == RSVPStatus.MAYBE:
-        messages.info(request, f"Noted: you might come to {party.describe()}.")
+        messages.info(
+            request, gettext("Noted: you might come to %(party)s.") % {"party": party_text}
+        )
     else:
         messages.info(
-            request, f"Sorry you can't make it to {party.describe()}. Your reply is saved."
+            request,
+            gettext("Sorry you can't make it to %(party)s. Your reply is saved.")
+            % {"party": party_text},
         )
     if outcome.promoted:
         count = len(outcome.promoted)

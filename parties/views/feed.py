@@ -2,17 +2,21 @@
 apps fetch it on their own), a 404 for a wrong or revoked token. And the "new
 link" button on the profile page that revokes the old one."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 
 from parties import calendar, selectors, services
 from parties.invites import parse_invite_token
 
-FEED_NOT_FOUND = "This calendar link is not valid any more. Get the new one from your profile."
+FEED_NOT_FOUND = gettext_lazy(
+    "This calendar link is not valid any more. Get the new one from your profile."
+)
 
 
 class CalendarFeedView(View):
@@ -26,6 +30,11 @@ class CalendarFeedView(View):
         user = selectors.feed_owner(token) if token else None
         if user is None or not user.is_active:
             raise Http404(FEED_NOT_FOUND)
+        # No cookie comes with a calendar app: the text is in the owner's language.
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            return self.feed(request, user)
+
+    def feed(self, request: HttpRequest, user) -> HttpResponse:
         entries = [
             calendar.CalendarEntry(
                 party=party,
@@ -51,11 +60,11 @@ class CalendarFeedRenewView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         renewed = services.calendar_feed_renew(user=request.user)
         if renewed:
-            text = (
+            text = gettext(
                 "Your calendar feed has a new link: the old one no longer works. "
                 "Subscribe to the new one in your calendar app."
             )
         else:
-            text = "Your calendar feed is ready: subscribe to it in your calendar app."
+            text = gettext("Your calendar feed is ready: subscribe to it in your calendar app.")
         messages.success(request, text)
         return HttpResponseRedirect(reverse("profile") + "#calendar-feed")

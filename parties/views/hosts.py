@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView
 
@@ -16,14 +18,17 @@ from parties.views.base import HostOnlyMixin, PartyActionView
 
 class CohostAddView(PartyActionView):
     form_class = CohostForm
-    heading = "Add a co-host"
+    heading = _("Add a co-host")
 
     def parties(self):
         return DinnerParty.objects.deletable_by(self.request.user)  # the host decides
 
     def act(self, party: DinnerParty, form: CohostForm) -> str:
         services.cohost_add(party=party, user=form.user)
-        return f"{form.user.display_name} is now co-hosting “{party.title}”."
+        return gettext("%(name)s is now co-hosting “%(title)s”.") % {
+            "name": form.user.display_name,
+            "title": party.title,
+        }
 
 
 class CohostRemoveView(LoginRequiredMixin, View):
@@ -33,13 +38,15 @@ class CohostRemoveView(LoginRequiredMixin, View):
         party = get_object_or_404(DinnerParty.objects.deletable_by(request.user), pk=pk)
         cohost = get_object_or_404(party.cohosts.all(), pk=user_id)
         services.cohost_remove(party=party, user=cohost)
-        messages.success(request, f"{cohost.display_name} is no longer co-hosting.")
+        messages.success(
+            request, gettext("%(name)s is no longer co-hosting.") % {"name": cohost.display_name}
+        )
         return redirect(party)
 
 
 class AnnounceView(PartyActionView):
     form_class = AnnouncementForm
-    heading = "Message your guests"
+    heading = _("Message your guests")
 
     def act(self, party: DinnerParty, form: AnnouncementForm) -> str:
         services.announce(
@@ -49,11 +56,11 @@ class AnnounceView(PartyActionView):
             text=form.cleaned_data["text"],
         )
         if not self.request.user.email_confirmed:
-            return (
+            return gettext(
                 "Your message is posted on the party page. It will be emailed once you "
                 "confirm your address."
             )
-        return "Your message is posted on the party page and on its way to your guests."
+        return gettext("Your message is posted on the party page and on its way to your guests.")
 
 
 class RegenerateInviteView(HostOnlyMixin, View):
@@ -62,7 +69,7 @@ class RegenerateInviteView(HostOnlyMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         party = get_object_or_404(self.get_queryset(), pk=pk)
         services.regenerate_invite(party=party)
-        messages.success(request, "A new invite link is ready. The old link no longer works.")
+        messages.success(request, _("A new invite link is ready. The old link no longer works."))
         return redirect(party)
 
 

@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from parties import selectors, services
@@ -19,8 +20,8 @@ from parties.invites import parse_invite_token
 from parties.models import DinnerParty, Invitation
 from parties.views.base import FORM_ERRORS, PartyActionView, say_outcome
 
-INVITATION_NOT_FOUND = "This invitation link is not valid. Ask the host for a new one."
-INACTIVE_ACCOUNT = gettext_lazy(
+INVITATION_NOT_FOUND = _("This invitation link is not valid. Ask the host for a new one.")
+INACTIVE_ACCOUNT = _(
     "The account for this email address has been closed, so it can't reply. Nothing was recorded."
 )
 
@@ -31,7 +32,7 @@ class InvitationsView(PartyActionView):
 
     form_class = InvitationForm
     form_prefix = "invite"
-    heading = "Invite by email"
+    heading = _("Invite by email")
 
     def post(self, request: HttpRequest, pk: int, **kwargs) -> HttpResponse:
         party = get_object_or_404(self.parties().select_related("host"), pk=pk)
@@ -126,7 +127,7 @@ class RemindView(PartyActionView):
                     % {"count": count},
                 )
             else:
-                messages.info(request, "Everyone has answered: nobody to remind.")
+                messages.info(request, _("Everyone has answered: nobody to remind."))
         return HttpResponseRedirect(party.get_absolute_url())
 
 
@@ -189,7 +190,7 @@ class InvitationView(View):
         error: services.GuestReplyError,
     ) -> HttpResponse:
         if error.problem == LinkProblem.MEMBER:
-            messages.info(request, "This address belongs to an account: log in to reply.")
+            messages.info(request, _("This address belongs to an account: log in to reply."))
             login_url = reverse("login")
             return HttpResponseRedirect(f"{login_url}?{urlencode({'next': request.path})}")
         if error.problem == LinkProblem.INACTIVE:
@@ -197,8 +198,10 @@ class InvitationView(View):
         elif error.problem == LinkProblem.OTHER_ACCOUNT:
             messages.error(
                 request,
-                "This invitation is for another account. Log out first, or reply from the "
-                "party's page.",
+                _(
+                    "This invitation is for another account. Log out first, or reply from the "
+                    "party's page."
+                ),
             )
         elif error.problem == LinkProblem.CLOSED:
             messages.error(request, str(error))
@@ -218,7 +221,7 @@ class InvitationView(View):
         context = {
             "invitation": invitation,
             "party": party,
-            "area": party.area or "Address shared with guests at the table",
+            "area": party.area or gettext("Address shared with guests at the table"),
             "courses": selectors.preview_courses(selectors.PartyExtras.of(party)),
             "form": form,
         }

@@ -6,6 +6,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import UpdateView
 
@@ -19,7 +21,7 @@ from parties.views.base import FORM_ERRORS, PartyActionView
 class DishAddView(PartyActionView):
     form_class = DishForm
     form_prefix = "dish"
-    heading = "Add a dish to the menu"
+    heading = _("Add a dish to the menu")
 
     def act(self, party: DinnerParty, form: DishForm) -> str:
         dish = services.dish_add(
@@ -29,18 +31,18 @@ class DishAddView(PartyActionView):
             name=form.cleaned_data["name"],
             **form.tags(),
         )
-        return f"“{dish.name}” is on the menu."
+        return gettext("“%(dish)s” is on the menu.") % {"dish": dish.name}
 
 
 class PotluckView(PartyActionView):
-    heading = "Potluck: dishes wanted"
+    heading = _("Potluck: dishes wanted")
 
     def get_form(self, party: DinnerParty) -> PotluckForm:
         return PotluckForm(self.request.POST, counts={})
 
     def act(self, party: DinnerParty, form: PotluckForm) -> str:
         services.potluck_set_slots(party=party, wanted=form.cleaned_data)
-        return "The potluck is open: guests who are going can now pick a course to bring."
+        return gettext("The potluck is open: guests who are going can now pick a course to bring.")
 
 
 class SlotClaimView(PartyActionView):
@@ -48,7 +50,7 @@ class SlotClaimView(PartyActionView):
 
     form_class = DishForm
     form_prefix = "claim"
-    heading = "Bring a dish"
+    heading = _("Bring a dish")
 
     def parties(self):
         token = parse_invite_token(self.request.POST.get("invite"))
@@ -62,7 +64,10 @@ class SlotClaimView(PartyActionView):
             name=form.cleaned_data["name"],
             **form.tags(),
         )
-        return f"Thank you! You're bringing “{dish.name}” ({dish.get_course_display().lower()})."
+        return gettext("Thank you! You're bringing “%(dish)s” (%(course)s).") % {
+            "dish": dish.name,
+            "course": dish.get_course_display().lower(),
+        }
 
 
 class DishMixin(LoginRequiredMixin):
@@ -97,7 +102,9 @@ class DishEditView(DishMixin, UpdateView):
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(
-            party=self.object.party, heading=f"Change “{self.object.name}”", **kwargs
+            party=self.object.party,
+            heading=gettext("Change “%(dish)s”") % {"dish": self.object.name},
+            **kwargs,
         )
 
     def form_valid(self, form: DishForm) -> HttpResponse:
@@ -107,7 +114,9 @@ class DishEditView(DishMixin, UpdateView):
             course=form.cleaned_data["course"],
             **form.tags(),
         )
-        messages.success(self.request, f"“{self.object.name}” is updated.")
+        messages.success(
+            self.request, gettext("“%(dish)s” is updated.") % {"dish": self.object.name}
+        )
         return redirect(self.object.party)
 
     def form_invalid(self, form: DishForm) -> HttpResponse:
@@ -122,7 +131,9 @@ class DishRemoveView(DishMixin, View):
         dish = get_object_or_404(self.dishes(include_managed=True).filter(party__pk=pk), pk=dish_id)
         services.dish_remove(dish=dish)
         if dish.slot_id and dish.added_by_id == request.user.pk:
-            messages.success(request, f"You're no longer bringing “{dish.name}”.")
+            messages.success(
+                request, gettext("You're no longer bringing “%(dish)s”.") % {"dish": dish.name}
+            )
         else:
-            messages.success(request, f"“{dish.name}” is off the menu.")
+            messages.success(request, gettext("“%(dish)s” is off the menu.") % {"dish": dish.name})
         return redirect(dish.party)

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, TemplateView, UpdateView
 
@@ -257,7 +258,7 @@ class PartyDetailView(LoginRequiredMixin, DetailView):
 class InviteView(PartyDetailView):
     """A private party opened through its invite link."""
 
-    not_found = "This invite link is not valid any more. Ask the host for a new one."
+    not_found = _("This invite link is not valid any more. Ask the host for a new one.")
 
     def invite_token(self) -> str:
         token = parse_invite_token(self.kwargs["token"])
@@ -279,8 +280,8 @@ class PartyCreateView(LoginRequiredMixin, CreateView):
         response = HttpResponseRedirect(self.get_success_url())
         messages.success(
             self.request,
-            f"Your party “{self.object.title}” on {self.object.when} is on! "
-            "Share it with your guests.",
+            gettext("Your party “%(title)s” on %(when)s is on! Share it with your guests.")
+            % {"title": self.object.title, "when": self.object.when},
         )
         return response
 
@@ -299,7 +300,7 @@ class PartyUpdateView(HostOnlyMixin, UpdateView):
         except services.SeatsBelowTaken as error:
             form.add_error("seats", str(error))
             return self.form_invalid(form)
-        text = f"“{self.object.title}” has been updated."
+        text = gettext("“%(title)s” has been updated.") % {"title": self.object.title}
         if promoted:
             count = len(promoted)
             text += " " + ngettext(
@@ -327,7 +328,8 @@ class PartyDeleteView(HostOnlyMixin, DeleteView):
         services.party_delete(party=self.object)
         messages.success(
             self.request,
-            f"“{self.object.title}” has been cancelled and deleted. Your guests will be told.",
+            gettext("“%(title)s” has been cancelled and deleted. Your guests will be told.")
+            % {"title": self.object.title},
         )
         return HttpResponseRedirect(self.get_success_url())
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -50,7 +51,7 @@ def preview_page(
         party = selectors.party_for_page(access)
         if party is None:  # deleted between the two reads
             raise Http404(PARTY_NOT_FOUND)
-        area = party.area or "Address shared with guests at the table"
+        area = party.area or gettext("Address shared with guests at the table")
         context = {
             "party": party,
             "area": area,
@@ -61,7 +62,14 @@ def preview_page(
             "og_image": f"{settings.SITE_URL}{static(OG_IMAGE)}",
             # (No "address shared with guests" in a chat's preview: the area, if any.)
             "og_description": " · ".join(
-                filter(None, [party.when, party.area, f"hosted by {party.host_name}"])
+                filter(
+                    None,
+                    [
+                        party.when,
+                        party.area,
+                        gettext("hosted by %(host)s") % {"host": party.host_name},
+                    ],
+                )
             ),
             **extra,
         }
@@ -83,7 +91,7 @@ class GuestReplyView(View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         token = parse_invite_token(request.POST.get("invite"))
         if request.user.is_authenticated:
-            messages.info(request, "You're logged in: reply here.")
+            messages.info(request, _("You're logged in: reply here."))
             return HttpResponseRedirect(party_path(pk, token))
         access = selectors.party_access(request.user, pk=pk, invite_token=token, now=timezone.now())
         if access is None:
@@ -95,7 +103,7 @@ class GuestReplyView(View):
             messages.error(request, FORM_ERRORS)
             return preview_page(request, access, invite_token=token, form=form, status=400)
         if access["has_started"]:
-            messages.error(request, "This party has already started, so replies are closed.")
+            messages.error(request, _("This party has already started, so replies are closed."))
             return HttpResponseRedirect(party_path(pk, token))
         if access["replies_closed"]:  # nothing is kept: its link could only be refused
             messages.error(request, gettext("Replies to this party are closed."))
