@@ -89,7 +89,7 @@ class _TextFinder(HTMLParser):
             if value is None:
                 continue
             reads = name in READ_ATTRIBUTES or (
-                name == "value" and values.get("type") in {"submit", "button", "reset"}
+                tag == "input" and name == "value" and values.get("type") in {"submit", "button"}
             )
             if tag == "meta" and name == "content":
                 reads = (values.get("name") or values.get("property")) in READ_META
