@@ -180,9 +180,7 @@ def template_files() -> list[Path]:
     return sorted(p for p in TEMPLATES_DIR.rglob("*") if p.suffix in {".html", ".txt"})
 
 
-@pytest.mark.parametrize(
-    "path", template_files(), ids=lambda p: str(p.relative_to(TEMPLATES_DIR))
-)
+@pytest.mark.parametrize("path", template_files(), ids=lambda p: str(p.relative_to(TEMPLATES_DIR)))
 def test_every_word_in_a_template_is_marked_for_translation(path):
     findings = untranslated(path)
     assert not findings, "English outside {% translate %}:\n" + "\n".join(map(str, findings))
