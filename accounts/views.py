@@ -28,7 +28,15 @@ from accounts.forms import (
 )
 from accounts.models import User
 from parties import services
-from parties.models import RSVP, Announcement, DinnerParty, Dish
+from parties.models import (
+    RSVP,
+    Announcement,
+    DinnerParty,
+    Dish,
+    Invitation,
+    InvitationState,
+    PendingReply,
+)
 
 FORM_ERRORS = "Please fix the errors below."
 RESET_SENT = (
@@ -259,6 +267,25 @@ class DataExportView(LoginRequiredMixin, View):
         rsvps = RSVP.objects.filter(guest=user).select_related("party").order_by("created_at")
         dishes = Dish.objects.filter(added_by=user).select_related("party")
         announcements = Announcement.objects.filter(author=user).select_related("party")
+        invitations_sent = (
+            Invitation.objects.filter(invited_by=user)
+            .select_related("party")
+            .order_by("created_at", "pk")
+        )
+        # What reached their address: only once it is confirmed as theirs.
+        address = user.email if user.email_confirmed else ""
+        invitations_received = (
+            Invitation.objects.filter(email__iexact=address)
+            .exclude(state=InvitationState.HELD)
+            .select_related("party", "invited_by")
+            .order_by("created_at", "pk")
+        )
+        pending_replies = PendingReply.objects.filter(email__iexact=address)
+        if not address:
+            invitations_received, pending_replies = (
+                invitations_received.none(),
+                pending_replies.none(),
+            )
         data = {
             "profile": {
                 "username": user.username,
@@ -329,10 +356,52 @@ class DataExportView(LoginRequiredMixin, View):
                 }
                 for announcement in announcements.order_by("created_at", "pk")
             ],
+            "invitations_sent": [
+                {
+                    "party": invitation.party.title,
+                    "email": invitation.email,
+                    "name": invitation.name,
+                    "state": invitation.state,
+                    **_moments(invitation, "created_at", "sent_at", "opened_at", "replied_at"),
+                }
+                for invitation in invitations_sent
+            ],
+            "invitations_received": [
+                {
+                    "party": invitation.party.title,
+                    "party_starts_at": invitation.party.starts_at.isoformat(),
+                    "invited_by": invitation.invited_by.display_name,
+                    "email": invitation.email,
+                    "name": invitation.name,
+                    "state": invitation.state,
+                    **_moments(invitation, "created_at", "opened_at", "replied_at"),
+                }
+                for invitation in invitations_received
+            ],
+            "replies_by_email_link": [
+                {
+                    "party": reply.party.title,
+                    "name": reply.name,
+                    "email": reply.email,
+                    "status": reply.status,
+                    "plus_ones": reply.plus_ones,
+                    "note": reply.note,
+                    **_moments(reply, "created_at", "used_at"),
+                }
+                for reply in pending_replies.select_related("party").order_by("created_at", "pk")
+            ],
         }
         response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = 'attachment; filename="dinnerparty-my-data.json"'
         return response
+
+
+def _moments(obj: object, *names: str) -> dict[str, str | None]:
+    """These datetime fields of `obj` in ISO 8601 (None when unset)."""
+    return {
+        name: value.isoformat() if (value := getattr(obj, name)) is not None else None
+        for name in names
+    }
 
 
 class SessionListView(LoginRequiredMixin, TemplateView):

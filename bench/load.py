@@ -94,10 +94,14 @@ class Side:
     port: int
     spec: Path
     drain: Callable[[], None]  # serve what wrk left queued before the next window
+    # Writes `spec` afresh before each run (single-use requests: bench.endpoints.LinkPool).
+    refresh: Callable[[], None] | None = None
 
 
 def measure(side: Side, seconds: int, out: Path | None, database: str = "") -> Window:
     """One window: wrk for `seconds`, then the server drained."""
+    if side.refresh is not None:
+        side.refresh()
     since = cpu.mark()
     stats = wrk(side.port, side.spec, seconds, out)
     others = cpu.others_cpu(since, database)
@@ -108,6 +112,8 @@ def measure(side: Side, seconds: int, out: Path | None, database: str = "") -> W
 def warm(side: Side, seconds: int) -> None:
     """An unrecorded run first: imports, caches, the database's buffers."""
     if seconds:
+        if side.refresh is not None:
+            side.refresh()
         wrk(side.port, side.spec, seconds, None)
         side.drain()
 

@@ -3,16 +3,23 @@
 Prints one JSON object: the party with 50 going guests (made once, through the
 same service the site uses, so any counters the app keeps stay right), one
 upcoming public party per RSVP user to reply to, and the page count the list
-view has for a logged-in member. Also clears Django's cache, so nothing cached
-by an earlier run (another database, another size) is served by this one.
+view has for a logged-in member; the 50-guest party's invite link (the anonymous
+preview); with `--reply-links N`, N single-use reply links written to
+`--links-file` (one path a line), each a visitor's reply waiting for its emailed
+link to a pool user's party, under an address no account has. Also clears
+Django's cache, so nothing cached by an earlier run (another database, another
+size) is served by this one.
 
-    .venv/bin/python -m bench.prepare --pool guest-100,guest-101,...
+    .venv/bin/python -m bench.prepare --pool guest-100,guest-101,... \
+        [--reply-links 42000 --links-file var/bench/specs/reply-links.txt]
 """
 
 import argparse
 import json
 import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dinnerparty.settings")
 
@@ -22,11 +29,12 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from parties import services  # noqa: E402
-from parties.models import DinnerParty, RSVPStatus, Visibility  # noqa: E402
+from parties import guest_replies, services  # noqa: E402
+from parties.models import DinnerParty, PendingReply, RSVPStatus, Visibility  # noqa: E402
 
 DETAIL_TITLE = "Bench: a table for fifty"
 DETAIL_GUESTS = 50
@@ -75,21 +83,60 @@ def rsvp_targets(pool: list[str]) -> dict[str, int]:
     return dict(zip(pool, parties, strict=True))
 
 
+def reply_links(party_ids: list[int], count: int) -> list[str]:
+    """`count` replies ("going") from visitors, spread over these parties so each
+    reply locks a different row in turn, waiting for their links: the links'
+    paths. Names and addresses are new at every run (each link makes an account)."""
+    run = secrets.token_hex(3)
+    tokens = dict(DinnerParty.objects.filter(pk__in=party_ids).values_list("pk", "invite_token"))
+    replies = PendingReply.objects.bulk_create(
+        (
+            PendingReply(
+                party_id=party_ids[number % len(party_ids)],
+                invite_token=tokens[party_ids[number % len(party_ids)]],
+                name=f"Bench {run} {number}",
+                email=f"bench-{run}-{number}@example.com",
+                status=RSVPStatus.GOING,
+            )
+            for number in range(count)
+        ),
+        batch_size=2000,
+    )
+    if any(reply.pk is None for reply in replies):  # a backend that returns no keys
+        replies = list(
+            PendingReply.objects.filter(email__startswith=f"bench-{run}-").order_by("pk")
+        )
+    return [
+        reverse(
+            "parties:guest_reply_confirm", args=[reply.party_id, guest_replies.link_token(reply)]
+        )
+        for reply in replies
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pool", required=True, help="comma-separated usernames")
+    parser.add_argument("--reply-links", type=int, default=0, help="single-use reply links")
+    parser.add_argument("--links-file", default="", help="where the reply links go")
     args = parser.parse_args()
     pool = [name for name in args.pool.split(",") if name]
     cache.clear()
     party = detail_party()
     viewer = User.objects.get(username=pool[0])
     visible = DinnerParty.objects.upcoming().visible_to(viewer).count()
+    targets = rsvp_targets(pool)
+    if args.reply_links:
+        links = reply_links(list(targets.values()), args.reply_links)
+        Path(args.links_file).write_text("\n".join(links) + "\n")
     print(
         json.dumps(
             {
                 "detail_party": party.pk,
                 "detail_going": party.rsvps.filter(status=RSVPStatus.GOING).count(),
-                "rsvp_parties": rsvp_targets(pool),
+                "rsvp_parties": targets,
+                "preview_path": reverse("parties:invite", args=[party.invite_token]),
+                "reply_links": args.reply_links,
                 "visible_parties": visible,
                 "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
             }

@@ -68,7 +68,18 @@ from bench.config import (
     VAR,
 )
 from bench.database import Database, databases
-from bench.endpoints import BASELINE, COMPILED, HELLO, LOGIN, PAIRED, Endpoint, build_requests
+from bench.endpoints import (
+    BASELINE,
+    COMPILED,
+    HELLO,
+    LOGIN,
+    ONE_PASS,
+    PAIRED,
+    Endpoint,
+    LinkPool,
+    build_requests,
+    links_needed,
+)
 from bench.endpoints import precheck as check_once
 from bench.hashlimit import hash_times_mark, hash_times_since, in_run_limit, pinned_argon2_limit
 from bench.load import Side, alternate, measure, warm, write_spec
@@ -113,16 +124,32 @@ class Stage:
     def tag(self) -> str:
         return f"{self.db.name} {self.size:,}"
 
+    def requests(self, endpoint: Endpoint) -> list:
+        return build_requests(
+            endpoint, self.prep, self.sessions, self.login_csrf, window=self.args.window
+        )
+
     def side(self, endpoint: Endpoint, server: Server, name: str = "") -> Side:
-        """The endpoint's requests written as a wrk spec, sent to `server`."""
-        requests = build_requests(endpoint, self.prep, self.sessions, self.login_csrf)
+        """The endpoint's requests written as a wrk spec, sent to `server` (for a
+        single-use endpoint, written anew before each window)."""
         spec = VAR / "specs" / f"{self.db.name}-{self.size}-{endpoint.name}.lua"
-        write_spec(spec, endpoint.expect, requests)
+
+        def write() -> None:
+            write_spec(spec, endpoint.expect, self.requests(endpoint))
+
+        if endpoint.single_use:
+            return Side(name or endpoint.name, server.port, spec, server.drain, refresh=write)
+        write()
         return Side(name or endpoint.name, server.port, spec, server.drain)
 
     def precheck(self, endpoint: Endpoint, server: Server) -> tuple[str, str]:
-        requests = build_requests(endpoint, self.prep, self.sessions, self.login_csrf)
-        return check_once(Client(server.port), endpoint, requests[0])
+        return check_once(Client(server.port), endpoint, self.requests(endpoint)[0])
+
+    def path(self, endpoint: Endpoint) -> str:
+        """The path the results name for the endpoint."""
+        if endpoint.single_use:
+            return self.prep["reply_link_pool"].sample
+        return self.requests(endpoint)[0].path
 
     def raw(self, name: str) -> Path:
         """Where wrk's raw output of an endpoint's windows goes (a name prefix)."""
@@ -132,8 +159,11 @@ class Stage:
 # --- data ------------------------------------------------------------------------
 
 
-def seed(db: Database, size: int, env: dict[str, str], clock: Clock, run: dict) -> dict:
-    """seed_demo up to `size` parties, then bench.prepare's fixtures; the seed's
+def seed(
+    db: Database, size: int, env: dict[str, str], clock: Clock, run: dict, *, reply_links: int = 0
+) -> dict:
+    """seed_demo up to `size` parties, then bench.prepare's fixtures (with
+    `reply_links` single-use reply links, loaded into a `LinkPool`); the seed's
     writes put on disk. Returns what prepare printed."""
     tag, logs = f"{db.name} {size:,}", VAR / "logs"
     with clock.phase(f"{tag}: seed_demo"):
@@ -152,13 +182,26 @@ def seed(db: Database, size: int, env: dict[str, str], clock: Clock, run: dict) 
         run["seed_seconds"] = round(time.monotonic() - began, 1)
         run["seed_peak_rss_mb"] = round(rss, 1)
     with clock.phase(f"{tag}: prepare (50-guest party, RSVP targets, cache cleared)"):
+        links_file = VAR / "specs" / f"reply-links-{db.name}-{size}.txt"
         out, _rss = run_logged(
-            [str(PYTHON), "-m", "bench.prepare", "--pool", ",".join(POOL)],
+            [
+                str(PYTHON),
+                "-m",
+                "bench.prepare",
+                "--pool",
+                ",".join(POOL),
+                "--reply-links",
+                str(reply_links),
+                "--links-file",
+                str(links_file),
+            ],
             env,
             logs / f"prepare-{db.name}-{size}.log",
         )
         prep = last_json(out)
         run["prepare"] = {k: v for k, v in prep.items() if k != "rsvp_parties"}
+        if reply_links:
+            prep["reply_link_pool"] = LinkPool.from_file(links_file)
     with clock.phase(f"{tag}: settle (seed written to disk)"):
         db.settle()
     return prep
@@ -261,7 +304,7 @@ def paired_endpoint(
     hello_windows.extend(hello for hello, _ in counted)
     result = result_of(endpoint, [on for _, on in counted], memory)
     result.update(
-        path=build_requests(endpoint, stage.prep, stage.sessions, stage.login_csrf)[0].path,
+        path=stage.path(endpoint),
         hello_rps=round(statistics.median(hello.rps for hello, _ in counted), 1),
         **ratio,
         pairs=[{"hello": hello.as_dict(), endpoint.name: on.as_dict()} for hello, on in pairs],
@@ -317,7 +360,10 @@ def login_run(stage: Stage, server: Server, run: dict) -> dict:
         say(f"    login: {verdict}: {why}")
         return {"label": LOGIN.label, "status": verdict, "note": why}
     log = VAR / "logs" / f"argon2-{stage.db.name}-{stage.size}.log"
-    pinned = pinned_argon2_limit(stage.env, stage.args.argon2_seconds, log)
+    # The machine's own rate, with the server idle: measured once a run.
+    pinned = stage.args.pinned_argon2  # (a dict shared by the run's passes)
+    if not pinned:
+        pinned.update(pinned_argon2_limit(stage.env, stage.args.argon2_seconds, log))
     side = stage.side(LOGIN, server)
     warm(side, stage.args.warmup)
     attempts = []
@@ -364,6 +410,8 @@ def bench_one(
     full = stage.size == stage.args.sizes[-1]
     hello_windows: list[Window] = []
     endpoints = PAIRED if full else [e for e in PAIRED if e.name in BASELINE]
+    if not stage.args.last_pass:
+        endpoints = [e for e in endpoints if e.name not in ONE_PASS]
     overall = RssSampler(server)
     overall.start()
     warm(stage.side(HELLO, server), stage.args.warmup)
@@ -404,8 +452,9 @@ def one_size(
     comparison (returned second)."""
     run: dict = {"db": db.name, "size": size, "endpoints": {}}
     retaken = retakes.spent
-    prep = seed(db, size, env, clock, run)
     tag, full = f"{db.name} {size:,}", size == args.sizes[-1]
+    links = links_needed(window=args.window, pairs=args.pairs) if full and args.last_pass else 0
+    prep = seed(db, size, env, clock, run, reply_links=links)
     server = Server(env, VAR / "logs" / f"gunicorn-{db.name}-{size}.log")
     without_layer = None
     if (
@@ -429,9 +478,14 @@ def one_size(
             sessions, login_csrf = log_in(server, prep, logged_in)
         stage = Stage(db, size, env, args, clock, prep, sessions, login_csrf, retakes)
         if full:
-            with clock.phase(f"{tag}: page {DEEP_PAGE} for each user, by Next links"):
-                prep["page50_paths"] = deep_page_paths(server.port, sessions)
-                say(f"    {len(prep['page50_paths'])} of {len(sessions)} users have a page 50")
+            walked = args.deep_paths.get(db.url)
+            if walked is None:
+                with clock.phase(f"{tag}: page {DEEP_PAGE} for each user, by Next links"):
+                    walked = args.deep_paths[db.url] = deep_page_paths(server.port, sessions)
+            # (A pass on a database an earlier pass seeded reuses its walk: the
+            # parties and who may see them are the same, only the cache differs.)
+            prep["page50_paths"] = walked
+            say(f"    {len(walked)} of {len(sessions)} users have a page 50")
         compiled = bench_one(stage, server, run, without_layer)
     finally:
         server.stop()
@@ -460,7 +514,7 @@ def parse_args() -> argparse.Namespace:
         "--window", type=int, default=int(env("BENCH_WINDOW", "2")), help="seconds per window"
     )
     parser.add_argument(
-        "--pairs", type=int, default=int(env("BENCH_PAIRS", "5")), help="pairs per endpoint"
+        "--pairs", type=int, default=int(env("BENCH_PAIRS", "4")), help="pairs per endpoint"
     )
     parser.add_argument("--warmup", type=int, default=int(env("BENCH_WARMUP", "1")))
     parser.add_argument("--login-seconds", type=int, default=int(env("BENCH_LOGIN_SECONDS", "8")))
@@ -528,6 +582,9 @@ def main() -> int:
     # when it runs (keeping a run with three passes under its time limit).
     names = [d.name for d in dbs]
     args.compare_on = "postgres" if "postgres" in names else next(iter(names), "")
+    # Measured once a run and shared by its passes: each database's page-50 paths
+    # (by URL) and the pinned Argon2 rate.
+    args.deep_paths, args.pinned_argon2 = {}, {}
     runs: list[dict] = []
     compiled: list[dict] = []
     failures: list[str] = []
@@ -562,7 +619,11 @@ def main() -> int:
                 retakes = Retakes(args.retake_seconds)
                 for size in sizes:
                     try:
-                        run, comparison = one_size(db, size, env, args, clock, logged_in, retakes)
+                        # The endpoints of endpoints.ONE_PASS run in the last pass only.
+                        pass_args = argparse.Namespace(**vars(args), last_pass=i == len(dbs) - 1)
+                        run, comparison = one_size(
+                            db, size, env, pass_args, clock, logged_in, retakes
+                        )
                         if reused:
                             run["database_of"] = reused
                         runs.append(run)

@@ -31,7 +31,8 @@ The kinds:
 - `PreparedQuery`: a `values()` queryset for a viewer and a time, as dicts;
 - `PreparedObjects`: model instances, loaded as the ORM loads them;
 - `PreparedUpdate` / `PreparedDelete`: `update()` and `delete()`;
-- `PreparedSave`: `save()` of a row that exists.
+- `PreparedSave`: `save()` of a row that exists;
+- `PreparedInsert`: `save(force_insert=True)` of a new row with its key set.
 """
 
 import weakref
@@ -597,3 +598,53 @@ class PreparedSave:
             instance.save(using=using)
             return
         instance._state.db = using
+
+
+class PreparedInsert:
+    """`insert(instance)`: `instance.save(force_insert=True)` for a new row whose
+    primary key is already set (a UUID, say), by an INSERT of every column compiled
+    once per process. As `Model.save()` does: `pre_save` is sent first (its
+    receivers may still set values), values go through each field's
+    `pre_save(add=True)` and `get_db_prep_save`, then `post_save` is sent with
+    `created=True`. Plain `save()` is used instead when the key is not set or the
+    layer is off; models with parents or special placeholders are refused."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+        self.fields = [field for field in model._meta.local_concrete_fields if not field.generated]
+        if model._meta.parents or any(
+            getattr(field, "get_placeholder_sql", None) for field in self.fields
+        ):
+            raise ImproperlyConfigured("A compiled insert needs plain columns on one table.")
+        self._compiled: dict[str, str] = {}
+
+    def _compile(self, using: str) -> str:
+        if using not in self._compiled:
+            # Compiled with a blank instance: only the statement is kept, each
+            # column's value is one parameter (no field here has its own placeholder).
+            query = sql.InsertQuery(self.model)
+            query.insert_values(self.fields, [self.model()])
+            [(statement, params)] = query.get_compiler(using).as_sql()
+            if len(params) != len(self.fields):
+                raise ImproperlyConfigured("A compiled insert takes one value per column.")
+            self._compiled[using] = statement
+        return self._compiled[using]
+
+    def insert(self, instance: Model, *, using: str | None = None) -> None:
+        using = using or DEFAULT_DB_ALIAS
+        if not enabled() or instance.pk is None:
+            instance.save(force_insert=True, using=using)
+            return
+        connection = connections[using]
+        statement = self._compile(using)
+        sent = {"sender": self.model, "instance": instance, "raw": False, "using": using}
+        signals.pre_save.send(**sent, update_fields=None)
+        values = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection=connection)
+            for field in self.fields
+        ]
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(statement, values)
+        instance._state.adding = False
+        instance._state.db = using
+        signals.post_save.send(**sent, created=True, update_fields=None)

@@ -19,6 +19,8 @@ from parties.models import (
     DinnerParty,
     Dish,
     EmailDelivery,
+    Invitation,
+    PendingReply,
     RSVPStatus,
     Visibility,
     validate_party_start,
@@ -391,6 +393,98 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
     list_filter = ("status", "template", "created_at")
     search_fields = ("to", "subject")
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Who was invited by email and how far each got. Read-only: invitations are
+    made by the hosts' paste (services.invitations_send, with its limits and
+    emails) and move on by themselves; one may be deleted (withdrawn)."""
+
+    list_display = (
+        "email",
+        "name",
+        "party",
+        "state",
+        "email_fate",
+        "invited_by",
+        "created_at",
+        "opened_at",
+        "replied_at",
+    )
+    list_filter = ("state", ("party", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("email", "name")
+    list_select_related = ("party", "invited_by", "delivery")
+    date_hierarchy = "created_at"
+    fields = (
+        "party",
+        "email",
+        "name",
+        "invited_by",
+        "state",
+        "guest",
+        "delivery",
+        "created_at",
+        "sent_at",
+        "opened_at",
+        "replied_at",
+        "reminded_at",
+        "reply_reminder_sent_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if scoped_to_host(request):
+            queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
+        return queryset
+
+    @admin.display(description="email")
+    def email_fate(self, invitation: Invitation) -> str:
+        delivery = invitation.delivery
+        return delivery.get_status_display() if delivery else "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(PendingReply)
+class PendingReplyAdmin(admin.ModelAdmin):
+    """Replies from a party's preview waiting for their email link: read-only (the
+    link makes them count, services.guest_reply_confirm)."""
+
+    list_display = ("email", "name", "party", "status", "plus_ones", "created_at", "used_at")
+    list_filter = ("status", ("party", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("email", "name")
+    list_select_related = ("party",)
+    date_hierarchy = "created_at"
+    fields = (
+        "party",
+        "name",
+        "email",
+        "status",
+        "plus_ones",
+        "note",
+        "invite_token",
+        "created_at",
+        "used_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if scoped_to_host(request):
+            queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
+        return queryset
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from parties import notifications
 from parties.menu import build_menu, coverage, needs_of_rsvp
-from parties.models import DinnerParty
+from parties.models import DinnerParty, Invitation
 from parties.selectors import GuestList, PartyExtras, hosts_summary
 
 
@@ -65,10 +65,14 @@ def send_final_numbers_now(party_id: int, *, now: datetime | None = None) -> boo
 
 
 def unanswered_invitations(party: DinnerParty) -> list[str]:
-    """Invitees who never replied, by name or address. HOOK: there is no
-    `Invitation` model yet (issue 20, items 1-3); when it lands, return its
-    invitees without a reply here and the email lists them."""
-    return []
+    """Invitees who never replied (Invitation.objects.unanswered), by name, else
+    address, in the order they were invited."""
+    return [
+        name or email
+        for name, email in Invitation.objects.unanswered()
+        .filter(party=party)
+        .values_list("name", "email")
+    ]
 
 
 def final_numbers(party: DinnerParty) -> dict:

@@ -31,6 +31,7 @@ class LinkProblem(StrEnum):
     MEMBER = "member"  # the address belongs to an account with a password: log in
     OTHER_ACCOUNT = "other_account"  # the browser is logged in to another account
     CLOSED = "closed"  # the party refuses the reply now (started, link replaced…)
+    INACTIVE = "inactive"  # the address's account has been closed (deactivated)
 
 
 @dataclass(frozen=True)

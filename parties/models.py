@@ -681,6 +681,19 @@ class InvitationState(models.TextChoices):
     REPLIED = "replied", "Replied"
 
 
+class InvitationQuerySet(models.QuerySet):
+    def unanswered(self) -> "InvitationQuerySet":
+        """Invitations that went out (not held) and got no reply: none through the
+        link, and no reply to the party from an account with the invited address
+        (in any letter case), whatever page it came from."""
+        replied = RSVP.objects.filter(
+            party=OuterRef("party"), guest__email__iexact=OuterRef("email")
+        )
+        return self.filter(state__in=[InvitationState.INVITED, InvitationState.OPENED]).exclude(
+            Exists(replied)
+        )
+
+
 class Invitation(models.Model):
     """A personal invitation emailed by a host or co-host (parties/invitations.py):
     its link opens the party, even a private one, and a reply through it needs no
@@ -708,7 +721,13 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
+    # The host's "remind those who haven't answered" (at most once a day per party).
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # The automatic reminder before the reply-by date (parties/schedule.py): once
+    # per deadline (moving the deadline clears it).
+    reply_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

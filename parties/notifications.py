@@ -733,6 +733,8 @@ def send_invitation_email(invitation_id: int, *, reminder: bool = False) -> None
     )
     if invitation is None or invitation.state == "held":
         return
+    if reminder and not Invitation.objects.unanswered().filter(pk=invitation.pk).exists():
+        return  # answered since the reminder was queued
     party = invitation.party
     if party.has_started:
         return

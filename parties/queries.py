@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from compiled_queries.prepared import (
     PreparedDelete,
+    PreparedInsert,
     PreparedObjects,
     PreparedQuery,
     PreparedSave,
@@ -122,6 +124,7 @@ LOCKED_PARTY = PreparedObjects(
 # emails); the rest (the description, the host's account data) is not loaded.
 REPLY_READS = (
     "host__first_name",
+    "host__last_name",  # the emails greet a host without a first name by it
     "host__username",
     "host__email",
     "host__email_confirmed_at",  # whether the host may be emailed (notifications.address_of)
@@ -197,3 +200,8 @@ REPLY = PreparedObjects(
     party_id=int,
     guest_id=int,
 )
+
+
+# The queue's row for each email a reply sends (parties.task_backend), written in
+# the reply's transaction.
+QUEUED_TASK = PreparedInsert(DBTaskResult)

@@ -413,6 +413,7 @@ def party_create(*, party: DinnerParty) -> DinnerParty:
     with transaction.atomic():
         party.save()
         schedule.schedule_party_tasks(party)
+        schedule.schedule_reply_reminders(party)
         deadline.schedule_final_numbers(party)
     return party
 
@@ -424,6 +425,7 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
         locked = _locked(party)
         changes = {name: value for name, value in changes.items() if getattr(locked, name) != value}
         before = notifications.party_before(locked)
+        replies_closed_at = schedule.reply_deadline(locked)
         seats = changes.get("seats", locked.seats)
         if seats < locked.seats_taken:
             raise SeatsBelowTaken(locked.seats_taken)
@@ -446,6 +448,8 @@ def party_update(*, party: DinnerParty, changes: Mapping[str, Any]) -> list[RSVP
             )
         if "starts_at" in changes:
             schedule.schedule_party_tasks(locked, moved=True)
+        if schedule.reply_deadline(locked) != replies_closed_at:
+            schedule.schedule_reply_reminders(locked, moved=True)
         if "reply_by" in changes:
             deadline.schedule_final_numbers(locked)
     for name in ("seats_taken", "updated_at", "sequence", "final_numbers_sent_at", *changes):
@@ -727,8 +731,8 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
     """Open a reply's link: the reply counts (through `rsvp_submit`, so it takes a
     seat or joins the waitlist) for the address's guest account, made now if there
     is none. Once only, within LINK_VALID_FOR; GuestReplyError, with nothing
-    recorded, when the link is used or expired, the address belongs to an account
-    with a password, `viewer` (the request's user) is logged in to another
+    recorded, when the link is used or expired, the address belongs to a closed
+    (inactive) account or one with a password, `viewer` (the request's user) is logged in to another
     account, or the party refuses the reply (started, link replaced, …)."""
     with transaction.atomic():
         reply = PendingReply.objects.select_for_update().filter(pk=reply_id).first()
@@ -739,6 +743,8 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
         if reply.created_at < timezone.now() - LINK_VALID_FOR:
             raise GuestReplyError(LinkProblem.EXPIRED)
         guest = account_for_address(reply.email)
+        if guest is not None and not guest.is_active:
+            raise GuestReplyError(LinkProblem.INACTIVE)
         if guest is not None and not is_guest_account(guest):
             raise GuestReplyError(LinkProblem.MEMBER)
         if viewer.is_authenticated and (guest is None or guest.pk != viewer.pk):
@@ -853,11 +859,14 @@ def invitation_reply(
     """A reply through a personal link: the address is the one the invitation
     reached, so no confirmation email; it counts at once (`rsvp_submit`, a seat or
     the waitlist) for the address's account, a guest account made now if there is
-    none. GuestReplyError, nothing recorded, when the address belongs to an
-    account with a password that isn't `viewer` (log in first), or `viewer` is
+    none. GuestReplyError, nothing recorded, when the address belongs to a
+    closed (inactive) account, or to an account with a password that isn't
+    `viewer` (log in first), or `viewer` is
     another account, or the party refuses the reply."""
     with transaction.atomic():
         guest = account_for_address(invitation.email)
+        if guest is not None and not guest.is_active:
+            raise GuestReplyError(LinkProblem.INACTIVE)
         if viewer.is_authenticated:
             if guest is None or guest.pk != viewer.pk:
                 raise GuestReplyError(LinkProblem.OTHER_ACCOUNT)
@@ -903,23 +912,18 @@ def invitations_remind(*, party: DinnerParty) -> int:
         since = timezone.now() - invitation_rules.REMIND_EVERY
         if Invitation.objects.filter(party=party, reminded_at__gte=since).exists():
             raise InvitationError("You reminded your invitees less than a day ago.")
+        # Not those the automatic reminder reached today (parties/schedule.py).
         waiting = (
-            Invitation.objects.filter(
-                party=party, state__in=[InvitationState.INVITED, InvitationState.OPENED]
-            )
+            Invitation.objects.unanswered()
+            .filter(party=party)
             .exclude(delivery__status=DeliveryStatus.FAILED)
-            .exclude(email__in=_replied_addresses(party))
+            .exclude(reply_reminder_sent_at__gte=since)
         )
         pks = list(waiting.values_list("pk", flat=True))
         Invitation.objects.filter(pk__in=pks).update(reminded_at=timezone.now())
         for pk in pks:
             notifications.enqueue(notifications.send_invitation_email, pk, reminder=True)
         return len(pks)
-
-
-def _replied_addresses(party: DinnerParty) -> QuerySet:
-    """The addresses (as the accounts hold them) of everyone who replied to the party."""
-    return RSVP.objects.filter(party=party).values("guest__email")
 
 
 def _pending_changed(addresses: Iterable[str]) -> None:

@@ -21,6 +21,11 @@ urlpatterns = [
     path("calendar-feed/new/", views.CalendarFeedRenewView.as_view(), name="calendar_feed_renew"),
     path("invite/<str:token>/", views.InviteView.as_view(), name="invite"),
     path("invitation/<str:token>/", views.InvitationView.as_view(), name="invitation"),
+    path(
+        "invitation/<str:token>/opened/",
+        views.InvitationOpenedView.as_view(),
+        name="invitation_opened",
+    ),
     path("<int:pk>/invitations/", views.InvitationsView.as_view(), name="invitations"),
     path("<int:pk>/invitations/remind/", views.RemindView.as_view(), name="invitations_remind"),
     path("<int:pk>/reply/", views.GuestReplyView.as_view(), name="guest_reply"),

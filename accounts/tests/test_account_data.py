@@ -251,7 +251,16 @@ def test_the_export_holds_the_profile_parties_hosted_and_replies(user_client, us
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"] == 'attachment; filename="dinnerparty-my-data.json"'
     data = json.loads(response.content)
-    assert set(data) == {"profile", "parties_hosted", "rsvps", "dishes", "messages"}
+    assert set(data) == {
+        "profile",
+        "parties_hosted",
+        "rsvps",
+        "dishes",
+        "messages",
+        "invitations_sent",
+        "invitations_received",
+        "replies_by_email_link",
+    }
     user.refresh_from_db()
     assert data["profile"] == {
         "username": "ana",
@@ -385,3 +394,79 @@ def test_another_users_export_never_shows_this_user(client, user):
     text = json.dumps(data)
     for private in ("ana@example.com", "Ana's private note", "Ana's own party"):
         assert private not in text
+
+
+# --- invitations and replies waiting for their link (issue 20) ------------------------
+
+
+def _invitations_and_replies(user, *, count: int = 1):
+    from parties.models import Invitation, PendingReply
+
+    other_host = UserFactory(first_name="Zoe", last_name="Host", email="zoe@example.com")
+    for number in range(count):
+        party = DinnerPartyFactory(host=other_host, title=f"Zoe's supper {number}")
+        Invitation.objects.create(
+            party=party, email="ANA@example.com", name="Ana", invited_by=other_host
+        )
+        PendingReply.objects.create(
+            party=party, name="Ana L", email="ana@example.com", status="maybe", note="Maybe!"
+        )
+        own = DinnerPartyFactory(host=user, title=f"Ana's brunch {number}")
+        Invitation.objects.create(
+            party=own, email=f"friend{number}@example.com", name="Friend", invited_by=user
+        )
+    # Someone else's invitation and reply never show.
+    Invitation.objects.create(
+        party=DinnerPartyFactory(host=other_host),
+        email="bea@example.com",
+        name="Bea",
+        invited_by=other_host,
+    )
+
+
+def test_the_export_holds_invitations_sent_received_and_replies_waiting_for_their_link(
+    user_client, user
+):
+    _invitations_and_replies(user)
+
+    data = user_client.get(EXPORT_URL).json()
+
+    [sent] = data["invitations_sent"]
+    assert sent["party"] == "Ana's brunch 0"
+    assert sent["email"] == "friend0@example.com"
+    assert sent["state"] == "invited"
+    assert sent["created_at"]
+    assert sent["sent_at"] is None
+    [received] = data["invitations_received"]
+    assert received["party"] == "Zoe's supper 0"
+    assert received["invited_by"] == "Zoe Host"
+    assert received["email"] == "ANA@example.com"
+    [waiting] = data["replies_by_email_link"]
+    assert waiting["party"] == "Zoe's supper 0"
+    assert (waiting["status"], waiting["note"], waiting["used_at"]) == ("maybe", "Maybe!", None)
+    assert "bea@example.com" not in json.dumps(data)
+
+
+def test_an_unconfirmed_address_gets_no_invitations_or_replies_made_to_it(client):
+    squatter = UserFactory(email="ana@example.com", unconfirmed=True)
+    _invitations_and_replies(UserFactory(email="other@example.com"))
+    client.force_login(squatter)
+
+    data = client.get(EXPORT_URL).json()
+
+    assert data["invitations_received"] == []
+    assert data["replies_by_email_link"] == []
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_export_takes_a_fixed_number_of_queries(
+    user_client, user, count, django_assert_max_num_queries
+):
+    _invitations_and_replies(user, count=count)
+
+    # Session and user, then one query for each of the eight lists.
+    with django_assert_max_num_queries(10):
+        data = user_client.get(EXPORT_URL).json()
+
+    assert len(data["invitations_received"]) == count
+    assert len(data["invitations_sent"]) == count

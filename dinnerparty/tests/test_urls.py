@@ -31,6 +31,7 @@ PUBLIC = {
     # or link here, so a 404, a 405 (POST only) or a page saying the link is bad.
     "parties:invite": 404,
     "parties:invitation": 404,
+    "parties:invitation_opened": 405,  # POST only, from the invitation page's script
     "parties:guest_reply": 405,
     "parties:guest_reply_sent": 200,
     "parties:guest_reply_confirm": 400,

@@ -540,3 +540,28 @@ def test_an_account_with_a_password_changes_it_the_usual_way(guest_client):
 def test_the_party_page_offers_nothing_to_accounts_with_a_password(private_party, guest_client):
     page = guest_client.get(reverse("parties:invite", args=[private_party.invite_token]))
     assert "Set a password to keep your account" not in page_text(page)
+
+
+# --- a closed (inactive) account ------------------------------------------------------
+
+
+def test_a_reply_link_for_a_closed_guest_account_records_nothing_and_says_why(
+    private_party, committing, mailoutbox
+):
+    closed = UserFactory(email="maria@example.com", is_active=False)
+    closed.set_unusable_password()
+    closed.save()
+    send_reply(Client(), private_party, committing)
+    visitor = Client()
+
+    page, response = open_link(visitor, link_in(mailoutbox[-1]), committing)
+
+    assert page.status_code == 200
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "The account for this email address has been closed, so it can't reply." in text
+    assert "Nothing was recorded." in text
+    assert "_auth_user_id" not in visitor.session
+    assert not RSVP.objects.exists()
+    assert PendingReply.objects.get().used_at is None
+    assert_seats_consistent()

@@ -267,11 +267,13 @@ def test_invitations_from_an_unconfirmed_host_wait_for_the_address(
 # --- the personal link ------------------------------------------------------------
 
 
-def test_the_personal_link_opens_a_private_party_and_marks_it_opened(
+def test_the_personal_link_opens_a_private_party_and_the_browsers_script_marks_it_opened(
     private_party, host_client, committing, mailoutbox
 ):
     invite(host_client, private_party, THREE, committing)
-    page = Client().get(link_for(mailoutbox, "maria@example.com"))
+    link = link_for(mailoutbox, "maria@example.com")
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(link)
 
     assert page.status_code == 200
     text = page_text(page)
@@ -279,8 +281,48 @@ def test_the_personal_link_opens_a_private_party_and_marks_it_opened(
     assert "Secret supper" in text
     assert "Belleville" in text
     assert "Rue des Lilas" not in text
+    # The page's GET wrote nothing; its script posts back that a browser showed it.
+    assert Invitation.objects.get(email="maria@example.com").state == InvitationState.INVITED
+    markup = page.content.decode()
+    opened = reverse("parties:invitation_opened", args=[link.split("/")[-2]])
+    assert f'data-opened-url="{opened}"' in markup
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', markup).group(1)
+    assert browser.post(opened, HTTP_X_CSRFTOKEN=token).status_code == 204
     assert Invitation.objects.get(email="maria@example.com").state == InvitationState.OPENED
     assert Invitation.objects.get(email="bob@example.com").state == InvitationState.INVITED
+
+
+def test_a_mail_scanner_fetching_the_personal_link_does_not_mark_it_opened(
+    private_party, host_client, committing, mailoutbox
+):
+    invite(host_client, private_party, THREE, committing)
+    link = link_for(mailoutbox, "maria@example.com")
+
+    for _ in range(3):  # scanners often fetch a link more than once
+        assert Client().get(link).status_code == 200
+        assert Client().head(link).status_code == 200
+
+    invitation = Invitation.objects.get(email="maria@example.com")
+    assert (invitation.state, invitation.opened_at) == (InvitationState.INVITED, None)
+
+
+def test_the_opened_signal_takes_only_a_post_with_a_csrf_token_for_a_real_invitation(
+    private_party, host_client, committing, mailoutbox
+):
+    invite(host_client, private_party, THREE, committing)
+    token = link_for(mailoutbox, "maria@example.com").split("/")[-2]
+    opened = reverse("parties:invitation_opened", args=[token])
+
+    assert Client().get(opened).status_code == 405
+    assert Client(enforce_csrf_checks=True).post(opened).status_code == 403
+    assert Client().post(reverse("parties:invitation_opened", args=["nope"])).status_code == 404
+    assert Client().post(f"/parties/invitation/{'x' * 65}/opened/").status_code == 404
+    assert Invitation.objects.get(email="maria@example.com").state == InvitationState.INVITED
+    # Twice is once: "opened" keeps its first time, and a reply is not undone.
+    assert Client().post(opened).status_code == 204
+    first = Invitation.objects.get(email="maria@example.com").opened_at
+    assert Client().post(opened).status_code == 204
+    assert Invitation.objects.get(email="maria@example.com").opened_at == first
 
 
 def test_one_tap_on_going_seats_a_guest_with_no_account(
@@ -417,7 +459,8 @@ def states(client, party) -> dict[str, str]:
 
 def test_the_hosts_see_each_invitees_state(private_party, host_client, committing, mailoutbox):
     invite(host_client, private_party, THREE + "\ndan@example.com", committing)
-    Client().get(link_for(mailoutbox, "bob@example.com"))
+    bob = link_for(mailoutbox, "bob@example.com")
+    Client().post(reverse("parties:invitation_opened", args=[bob.split("/")[-2]]))  # his browser
     with committing():
         Client().post(link_for(mailoutbox, "maria@example.com"), {"status": "going"})
     chloe = Invitation.objects.get(email="chloe@example.com")
@@ -491,3 +534,42 @@ def test_an_answered_invitation_leaves_the_list(host, guest, guest_client, commi
     with committing():
         guest_client.post(Invitation.objects.get().get_absolute_url(), {"status": "going"})
     assert "Invitations waiting" not in page_text(guest_client.get(reverse("parties:list")))
+
+
+def test_a_personal_link_for_a_closed_account_records_nothing_and_says_why(
+    private_party, host_client, committing, mailoutbox
+):
+    closed = UserFactory(email="maria@example.com", is_active=False)
+    closed.set_unusable_password()
+    closed.save()
+    invite(host_client, private_party, THREE, committing)
+    visitor = Client()
+
+    with committing():
+        response = visitor.post(link_for(mailoutbox, "maria@example.com"), {"status": "going"})
+
+    assert response.status_code == 400
+    assert "The account for this email address has been closed" in page_text(response)
+    assert "_auth_user_id" not in visitor.session
+    assert not RSVP.objects.filter(party=private_party).exists()
+    assert Invitation.objects.get(email="maria@example.com").state == InvitationState.INVITED
+    assert_seats_consistent()
+
+
+def test_the_personal_link_says_when_to_reply_by_and_when_replies_have_closed(
+    private_party, host_client, committing, mailoutbox
+):
+    invite(host_client, private_party, THREE, committing)
+    link = link_for(mailoutbox, "maria@example.com")
+    reply_by = private_party.starts_at - timedelta(days=1)
+    DinnerParty.objects.filter(pk=private_party.pk).update(reply_by=reply_by)
+    private_party.reply_by = reply_by
+
+    assert f"Reply by {private_party.reply_by_text}" in page_text(Client().get(link))
+
+    closed = timezone.now() - timedelta(minutes=1)
+    DinnerParty.objects.filter(pk=private_party.pk).update(reply_by=closed)
+    private_party.reply_by = closed
+    page = Client().get(link)
+    assert f"Replies closed on {private_party.reply_by_text}." in page_text(page)
+    assert 'value="going"' not in page.content.decode()

@@ -177,3 +177,123 @@ def test_a_member_still_gets_the_party_page_through_the_link(private_party, gues
     response = guest_client.get(invite_url(private_party))
     assert response.status_code == 200
     assert "parties/dinnerparty_detail.html" in [t.name for t in response.templates]
+
+
+# --- the reply-by date (issue 20, item 4 on the preview) -----------------------------
+
+
+def test_the_preview_says_when_to_reply_by(private_party):
+    private_party.reply_by = private_party.starts_at - timedelta(days=2)
+    private_party.save()
+
+    text = page_text(Client().get(invite_url(private_party)))
+
+    assert f"Reply by {private_party.reply_by_text}" in text
+    assert re.fullmatch(r"\w{3} \d{1,2} \w{3}, \d\d:\d\d CES?T", private_party.reply_by_text)
+
+
+def test_a_public_partys_page_tells_visitors_the_reply_by_date_too(host):
+    party = DinnerPartyFactory(host=host, visibility=Visibility.PUBLIC)
+    party.reply_by = party.starts_at - timedelta(days=1)
+    party.save()
+
+    text = page_text(Client().get(party.get_absolute_url()))
+
+    assert f"Reply by {party.reply_by_text}" in text
+
+
+def test_without_a_reply_by_date_the_preview_names_none(private_party):
+    assert "Reply by" not in page_text(Client().get(invite_url(private_party)))
+
+
+def test_after_the_reply_by_date_the_preview_says_replies_closed_and_offers_no_form(
+    private_party,
+):
+    url = invite_url(private_party)
+    Client().get(url)  # a cached copy from before the deadline
+    reply_by = timezone.now() - timedelta(minutes=1)
+    type(private_party).objects.filter(pk=private_party.pk).update(reply_by=reply_by)
+    private_party.reply_by = reply_by
+
+    response = Client().get(url)
+
+    text = page_text(response)
+    assert f"Replies closed on {private_party.reply_by_text}." in text
+    assert "Reply by" not in text
+    assert 'name="email"' not in response.content.decode()
+
+
+def test_a_reply_sent_after_the_reply_by_date_is_refused_and_nothing_kept(
+    private_party, mailoutbox
+):
+    from parties.models import PendingReply
+
+    type(private_party).objects.filter(pk=private_party.pk).update(
+        reply_by=timezone.now() - timedelta(minutes=1)
+    )
+    response = Client().post(
+        reverse("parties:guest_reply", args=[private_party.pk]),
+        {
+            "invite": private_party.invite_token,
+            "name": "Late Larry",
+            "email": "larry@example.com",
+            "status": "going",
+            "plus_ones": 0,
+            "note": "",
+        },
+        follow=True,
+    )
+
+    assert "Replies to this party are closed." in page_text(response)
+    assert not PendingReply.objects.exists()
+    assert mailoutbox == []
+
+
+# --- the cached preview (issue 20, item 7) -------------------------------------------
+
+
+def test_one_visitors_rejected_reply_never_reaches_the_next_visitors_cached_preview(
+    private_party,
+):
+    url = invite_url(private_party)
+    Client().get(url)  # cached
+    rejected = Client().post(
+        reverse("parties:guest_reply", args=[private_party.pk]),
+        {
+            "invite": private_party.invite_token,
+            "name": "Mallory Secret",
+            "email": "not-an-address",
+            "status": "going",
+            "plus_ones": 0,
+        },
+    )
+    assert rejected.status_code == 400
+    assert "Mallory Secret" in rejected.content.decode()
+
+    next_visitor = Client().get(url).content.decode()
+
+    assert "Mallory Secret" not in next_visitor
+    assert "not-an-address" not in next_visitor
+
+
+def test_each_visitor_of_the_cached_preview_gets_a_csrf_token_of_their_own(private_party):
+    url = invite_url(private_party)
+    first, second = Client(), Client()
+
+    def token(client) -> str:
+        markup = client.get(url).content.decode()
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', markup).group(1)
+
+    assert token(first) != token(second)
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+
+def test_a_host_editing_the_party_moves_the_cached_preview_on(private_party):
+    url = invite_url(private_party)
+    assert "Secret supper" in page_text(Client().get(url))
+
+    services.party_update(party=private_party, changes={"title": "Open supper"})
+
+    text = page_text(Client().get(url))
+    assert "Open supper" in text
+    assert "Secret supper" not in text

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from compiled_queries.prepared import (
     PreparedDelete,
+    PreparedInsert,
     PreparedObjects,
     PreparedQuery,
     PreparedSave,
@@ -28,6 +29,7 @@ from parties.queries import (
     LOCKED_PARTY,
     PARTY_ACCESS,
     PUBLIC_LISTING,
+    QUEUED_TASK,
     RELEASED_CLAIMS,
     REPLY,
     SAVE_REPLY,
@@ -398,3 +400,79 @@ def test_a_prepared_save_keeps_save_signals(cast):
     PreparedSave(type(me)).save(me)
     assert type(me).objects.get(pk=me.pk).first_name == "Renamed"
     assert DinnerParty.objects.get(pk=party.pk).version == version + 1
+
+
+# --- PreparedInsert -----------------------------------------------------------
+
+
+LATER = timezone.now() + timedelta(hours=2)
+
+
+def queued_row(**changes):
+    from django_tasks_db.models import DBTaskResult
+
+    values = {
+        "args_kwargs": {"args": [{"title": "Ünïcode <b>supper</b>", "seats": 12}], "kwargs": {}},
+        "priority": 3,
+        "task_path": "parties.notifications.send_rsvp_emails",
+        "queue_name": "default",
+        "backend_name": "default",
+        "run_after": LATER,
+    }
+    return DBTaskResult(**{**values, **changes})
+
+
+def test_a_prepared_insert_writes_what_save_writes():
+    from django_tasks_db.models import DBTaskResult
+
+    compiled_row, saved_row = queued_row(), queued_row()
+    QUEUED_TASK.insert(compiled_row)
+    saved_row.save(force_insert=True)
+    assert compiled_row._state.adding is False
+    loaded, expected = (DBTaskResult.objects.get(pk=row.pk) for row in (compiled_row, saved_row))
+    ignored = {"id", "enqueued_at"}
+    assert {k: v for k, v in field_values(loaded).items() if k not in ignored} == {
+        k: v for k, v in field_values(expected).items() if k not in ignored
+    }
+    assert loaded.enqueued_at is not None  # auto_now_add, as save() sets it
+    assert loaded.args_kwargs["args"][0]["title"] == "Ünïcode <b>supper</b>"
+
+
+def test_a_prepared_insert_is_one_statement_and_rolls_back_with_its_transaction():
+    from django_tasks_db.models import DBTaskResult
+
+    row = queued_row()
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            QUEUED_TASK.insert(row)
+        assert len(queries) == 1
+        transaction.set_rollback(True)
+    assert not DBTaskResult.objects.filter(pk=row.pk).exists()
+
+
+def test_a_prepared_insert_sends_the_save_signals_as_save_does():
+    """django-tasks-db's own pre_save receiver gives a task without a time the
+    latest date; a post_save receiver hears of the new row."""
+    from django.db.models.signals import post_save
+    from django_tasks_db.models import DBTaskResult
+
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=DBTaskResult)
+    try:
+        row = queued_row(run_after=None)
+        QUEUED_TASK.insert(row)
+    finally:
+        post_save.disconnect(receiver, sender=DBTaskResult)
+    assert DBTaskResult.objects.get(pk=row.pk).run_after.year == 9999
+    assert heard == [(row.pk, True)]
+
+
+def test_a_prepared_insert_leaves_a_row_without_a_key_to_save(cast):
+    me, _other, _parties = cast
+    newcomer = type(me)(username="newcomer", email="newcomer@example.com")
+    PreparedInsert(type(me)).insert(newcomer)
+    assert type(me).objects.filter(pk=newcomer.pk, username="newcomer").exists()

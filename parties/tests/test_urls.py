@@ -29,6 +29,7 @@ PARTY_URLS = [
     ("guest_list_csv", [7], "/parties/7/guests.csv"),
     ("guest_sheet", [7], "/parties/7/sheet/"),
     ("invitation", [TOKEN], f"/parties/invitation/{TOKEN}/"),
+    ("invitation_opened", [TOKEN], f"/parties/invitation/{TOKEN}/opened/"),
     ("invitations", [7], "/parties/7/invitations/"),
     ("invitations_remind", [7], "/parties/7/invitations/remind/"),
     ("guest_reply", [7], "/parties/7/reply/"),

@@ -10,7 +10,12 @@ from parties.views.hosts import (
     GuestSheetView,
     RegenerateInviteView,
 )
-from parties.views.invitations import InvitationsView, InvitationView, RemindView
+from parties.views.invitations import (
+    InvitationOpenedView,
+    InvitationsView,
+    InvitationView,
+    RemindView,
+)
 from parties.views.menu import DishAddView, DishEditView, DishRemoveView, PotluckView, SlotClaimView
 from parties.views.pages import (
     CalendarView,
@@ -43,6 +48,7 @@ __all__ = [
     "GuestReplyView",
     "HomeView",
     "InvitationView",
+    "InvitationOpenedView",
     "InvitationsView",
     "InviteView",
     "PartyCreateView",

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views import View
 
 from parties import selectors, services
@@ -20,6 +20,9 @@ from parties.models import DinnerParty, Invitation
 from parties.views.base import FORM_ERRORS, PartyActionView, say_outcome
 
 INVITATION_NOT_FOUND = "This invitation link is not valid. Ask the host for a new one."
+INACTIVE_ACCOUNT = gettext_lazy(
+    "The account for this email address has been closed, so it can't reply. Nothing was recorded."
+)
 
 
 class InvitationsView(PartyActionView):
@@ -129,8 +132,10 @@ class RemindView(PartyActionView):
 
 class InvitationView(View):
     """The page a personal invitation's link opens: the party's preview (a
-    private one too) with one-tap replies that need no password. Opening it
-    marks the invitation "opened"."""
+    private one too) with one-tap replies that need no password. The GET writes
+    nothing: the mail scanners that open every link in an email (Safe Links,
+    Proofpoint…) fetch it too. A browser that shows the page runs its script,
+    which tells `InvitationOpenedView`; a reply marks it opened as well."""
 
     template_name = "parties/invitation.html"
 
@@ -146,9 +151,7 @@ class InvitationView(View):
         return invitation
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        invitation = self.invitation(token)
-        services.invitation_opened(invitation=invitation)
-        return self.page(request, invitation, InvitationReplyForm())
+        return self.page(request, self.invitation(token), InvitationReplyForm())
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         invitation = self.invitation(token)
@@ -189,7 +192,9 @@ class InvitationView(View):
             messages.info(request, "This address belongs to an account: log in to reply.")
             login_url = reverse("login")
             return HttpResponseRedirect(f"{login_url}?{urlencode({'next': request.path})}")
-        if error.problem == LinkProblem.OTHER_ACCOUNT:
+        if error.problem == LinkProblem.INACTIVE:
+            messages.error(request, gettext(INACTIVE_ACCOUNT))
+        elif error.problem == LinkProblem.OTHER_ACCOUNT:
             messages.error(
                 request,
                 "This invitation is for another account. Log out first, or reply from the "
@@ -218,3 +223,15 @@ class InvitationView(View):
             "form": form,
         }
         return TemplateResponse(request, self.template_name, context, status=status)
+
+
+class InvitationOpenedView(View):
+    """POST only, from the invitation page's script (static/js/invitation-opened.js):
+    a browser showed the page, so "invited" becomes "opened". A link scanner's GET
+    of the page runs no script and marks nothing."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        services.invitation_opened(invitation=InvitationView().invitation(token))
+        return HttpResponse(status=204)

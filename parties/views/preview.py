@@ -12,6 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -95,6 +96,9 @@ class GuestReplyView(View):
             return preview_page(request, access, invite_token=token, form=form, status=400)
         if access["has_started"]:
             messages.error(request, "This party has already started, so replies are closed.")
+            return HttpResponseRedirect(party_path(pk, token))
+        if access["replies_closed"]:  # nothing is kept: its link could only be refused
+            messages.error(request, gettext("Replies to this party are closed."))
             return HttpResponseRedirect(party_path(pk, token))
         address = form.cleaned_data["email"]
         counters = [

@@ -138,6 +138,7 @@ class Command(BaseCommand):
         if not created:
             return
         schedule.schedule_party_tasks(party)
+        schedule.schedule_reply_reminders(party)
         party.cohosts.add(users["felix"])
         services.potluck_set_slots(party=party, wanted=services.suggested_slots(9))
         for guest, plus_ones in [("ben", 1), ("chloe", 0), ("dev", 0), ("felix", 0)]:
@@ -261,6 +262,7 @@ class Command(BaseCommand):
             if not created:
                 continue
             schedule.schedule_party_tasks(party)
+            schedule.schedule_reply_reminders(party)
             for guest, plus_ones in replies:
                 services.rsvp_submit(
                     party=party,
