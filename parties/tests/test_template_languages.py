@@ -25,11 +25,15 @@ LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 
 @pytest.fixture(autouse=True)
 def locale_middleware(settings):
-    """The settings' own LocaleMiddleware where it is, else one after the sessions'."""
+    """The settings' own LocaleMiddleware where it is, else one after the sessions'.
+    It leaves the last request's language active in this thread, so the default is
+    put back after each test (or later tests would compute German expectations)."""
     if LOCALE_MIDDLEWARE not in settings.MIDDLEWARE:
         middleware = list(settings.MIDDLEWARE)
         at = middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
         settings.MIDDLEWARE = [*middleware[:at], LOCALE_MIDDLEWARE, *middleware[at:]]
+    yield
+    translation.deactivate()
 
 
 def get_in(language: str, client: Client, url: str):
