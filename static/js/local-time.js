@@ -1,8 +1,12 @@
 // A party's start in the visitor's own time zone, beside the party's, when the
-// two differ: <span data-local-time="ISO 8601 time" data-zone="Europe/Paris" hidden>.
+// two differ: <span data-local-time="ISO 8601 time" data-zone="Europe/Paris"
+// data-your-time="Your time: {time}" hidden>; the words come translated from the
+// page, and the browser formats the time in the page's language (<html lang>).
 // A static file (the Content-Security-Policy allows no inline script); without
 // it the page still shows the time in the party's zone.
 "use strict";
+
+const locale = document.documentElement.lang || undefined;
 
 document.querySelectorAll("[data-local-time]").forEach((element) => {
   const moment = new Date(element.dataset.localTime);
@@ -25,14 +29,15 @@ document.querySelectorAll("[data-local-time]").forEach((element) => {
   };
   let mine, theirs;
   try {
-    mine = new Intl.DateTimeFormat(undefined, options).format(moment);
-    theirs = new Intl.DateTimeFormat(undefined, { ...options, timeZone: element.dataset.zone });
+    mine = new Intl.DateTimeFormat(locale, options).format(moment);
+    theirs = new Intl.DateTimeFormat(locale, { ...options, timeZone: element.dataset.zone });
   } catch {
     return; // a zone this browser doesn't know
   }
   if (mine === theirs.format(moment)) {
     return;
   }
-  element.textContent = `Your time: ${mine}`;
+  const template = element.dataset.yourTime || "{time}";
+  element.textContent = template.replace("{time}", mine);
   element.hidden = false;
 });
