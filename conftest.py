@@ -20,3 +20,14 @@ def _tasks_run_at_once(settings):
     """Tasks run in-process once the change commits (so `mail.outbox` holds the
     emails): tests about the database queue ask for the `task_queue` fixture."""
     settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["immediate"]}}
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """LocaleMiddleware leaves the last request's language active in the thread:
+    each test starts, and ends, in the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
