@@ -57,6 +57,7 @@ test: $(VENV)/.dev compilemessages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
+	$(PY) -m ops.i18n_check
 	$(VENV)/bin/pytest -n auto
 
 # --- Translations (docs/i18n.md) ------------------------------------------------

@@ -86,8 +86,10 @@ class ContextWordsValidator:
         if not found or len(rest) >= self.min_length:
             return
         raise ValidationError(
-            "This password is built on words that are easy to guess here (%(words)s). "
-            "They don't count towards its %(min_length)d characters: add more of your own.",
+            gettext(
+                "This password is built on words that are easy to guess here (%(words)s). "
+                "They don't count towards its %(min_length)d characters: add more of your own."
+            ),
             code="password_context_words",
             params={
                 "words": ", ".join(f"“{word}”" for word in sorted(found)),

@@ -69,7 +69,7 @@ def test_a_german_guest_s_confirmation_is_german_while_the_english_host_s_note_i
     to_guest = only_email_to(mailoutbox, guest.email)
     to_host = only_email_to(mailoutbox, english_host.email)
     assert language_of(to_guest) == "de"
-    assert "Fr 17 Dez" in to_guest.subject  # the date as German writes it
+    assert "Fr 17. Dez, 20:00 CET" in to_guest.subject  # the date as German writes it
     assert language_of(to_host) == "en"
     assert "Fri 17 Dec, 20:00 CET" in to_host.subject
 

@@ -155,7 +155,7 @@ def test_when_follows_a_change_of_time_zone_or_language():
     party.timezone = "UTC"
     assert party.when == "Sat 12 Dec, 19:00 UTC"
     with translation.override("de"):
-        assert party.when == "Sa 12 Dez, 19:00 UTC"
+        assert party.when == "Sa 12. Dez, 19:00 UTC"
 
 
 def test_new_parties_get_distinct_long_invite_tokens():
