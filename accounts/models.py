@@ -46,15 +46,21 @@ class User(AbstractUser):
         _("email address"), max_length=254, validators=[validate_single_line_text]
     )
     dietary_notes = models.TextField(
+        _("dietary notes"),
         blank=True,
         max_length=500,
         validators=[validate_multiline_text],
         help_text=_("Anything a host should know, e.g. “vegetarian, no nuts”."),
     )
     diets = models.JSONField(
-        default=list, blank=True, validators=[validate_diets], help_text=_("Diets you follow.")
+        _("diets"),
+        default=list,
+        blank=True,
+        validators=[validate_diets],
+        help_text=_("Diets you follow."),
     )
     allergies = models.JSONField(
+        _("allergies"),
         default=list,
         blank=True,
         validators=[validate_allergens],

@@ -104,7 +104,7 @@ def test_the_sender_s_language_does_not_leak_into_the_guests_emails(
     to_french = only_email_to(mailoutbox, french.email)
     to_spanish = only_email_to(mailoutbox, spanish.email)
     assert language_of(to_french) == "fr"
-    assert "ven 17 Déc" in to_french.subject  # the date as French writes it
+    assert "ven. 17 déc. à 20:00 CET" in to_french.subject  # the date as French writes it
     assert language_of(to_spanish) == "es"
     assert "dic" in to_spanish.subject.lower()
 
