@@ -131,7 +131,7 @@ def measure(*, emails: int = 1000, database_url: str = "") -> dict:
             [
                 sys.executable,
                 "manage.py",
-                "db_worker",
+                "task_worker",
                 "--batch",
                 "--interval=0",
                 "--no-startup-delay",

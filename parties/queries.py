@@ -197,3 +197,7 @@ REPLY = PreparedObjects(
     party_id=int,
     guest_id=int,
 )
+# A party with its host, as the worker's emails load it (e.g. for a calendar part).
+PARTY_WITH_HOST = PreparedObjects(
+    lambda pk: DinnerParty.objects.select_related("host").filter(pk=pk), pk=int
+)
