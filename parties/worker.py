@@ -174,7 +174,7 @@ class BatchWorker(Worker):
             while waiting and self.running:
                 if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                     break
-                if timezone.now() - claimed_at > self.hold:
+                if len(waiting) < len(batch) and timezone.now() - claimed_at > self.hold:
                     break  # held too long: let other workers have the rest
                 self.run_task(waiting.pop(0))
         finally:
