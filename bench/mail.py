@@ -158,7 +158,7 @@ def measure(*, emails: int = 1000, database_url: str = "", worker_env: dict | No
         worker.returncode = os.waitstatus_to_exitcode(status)
         cpu = usage.ru_utime + usage.ru_stime
         if worker.returncode != 0:
-            raise RuntimeError(f"db_worker failed: {worker.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"task_worker failed: {worker.stderr.read().decode()[-2000:]}")
     finally:
         controller.stop()
 

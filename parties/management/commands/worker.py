@@ -20,7 +20,7 @@ from parties.queue import prune_finished_tasks, requeue_stale_tasks
 
 
 class Command(BaseCommand):
-    help = "Run the task worker (db_worker), re-queueing stale tasks at start and every minute."
+    help = "Run the task worker (task_worker), re-queueing stale tasks at start and every minute."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
