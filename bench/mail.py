@@ -1,16 +1,21 @@
 """Worker throughput: how fast one worker empties the database queue into a
 local SMTP server. Target: >= 200 emails per second (issue 19, item 8).
 
-    .venv/bin/python -m bench.mail [--emails 1000] [--database-url URL]
+    .venv/bin/python -m bench.mail [--emails 1000] [--database-url URL] [--compare N]
 
 Queues `--emails` RSVP confirmations (the site's most frequent email: one task
 each, rendered and sent by the worker, with its `EmailDelivery` record) in a fresh
 SQLite database under var/bench/ (or the PostgreSQL database `--database-url`
-names, which it migrates and empties first), runs one `manage.py db_worker
---batch` against an aiosmtpd sink in this process, and reports emails per second
-(from the first message the sink accepts to the last), the whole run's seconds
-(start-up included) and the worker's peak RSS. `measure()` returns the same as a
-dict, for bench/run.py.
+names, which it migrates and empties first), runs one `manage.py task_worker
+--batch` (the worker `manage.py worker` runs) against an aiosmtpd sink in this
+process, and reports emails per second (from the first message the sink accepts
+to the last), the whole run's seconds (start-up included), the worker's CPU
+seconds and its peak RSS. `measure()` returns the same as a dict.
+
+`--compare N` measures N times, alternating, the worker as configured and the
+worker with its speed-ups switched off (`TASK_WORKER_CLAIM=1`: django-tasks-db's
+own loop; `TASK_WORKER_ASYNC_COMMIT=0`), and prints each run and the medians: on
+a shared machine only figures taken side by side compare.
 """
 
 import argparse
@@ -18,6 +23,7 @@ import json
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -102,7 +108,11 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     )
 
 
-def measure(*, emails: int = 1000, database_url: str = "") -> dict:
+# The worker with its speed-ups switched off (parties/worker.py), for --compare.
+SWITCHED_OFF = {"TASK_WORKER_CLAIM": "1", "TASK_WORKER_ASYNC_COMMIT": "0"}
+
+
+def measure(*, emails: int = 1000, database_url: str = "", worker_env: dict | None = None) -> dict:
     """Queue `emails` emails, let one worker send them all; returns emails_per_second,
     seconds (first to last message), total_seconds (worker start to exit),
     worker_peak_rss_mb, emails, sent, database and whether the target was met."""
@@ -122,7 +132,7 @@ def measure(*, emails: int = 1000, database_url: str = "") -> dict:
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        env = _env(database_url, port)
+        env = {**_env(database_url, port), **(worker_env or {})}
         _run(["manage.py", "migrate", "--noinput"], env)
         _run(["-c", QUEUE_SCRIPT.format(emails=emails)], env)
 
@@ -131,7 +141,7 @@ def measure(*, emails: int = 1000, database_url: str = "") -> dict:
             [
                 sys.executable,
                 "manage.py",
-                "db_worker",
+                "task_worker",
                 "--batch",
                 "--interval=0",
                 "--no-startup-delay",
@@ -148,7 +158,7 @@ def measure(*, emails: int = 1000, database_url: str = "") -> dict:
         worker.returncode = os.waitstatus_to_exitcode(status)
         cpu = usage.ru_utime + usage.ru_stime
         if worker.returncode != 0:
-            raise RuntimeError(f"db_worker failed: {worker.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"task_worker failed: {worker.stderr.read().decode()[-2000:]}")
     finally:
         controller.stop()
 
@@ -172,19 +182,47 @@ def measure(*, emails: int = 1000, database_url: str = "") -> dict:
     }
 
 
+def summary(result: dict) -> str:
+    verdict = "met" if result["met"] else "missed"
+    return (
+        f"{result['sent']} emails in {result['seconds']} s, "
+        f"{result['emails_per_second']}/s (target {TARGET_PER_SECOND}/s: {verdict}), "
+        f"{result['emails_per_cpu_second']} per CPU second; whole run "
+        f"{result['total_seconds']} s; worker peak RSS {result['worker_peak_rss_mb']} MB"
+    )
+
+
+def compare(*, rounds: int, emails: int, database_url: str) -> dict:
+    """`rounds` runs of each variant, alternating; the median of each figure."""
+    runs: dict[str, list[dict]] = {"configured": [], "switched off": []}
+    for _ in range(rounds):
+        for name, worker_env in (("configured", None), ("switched off", SWITCHED_OFF)):
+            result = measure(emails=emails, database_url=database_url, worker_env=worker_env)
+            runs[name].append(result)
+            print(f"bench.mail {name}: {summary(result)}", flush=True)
+    figures = ("emails_per_second", "emails_per_cpu_second", "seconds", "total_seconds")
+    figures += ("worker_peak_rss_mb",)
+    return {
+        name: {figure: statistics.median(r[figure] for r in results) for figure in figures}
+        for name, results in runs.items()
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--emails", type=int, default=1000)
     parser.add_argument("--database-url", default="", help="PostgreSQL (default: SQLite file)")
+    parser.add_argument(
+        "--compare", type=int, default=0, metavar="N", help="N runs each, speed-ups on and off"
+    )
     args = parser.parse_args()
+    if args.compare:
+        medians = compare(rounds=args.compare, emails=args.emails, database_url=args.database_url)
+        print(json.dumps(medians, indent=2))
+        return 0 if medians["configured"]["emails_per_second"] >= TARGET_PER_SECOND else 1
     result = measure(emails=args.emails, database_url=args.database_url)
     print(json.dumps(result, indent=2))
-    verdict = "met" if result["met"] else "missed"
-    print(
-        f"bench.mail: {result['sent']} emails in {result['seconds']} s, "
-        f"{result['emails_per_second']}/s (target {TARGET_PER_SECOND}/s: {verdict}); "
-        f"worker peak RSS {result['worker_peak_rss_mb']} MB"
-    )
+    print(f"bench.mail: {summary(result)}")
     return 0 if result["met"] else 1
 
 

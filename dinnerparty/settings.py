@@ -366,6 +366,12 @@ if _tasks_backend == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # rqworker, the Job class
 # A task marked running for longer than this lost its worker: the sweep re-queues it.
 TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS") or "300")
+# The worker claims this many due tasks at a time, in one transaction (parties/worker.py);
+# 1 runs django-tasks-db's own loop, one task per claim.
+TASK_WORKER_CLAIM = int(os.environ.get("TASK_WORKER_CLAIM") or "20")
+# On PostgreSQL the worker's own commits don't wait for the disk (parties/worker.py
+# says what a database crash could then cost: an email sent twice, never one lost).
+TASK_WORKER_ASYNC_COMMIT = env_bool("TASK_WORKER_ASYNC_COMMIT", True)
 # Finished tasks' rows are deleted after this many days (each email's fate stays).
 TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TASK_RESULTS_KEEP_DAYS") or "7")
 # The public address that links in emails start with. In development it follows the

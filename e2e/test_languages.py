@@ -24,9 +24,7 @@ CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/accounts/[^\s]*confirm[^\s]*/)")
 def in_german(message: str, context: str | None = None) -> str:
     """`message` as the German pages show it, asserting it is translated."""
     with translation.override("de"):
-        text = (
-            translation.pgettext(context, message) if context else translation.gettext(message)
-        )
+        text = translation.pgettext(context, message) if context else translation.gettext(message)
     assert text != message, f"“{message}” has no German translation"
     return text
 

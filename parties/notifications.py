@@ -34,7 +34,8 @@ from django.utils.translation import gettext, gettext_lazy, pgettext
 from django_tasks_db import DatabaseBackend
 
 from accounts.models import User
-from parties import calendar, guest_replies
+from parties import calendar, guest_replies, queries
+from parties.mime import WorkerEmail
 from parties.models import (
     RSVP,
     Announcement,
@@ -72,6 +73,13 @@ def enqueue(task_: Task, *args, **kwargs) -> None:
 # The id of the queued task the worker is running (set by `parties.queue` when a
 # task starts), so `send` knows which emails a re-run of it already handled.
 current_task_id: ContextVar[str] = ContextVar("current_task_id", default="")
+# Whether a worker ran (or claimed) that task before: only then can it have sent
+# some of its emails already, so only then does `send` look for them (a query per
+# email saved on every first run). Set with `current_task_id`.
+current_task_rerun: ContextVar[bool] = ContextVar("current_task_rerun", default=True)
+# The keys of the emails this run of the task has handled (the same email twice
+# in one run, e.g. a repeated address, is then looked up as a re-run's would be).
+current_task_keys: ContextVar[set[str] | None] = ContextVar("current_task_keys", default=None)
 
 
 def site_url(path: str) -> str:
@@ -198,7 +206,11 @@ def send(
     if task_id := current_task_id.get():
         task_key = hashlib.sha256(f"{task_id}\n{template}\n{to}".encode()).hexdigest()
         # (`task_key <> ''` as in the unique index's condition: so it is used.)
-        earlier = list(
+        handled = current_task_keys.get()
+        again = current_task_rerun.get() or handled is None or task_key in handled
+        if handled is not None:
+            handled.add(task_key)
+        earlier = again and list(
             EmailDelivery.objects.filter(task_key=task_key)
             .exclude(task_key="")
             .order_by()
@@ -318,7 +330,7 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
     done = [DeliveryStatus.SENT, DeliveryStatus.FAILED]
     if not fresh and not deliveries.exclude(status__in=done).exists():
         return "done already"  # e.g. re-queued after its worker died mid-way
-    email = EmailMultiAlternatives(
+    email = WorkerEmail(
         subject=message["subject"],
         body=message["body"],
         to=message["to"],
@@ -518,7 +530,8 @@ def send_rsvp_emails(reply: dict[str, str | int], *, notify_host: bool) -> None:
 def _reply_invitation(reply: dict) -> dict[str, str] | None:
     """The calendar part of a reply's confirmation: the party as it is now (its
     latest SEQUENCE), the place as the reply showed it (None if it is gone)."""
-    party = DinnerParty.objects.select_related("host").filter(pk=reply.get("party_id")).first()
+    party_id = reply.get("party_id")
+    party = queries.PARTY_WITH_HOST.first(pk=party_id) if party_id else None
     if party is None:
         return None
     return invitation(

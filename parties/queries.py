@@ -206,3 +206,7 @@ REPLY = PreparedObjects(
 # The queue's row for each email a reply sends (parties.task_backend), written in
 # the reply's transaction.
 QUEUED_TASK = PreparedInsert(DBTaskResult)
+# A party with its host, as the worker's emails load it (e.g. for a calendar part).
+PARTY_WITH_HOST = PreparedObjects(
+    lambda pk: DinnerParty.objects.select_related("host").filter(pk=pk), pk=int
+)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from dinnerparty.middleware import request_id_var
-from parties.notifications import current_task_id
+from parties.notifications import current_task_id, current_task_keys, current_task_rerun
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ def task_started_in_worker(sender, task_result, **kwargs) -> None:
     if db_result is not None:
         request_id_var.set(str(db_result.args_kwargs.get("request_id") or "-"))
         current_task_id.set(str(task_result.id))
+        # Claimed by this worker only: its first run (a worker that gives back
+        # tasks it claimed but did not start takes its id off them, parties.worker).
+        current_task_rerun.set(len(db_result.worker_ids) > 1)
+        current_task_keys.set(set())
 
 
 @receiver(task_finished, dispatch_uid="parties-queue-task-finished")
@@ -86,6 +90,8 @@ def task_finished_in_worker(sender, task_result, **kwargs) -> None:
     )
     request_id_var.set("-")
     current_task_id.set("")
+    current_task_rerun.set(True)
+    current_task_keys.set(None)
 
 
 @dataclass(frozen=True)

@@ -16,3 +16,14 @@ def test_the_worker_throughput_run_sends_every_queued_email_and_reports_its_figu
     assert 20 < result["worker_peak_rss_mb"] < 500
     assert result["worker_cpu_seconds"] > 0
     assert result["met"] == (result["emails_per_second"] >= result["target_per_second"])
+
+
+@pytest.mark.slow
+def test_the_worker_with_its_speed_ups_switched_off_sends_every_queued_email_too(tmp_path):
+    from bench.mail import SWITCHED_OFF
+
+    result = measure(
+        emails=10, database_url=f"sqlite:///{tmp_path / 'mail.sqlite3'}", worker_env=SWITCHED_OFF
+    )
+
+    assert result["sent"] == 10

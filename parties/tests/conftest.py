@@ -43,17 +43,22 @@ def task_queue(settings):
     settings.TASKS = {"default": {"BACKEND": settings.TASK_BACKENDS["database"]}}
 
 
-@pytest.fixture
-def run_worker(task_queue, monkeypatch):
-    """Run every task that is due, as `manage.py db_worker --batch` would (in the
-    test's transaction: the worker's connection checks would close it)."""
+@pytest.fixture(params=[20, 1], ids=["batch-claim", "library-loop"])
+def run_worker(request, task_queue, monkeypatch, settings):
+    """Run every task that is due, as `manage.py task_worker --batch` would (in the
+    test's transaction: the worker's connection checks would close it): with
+    tasks claimed 20 at a time (`parties.worker.BatchWorker`, the default), and
+    with django-tasks-db's own loop (`TASK_WORKER_CLAIM=1`)."""
     from django_tasks_db.management.commands import db_worker
-    from django_tasks_db.management.commands.db_worker import Worker
+
+    from parties import worker
 
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+    settings.TASK_WORKER_CLAIM = request.param
 
     def run() -> None:
-        Worker(
+        worker.make_worker(
             queue_names=["default"],
             excluded_queue_names=[],
             interval=0,

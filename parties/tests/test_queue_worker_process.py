@@ -40,7 +40,7 @@ def database_url() -> str:
 
 @pytest.fixture
 def start_worker(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
-    """Start `manage.py worker` (and its db_worker child, in a process group of
+    """Start `manage.py worker` (and its task_worker child, in a process group of
     their own) against the test database, sending mail to the sink on `port`,
     with a 2-second lease and a sweep every half second."""
     workers: list[subprocess.Popen] = []

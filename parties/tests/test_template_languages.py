@@ -48,7 +48,9 @@ def names_in(language: str, day, fmt: str) -> str:
 def test_the_page_says_which_language_it_is_written_in():
     client = client_for(UserFactory())
 
-    assert '<html lang="en">' in get_in("en-gb", client, reverse("profile")).text  # (English is one)
+    assert (
+        '<html lang="en">' in get_in("en-gb", client, reverse("profile")).text
+    )  # (English is one)
     assert '<html lang="de">' in get_in("de", client, reverse("profile")).text
 
 

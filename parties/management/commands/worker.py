@@ -1,4 +1,5 @@
-"""The task worker: django-tasks-db's `db_worker` in a child process, with the
+"""The task worker: `task_worker` (django-tasks-db's `db_worker`, claiming tasks
+in batches: parties/worker.py) in a child process, with the
 sweep for tasks a dead worker left running (`requeue_stale_tasks`) and for old
 finished ones (`prune_finished_tasks`) at start and every minute. `make run`
 starts it beside the server; `make worker` in production. With TASKS_BACKEND=rq it
@@ -19,7 +20,7 @@ from parties.queue import prune_finished_tasks, requeue_stale_tasks
 
 
 class Command(BaseCommand):
-    help = "Run the task worker (db_worker), re-queueing stale tasks at start and every minute."
+    help = "Run the task worker (task_worker), re-queueing stale tasks at start and every minute."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             [
                 sys.executable,
                 str(settings.BASE_DIR / "manage.py"),
-                "db_worker",
+                "task_worker",  # db_worker, claiming tasks in batches (parties/worker.py)
                 "--queue-name=default",
                 f"--interval={interval}",
                 "--no-reload",

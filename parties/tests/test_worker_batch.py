@@ -1,0 +1,291 @@
+"""The worker's batch claim (parties/worker.py): tasks claimed several at a
+time, given back when not started, never run by two workers; the switch
+(`TASK_WORKER_CLAIM`) between it and django-tasks-db's own loop; asynchronous
+commits on PostgreSQL; the first run of a task not looking for earlier emails."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from accounts.tests.factories import UserFactory
+from dinnerparty.tests.helpers import SETTINGS_VARIABLES
+from parties import services, worker
+from parties.models import EmailDelivery
+from parties.notifications import send_party_cancelled_email
+from parties.tests.factories import DinnerPartyFactory
+from parties.tests.smtp import smtp_sink
+from parties.tests.test_queue_worker_process import database_url, wait_for
+
+
+def batch_worker(*, claim: int = 3, **options) -> worker.BatchWorker:
+    return worker.make_worker(
+        claim=claim,
+        queue_names=["default"],
+        excluded_queue_names=[],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=options.pop("max_tasks", None),
+        worker_id=options.pop("worker_id", "worker-a"),
+    )
+
+
+@pytest.fixture
+def queued(task_queue, monkeypatch):
+    """`queued(n)`: n replies, each queuing one email task (to the guest: their
+    hosts' addresses are unconfirmed); returns the tasks, oldest first."""
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+
+    def queue(count: int) -> list[DBTaskResult]:
+        for _ in range(count):
+            party = DinnerPartyFactory(seats=4, host=UserFactory(unconfirmed=True))
+            services.rsvp_submit(party=party, guest=UserFactory(), status="going")
+        return list(DBTaskResult.objects.order_by("enqueued_at"))
+
+    return queue
+
+
+def statuses() -> list[tuple[str, list[str]]]:
+    return list(DBTaskResult.objects.order_by("enqueued_at").values_list("status", "worker_ids"))
+
+
+# --- the switch -------------------------------------------------------------------------
+
+
+def test_one_task_per_claim_runs_the_librarys_own_loop_and_more_the_batch_loop(settings):
+    settings.TASK_WORKER_CLAIM = 1
+    assert type(batch_worker(claim=None)) is Worker
+    settings.TASK_WORKER_CLAIM = 20
+    made = batch_worker(claim=None)
+    assert isinstance(made, worker.BatchWorker)
+    assert made.claim == 20
+    assert type(batch_worker(claim=1)) is Worker  # --claim=1 overrides the setting
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["0", "-3", "two", ""])
+def test_the_command_refuses_a_claim_that_is_not_a_positive_number(value):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--claim"):
+        call_command("task_worker", f"--claim={value}", "--batch")
+
+
+# --- claiming and giving back -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_claim_marks_up_to_n_due_tasks_running_for_this_worker(queued):
+    queued(5)
+
+    batch, claimed_at = batch_worker(claim=3).claim_tasks()
+
+    assert len(batch) == 3
+    assert statuses() == [("RUNNING", ["worker-a"])] * 3 + [("READY", [])] * 2
+    running = DBTaskResult.objects.filter(status="RUNNING")
+    assert set(running.values_list("started_at", flat=True)) == {claimed_at}
+
+
+@pytest.mark.django_db
+def test_tasks_claimed_and_not_started_go_back_as_they_were(queued):
+    queued(3)
+    made = batch_worker(claim=3)
+    batch, claimed_at = made.claim_tasks()
+
+    assert made.release(batch[1:], claimed_at) == 2
+
+    assert statuses() == [("RUNNING", ["worker-a"]), ("READY", []), ("READY", [])]
+    assert DBTaskResult.objects.filter(status="READY", started_at__isnull=False).count() == 0
+
+
+@pytest.mark.django_db
+def test_giving_back_leaves_alone_a_task_the_sweep_handed_to_another_worker(queued):
+    (task,) = queued(1)
+    made = batch_worker(claim=2)
+    batch, claimed_at = made.claim_tasks()
+    # The lease ran out: the sweep put it back and another worker claimed it.
+    DBTaskResult.objects.filter(pk=task.pk).update(
+        started_at=claimed_at + timedelta(minutes=6), worker_ids=["worker-a", "worker-b"]
+    )
+
+    assert made.release(batch, claimed_at) == 0
+    assert statuses() == [("RUNNING", ["worker-a", "worker-b"])]
+
+
+@pytest.mark.django_db
+def test_a_worker_stopped_mid_batch_gives_back_what_it_had_not_started(queued, mailoutbox):
+    queued(5)
+
+    batch_worker(claim=5, max_tasks=2).run()
+
+    assert len(mailoutbox) == 2
+    assert statuses() == [("SUCCESSFUL", ["worker-a"])] * 2 + [("READY", [])] * 3
+
+
+@pytest.mark.django_db
+def test_a_batch_held_past_its_time_is_given_back_and_every_task_still_runs_once(
+    queued, mailoutbox, monkeypatch
+):
+    """A slow mail server: each batch runs one task, the rest go back (here the
+    hold is 0 s) and are claimed again, by this worker or another."""
+    tasks = queued(4)
+    made = batch_worker(claim=4)
+    made.hold = timedelta(0)
+
+    made.run()
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        task.args_kwargs["args"][0]["guest_email"] for task in tasks
+    )
+    assert statuses() == [("SUCCESSFUL", ["worker-a"])] * 4
+
+
+# --- a task's first run does not look for what an earlier run sent ----------------------
+
+
+@pytest.mark.django_db
+def test_a_first_run_sends_without_looking_for_earlier_emails_and_a_rerun_looks(queued, mailoutbox):
+    (task,) = queued(1)
+
+    with CaptureQueriesContext(connection) as first:
+        batch_worker().run()
+    lookups = [q["sql"] for q in first if "task_key" in q["sql"] and q["sql"].startswith("SELECT")]
+    assert lookups == []
+    assert len(mailoutbox) == 1
+
+    # Its worker died after sending: the sweep queues it again, and a re-run
+    # finds the email sent and does not send it twice.
+    DBTaskResult.objects.filter(pk=task.pk).update(status="READY", started_at=None)
+    with CaptureQueriesContext(connection) as rerun:
+        batch_worker(worker_id="worker-b").run()
+    assert [q for q in rerun if "task_key" in q["sql"] and q["sql"].startswith("SELECT")]
+    assert len(mailoutbox) == 1
+    assert EmailDelivery.objects.get().status == "sent"
+
+
+@pytest.mark.django_db
+def test_the_same_address_twice_in_one_task_gets_one_email(task_queue, run_worker, mailoutbox):
+    send_party_cancelled_email.enqueue(
+        ["ana@example.com", "ana@example.com"], "Supper", "Sat 12 Dec", "Ben"
+    )
+
+    run_worker()
+
+    assert [message.to for message in mailoutbox] == [["ana@example.com"]]
+    assert EmailDelivery.objects.count() == 1
+
+
+# --- asynchronous commits on PostgreSQL ----------------------------------------------------
+
+
+def test_asynchronous_commits_switched_off_change_nothing(settings):
+    settings.TASK_WORKER_ASYNC_COMMIT = False
+    assert worker.use_asynchronous_commits() is False
+
+
+@pytest.mark.django_db
+def test_a_worker_connection_commits_asynchronously_on_postgresql(settings, monkeypatch):
+    from django.db.backends.signals import connection_created
+
+    settings.TASK_WORKER_ASYNC_COMMIT = True
+    monkeypatch.setattr(worker.connections, "all", lambda **kwargs: [])  # keep the test's
+    try:
+        assert worker.use_asynchronous_commits() is True
+        # What each new connection of the worker process then runs:
+        worker.commit_asynchronously(sender=None, connection=connection)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "off"
+                cursor.execute("SET synchronous_commit TO DEFAULT")
+    finally:
+        connection_created.disconnect(dispatch_uid="parties-worker-async-commit")
+
+
+# --- two worker processes ------------------------------------------------------------------
+
+
+class GatedSink:
+    """Holds every message until `open` is set; then accepts, noting each
+    message's recipients."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+        self.accepted: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        while not self.open.is_set():
+            await asyncio.sleep(0.02)
+        with self.lock:
+            self.accepted.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_holding_batches_at_once_never_run_a_task_twice(queued):
+    tasks = queued(24)
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="dinnerparty.settings",
+        DATABASE_URL=database_url(),
+        TASKS_BACKEND="database",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_TIMEOUT="60",
+        CONN_MAX_AGE="0",
+    )
+    sink = GatedSink()
+    with smtp_sink(sink) as port:
+        command = [sys.executable, "manage.py", "task_worker", "--batch", "--claim=4"]
+        command += ["--no-startup-delay", "--interval=0", "--no-reload", "--verbosity=0"]
+        workers = [
+            subprocess.Popen(  # noqa: S603 (our own manage.py)
+                [*command, f"--worker-id=worker-{n}"],
+                cwd=settings.BASE_DIR,
+                env={**env, "EMAIL_PORT": str(port)},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for n in (1, 2)
+        ]
+        try:
+            # Both hold a batch (each stuck on its first email) before any is sent.
+            wait_for(
+                lambda: (
+                    DBTaskResult.objects.filter(status="RUNNING").count() == 8
+                    or any(w.poll() is not None for w in workers)
+                ),
+                seconds=90,
+                what="both workers to claim a batch",
+            )
+            sink.open.set()
+            for process in workers:
+                assert process.wait(timeout=120) == 0, process.stderr.read().decode()[-2000:]
+        finally:
+            sink.open.set()
+            for process in workers:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            time.sleep(0.1)
+
+    expected = sorted(task.args_kwargs["args"][0]["guest_email"] for task in tasks)
+    assert sorted(sink.accepted) == expected  # each email once
+    runs = list(DBTaskResult.objects.values_list("status", "worker_ids"))
+    assert {status for status, _ in runs} == {"SUCCESSFUL"}
+    assert all(len(ids) == 1 for _, ids in runs)  # each task claimed once, by one worker
+    assert {ids[0] for _, ids in runs} == {"worker-1", "worker-2"}

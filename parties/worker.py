@@ -1,0 +1,183 @@
+"""The task worker's loop: django-tasks-db's `Worker`, claiming its tasks in
+batches (`TASK_WORKER_CLAIM`, 20 by default) instead of one at a time.
+
+django-tasks-db's loop takes one task per transaction: a locked SELECT and an
+UPDATE to mark it running, then the task. `BatchWorker` takes up to
+`TASK_WORKER_CLAIM` due tasks in that one transaction (`SELECT ... FOR UPDATE
+SKIP LOCKED LIMIT n` on PostgreSQL; an exclusive transaction on SQLite, as the
+library's), marks them all running in one UPDATE, and runs them one by one with
+the library's own `run_task` (its signals, its result saving). Two workers
+never hold the same task: a claimed task is RUNNING, which no worker takes.
+
+What a batch keeps of the library's guarantees:
+
+- **A worker killed mid-batch**: its claimed tasks are RUNNING, as the one task
+  the library's loop would have left; the sweep (`parties.queue`) puts them back
+  after the lease, and email tasks check what they had already sent.
+- **A stop (SIGTERM, Ctrl-C)**: the task being run finishes; the claimed tasks
+  not started are given back at once (READY, as they were).
+- **No hoarding**: tasks not started within `HOLD` of their claim (a slow mail
+  server) are given back for other workers, long before the lease ends.
+
+It overrides the library's `Worker.run()` (django-tasks-db 0.13): with
+`TASK_WORKER_CLAIM=1` the library's own loop runs, untouched.
+"""
+
+import json
+import random
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.db.backends.signals import connection_created
+from django.db.utils import OperationalError
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from parties.queue import default_lease
+
+# Tasks claimed but not started this long after their claim go back to the queue.
+HOLD = timedelta(seconds=5)
+
+RUNNING, READY = "RUNNING", "READY"
+
+
+def claim_size() -> int:
+    """How many tasks a worker claims at a time (`TASK_WORKER_CLAIM`); 1 runs
+    django-tasks-db's own loop."""
+    return max(1, int(getattr(settings, "TASK_WORKER_CLAIM", 1)))
+
+
+def make_worker(*, claim: int | None = None, **options) -> Worker:
+    """The worker `manage.py task_worker` runs: a `BatchWorker` claiming `claim`
+    tasks at a time (`claim_size()` by default), or the library's `Worker` for 1.
+    `options` are `Worker`'s own (queue_names, interval, batch, ...)."""
+    claim = claim_size() if claim is None else claim
+    if claim <= 1:
+        return Worker(**options)
+    return BatchWorker(claim=claim, **options)
+
+
+def commit_asynchronously(sender, connection, **kwargs) -> None:
+    """PostgreSQL: this worker's commits don't wait for their WAL to reach the
+    disk (`synchronous_commit = off`, for its own sessions only)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+
+
+def use_asynchronous_commits() -> bool:
+    """Whether the worker process commits asynchronously on PostgreSQL
+    (`TASK_WORKER_ASYNC_COMMIT`, on by default), from its next connection on.
+
+    A commit waits for the disk (an fsync, ~3 ms here) unless it is asynchronous;
+    a worker commits 2-3 times per email. Off, PostgreSQL may lose the last
+    fraction of a second of the worker's commits if the *database server*
+    crashes (never a part of one: the log stays consistent). What that loses is
+    the worker's progress, never a task: tasks are queued by the web processes,
+    whose commits stay synchronous, so a lost claim or result means the task runs
+    again, as after a worker killed mid-task (an email may go twice; none is
+    lost). A worker process that dies loses nothing: its commits are done."""
+    if not getattr(settings, "TASK_WORKER_ASYNC_COMMIT", False):
+        return False
+    connection_created.connect(commit_asynchronously, dispatch_uid="parties-worker-async-commit")
+    for connection in connections.all(initialized_only=True):
+        connection.close()  # reopened with the setting
+    return True
+
+
+class BatchWorker(Worker):
+    def __init__(self, *, claim: int, **options) -> None:
+        super().__init__(**options)
+        self.claim = claim
+        self.hold = min(HOLD, default_lease() / 2)
+
+    def _ready(self):
+        """The due tasks this worker may run, in the library's order."""
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        return tasks
+
+    def claim_tasks(self) -> tuple[list[DBTaskResult], datetime] | None:
+        """Up to `self.claim` due tasks, marked RUNNING for this worker in one
+        transaction; None if the database was locked (try again)."""
+        tasks = self._ready()
+        with exclusive_transaction(tasks.db):
+            try:
+                batch = list(tasks.select_for_update(skip_locked=True)[: self.claim])
+                now = timezone.now()
+                for task_result in batch:
+                    task_result.status = RUNNING
+                    task_result.started_at = now
+                    task_result.worker_ids = [*task_result.worker_ids, self.worker_id]
+                self._save(DBTaskResult.objects.all(), batch)
+            except OperationalError as error:
+                if is_locked_database_exception(error):  # as the library: try again
+                    return None
+                raise
+        return batch, now
+
+    def release(self, tasks: list[DBTaskResult], claimed_at: datetime) -> int:
+        """Give back claimed tasks not started: READY again, with the worker ids
+        they had. Only rows still as this claim left them (not swept meanwhile)."""
+        if not tasks:
+            return 0
+        for task_result in tasks:
+            task_result.status = READY
+            task_result.started_at = None
+            if task_result.worker_ids[-1:] == [self.worker_id]:
+                task_result.worker_ids = task_result.worker_ids[:-1]
+        mine = DBTaskResult.objects.filter(status=RUNNING, started_at=claimed_at)
+        return self._save(mine, tasks)
+
+    @staticmethod
+    def _save(rows, tasks: list[DBTaskResult]) -> int:
+        """Write the tasks' status, start and worker ids: one UPDATE for the tasks
+        that share their worker ids (as a rule, all of them), not one each."""
+        groups: dict[str, list[DBTaskResult]] = {}
+        for task_result in tasks:
+            groups.setdefault(json.dumps(task_result.worker_ids), []).append(task_result)
+        updated = 0
+        for group in groups.values():
+            first = group[0]
+            updated += rows.filter(pk__in=[task_result.pk for task_result in group]).update(
+                status=first.status, started_at=first.started_at, worker_ids=first.worker_ids
+            )
+        return updated
+
+    def run(self) -> None:
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 (a thundering herd, not a secret)
+        while self.running:
+            close_old_connections()
+            claimed = self.claim_tasks()
+            batch = claimed[0] if claimed else []
+            if batch:
+                self.run_batch(*claimed)
+            elif self.batch and claimed is not None:
+                return  # --batch: the queue is empty
+            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                return
+            close_old_connections()
+            if self.running and not batch:
+                time.sleep(self.interval)
+
+    def run_batch(self, batch: list[DBTaskResult], claimed_at: datetime) -> None:
+        waiting = list(batch)
+        try:
+            while waiting and self.running:
+                if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                    break
+                if len(waiting) < len(batch) and timezone.now() - claimed_at > self.hold:
+                    break  # held too long: let other workers have the rest
+                self.run_task(waiting.pop(0))
+        finally:
+            # Stopped (a signal, --max-tasks) or held too long: give the rest back.
+            # (Also on SystemExit from the library's signal handler between tasks.)
+            self.release(waiting, claimed_at)
