@@ -151,14 +151,22 @@ def test_a_new_party_shows_on_the_cached_list_at_once(guest):
     assert "Midnight ramen" in page_text(client.get(reverse("parties:list")))
 
 
-def test_the_cached_landing_page_sets_no_csrf_cookie_for_visitors(party):
-    visitor = Client()
-    first, again = visitor.get(reverse("home")), visitor.get(reverse("home"))
-
-    for response in (first, again):
-        assert "Paella night" in page_text(response)
-        assert "csrftoken" not in response.cookies
-        assert not PLACEHOLDER.search(response.content.decode())
+def test_the_cached_landing_page_gives_each_visitor_their_own_token_for_the_language_switcher(
+    party,
+):
+    """The footer's language switcher is a POST form (Django's set_language, CSRF
+    checked), so even the visitors' landing page carries a token: each visitor's
+    own, put into the cached copy as it is served."""
+    tokens = []
+    for visitor in (Client(), Client()):
+        first, again = visitor.get(reverse("home")), visitor.get(reverse("home"))
+        for response in (first, again):
+            assert "Paella night" in page_text(response)
+            assert not PLACEHOLDER.search(response.content.decode())
+        tokens.append(first.cookies["csrftoken"].value)
+        html = again.content.decode()
+        assert 'name="csrfmiddlewaretoken"' in html
+    assert tokens[0] != tokens[1]
 
 
 TEMPLATES_DIR = django_settings.BASE_DIR / "templates"
