@@ -42,6 +42,7 @@ class EmailCheckedByCleanEmail:
 
 class RegisterForm(EmailCheckedByCleanEmail, UserCreationForm):
     email = forms.EmailField(
+        label=_("Email"),
         max_length=254,
         help_text=_(
             "We'll send a link to confirm it, and only use it for party updates "

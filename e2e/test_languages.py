@@ -11,6 +11,7 @@ import re
 import pytest
 from django.core import mail
 from django.utils import translation
+from django.utils.text import capfirst
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
@@ -50,8 +51,8 @@ def test_a_visitor_uses_the_site_in_german_and_the_host_hears_in_english(
 
     page.get_by_role("link", name=in_german("Sign up — it's free")).click()
     expect(heading(page)).to_have_text(in_german("Sign up"))
-    page.get_by_label(in_german("Username")).fill("nadia")
-    page.get_by_label(in_german("Email"), exact=True).fill("nadia@example.com")
+    page.get_by_label(capfirst(in_german("username"))).fill("nadia")  # the model's name
+    page.get_by_label(in_german("Email")).fill("nadia@example.com")
     page.get_by_role("textbox", name=in_german("Password"), exact=True).fill(PASSWORD)
     page.get_by_label(in_german("Password confirmation")).fill(PASSWORD)
     page.get_by_role("button", name=in_german("Create my account")).click()
@@ -64,6 +65,9 @@ def test_a_visitor_uses_the_site_in_german_and_the_host_hears_in_english(
     (confirmation,) = [m for m in mail.outbox if m.to == ["nadia@example.com"]]
     assert confirmation.extra_headers.get("Content-Language") == "de"
     page.goto(CONFIRM_LINK.search(confirmation.body).group(1))
+    page.get_by_role("button", name=in_german("Confirm my address")).click()
+    nadia.refresh_from_db()
+    assert nadia.email_confirmed
     mail.outbox.clear()
 
     page.goto(party.get_absolute_url())
