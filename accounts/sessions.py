@@ -34,12 +34,12 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Session, User
@@ -147,6 +147,24 @@ class AccountSessionMixin:
         session.device = str(data.get(DEVICE, ""))[:100]
         session.last_seen = now
         return session
+
+    def cycle_key(self) -> None:
+        """As Django's, a login gets a new key (no session fixation). A session
+        not stored yet (a visitor's first login in this browser) has no row to
+        replace: its key is drawn and its row written once, when the response
+        saves it, instead of an empty row written here and updated there."""
+        data = self._session  # (loading drops a key that has no row)
+        if self.session_key is not None:
+            super().cycle_key()
+            return
+        self._session_cache = data
+        self.modified = True
+
+    def _get_new_session_key(self) -> str:
+        """A new random key (32 characters, ~165 bits). The new row's INSERT
+        (`save(must_create=True)`) is what proves it unused: a key already taken
+        raises CreateError there and `create()` draws another, so no query asks first."""
+        return get_random_string(32, VALID_KEY_CHARS)
 
     def ended_if_past_max_age(self, data: dict) -> dict:
         """`data`, or {} once the session has outlived `max_age`: then it is deleted
