@@ -89,7 +89,8 @@ def test_a_first_login_in_a_browser_writes_one_row_under_a_fresh_key(
     with CaptureQueriesContext(connection) as queries:
         assert login(client, user).status_code == 302
     writes = [q["sql"] for q in queries if "accounts_session" in q["sql"]]
-    assert len(writes) == 1 and writes[0].startswith("INSERT"), writes
+    assert len(writes) == 1, writes
+    assert writes[0].startswith("INSERT"), writes
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert Session.objects.get(session_key=key).user_id == user.pk
     assert SessionStore(session_key=key)["_auth_user_id"] == str(user.pk)
