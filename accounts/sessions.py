@@ -34,8 +34,9 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase
 from django.core.signals import request_finished, request_started
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
@@ -43,7 +44,7 @@ from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Session, User
-from accounts.queries import SESSION_WITH_USER
+from accounts.queries import NEW_SESSION, SESSION_WITH_USER
 
 # Kept in each session's data: when it was last saved (a Unix time), the device
 # it runs on ("Firefox on Linux"), and when its account logged in (a Unix time).
@@ -267,3 +268,17 @@ class SessionStore(AccountSessionMixin, db.SessionStore):
         if data:
             _loaded_with_session.set(session.user)
         return data
+
+    def save(self, must_create: bool = False) -> None:
+        """As Django's database session; a new session's row (`must_create`, at a
+        login) by an INSERT compiled once (`NEW_SESSION`), a key already taken
+        raising CreateError as Django's does, so `create()` draws another."""
+        if self.session_key is None or not must_create:
+            super().save(must_create=must_create)
+            return
+        session = self.create_model_instance(self._get_session(no_load=True))
+        try:
+            with transaction.atomic():
+                NEW_SESSION.insert(session)
+        except IntegrityError:
+            raise CreateError from None

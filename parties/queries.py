@@ -8,7 +8,7 @@ themselves stay in `DinnerPartyQuerySet` (`visible_to`, `with_viewer`, …).
 from datetime import UTC, datetime
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest, Lower
+from django.db.models.functions import Coalesce, Greatest, Lower, Now
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User, unconfirmed_too_long
@@ -213,6 +213,11 @@ LOCKED_PENDING_REPLY = PreparedObjects(
     party_id=int,
 )
 
+# ... and marked used, in the same transaction (the database's clock: single use
+# needs only that it is set).
+PENDING_REPLY_USED = PreparedUpdate(
+    lambda pk: (PendingReply.objects.filter(pk=pk), {"used_at": Now()}), pk=int
+)
 
 # How many usernames a guest account may try before a random ending (services).
 USERNAME_CHOICES = 20

@@ -46,6 +46,7 @@ from parties.queries import (
     ADDRESS_AND_USERNAMES,
     LOCKED_PARTY,
     LOCKED_PENDING_REPLY,
+    PENDING_REPLY_USED,
     RELEASED_CLAIMS,
     REPLY,
     SAVE_REPLY,
@@ -772,13 +773,18 @@ def _new_guest_account(*, name: str, email: str, username: str) -> User:
     the name as its first name, the address confirmed (the link was opened), no
     password (the party page offers to set one) and so no second factor either.
     Made in the caller's transaction: a clash raises, and it rolls back whole."""
-    user = User(username=username, email=email, first_name=name, email_confirmed_at=timezone.now())
+    now = timezone.now()
+    # (Logged in at once by the link's view: its login time goes in with the row.)
+    user = User(
+        username=username, email=email, first_name=name, email_confirmed_at=now, last_login=now
+    )
     user.set_unusable_password()
     try:
         user.save(force_insert=True)
     except IntegrityError:  # the name or the address taken at this very moment
         raise GuestReplyError(LinkProblem.CLOSED, gettext("Please open the link again.")) from None
     user.has_authenticator = False  # (for the login that follows: accounts.two_factor)
+    user.last_login_recorded = True  # (and its time: accounts.signals)
     return user
 
 
@@ -818,7 +824,7 @@ def guest_reply_confirm(*, reply_id: int, party_id: int, viewer) -> GuestReplyOu
                 User.objects.filter(pk=guest.pk).update(
                     email_confirmed_at=guest.email_confirmed_at
                 )
-        PendingReply.objects.filter(pk=reply.pk).update(used_at=timezone.now())
+        PENDING_REPLY_USED.run(pk=reply.pk)
         try:
             outcome = rsvp_submit(
                 party=DinnerParty(pk=reply.party_id),
