@@ -251,6 +251,13 @@ ADDRESS_AND_USERNAMES = PreparedQuery(
 )
 
 
+# A guest account, made by a reply's link (services._new_guest_account), and a
+# guest's first reply to a party (services.rsvp_submit): new rows, their keys
+# returned by the INSERT.
+NEW_ACCOUNT = PreparedInsert(User)
+NEW_REPLY = PreparedInsert(RSVP)
+
+
 # The queue's row for each email a reply sends (parties.task_backend), written in
 # the reply's transaction.
 QUEUED_TASK = PreparedInsert(DBTaskResult)

@@ -46,6 +46,8 @@ from parties.queries import (
     ADDRESS_AND_USERNAMES,
     LOCKED_PARTY,
     LOCKED_PENDING_REPLY,
+    NEW_ACCOUNT,
+    NEW_REPLY,
     PENDING_REPLY_USED,
     RELEASED_CLAIMS,
     REPLY,
@@ -327,7 +329,10 @@ def rsvp_submit(
             rsvp.plus_one_diets = plus_one_diets if plus_ones else []
         if plus_one_allergies is not None:
             rsvp.plus_one_allergies = plus_one_allergies if plus_ones else []
-        SAVE_REPLY.save(rsvp)
+        if rsvp.pk is None:
+            NEW_REPLY.insert(rsvp)
+        else:
+            SAVE_REPLY.save(rsvp)
         if new_status != RSVPStatus.GOING and party.potluck:
             # (Only a potluck has slots to claim, and a party stays one once it is.)
             _release_claims(party_id=party.pk, guest_ids=[guest.pk])
@@ -780,7 +785,7 @@ def _new_guest_account(*, name: str, email: str, username: str) -> User:
     )
     user.set_unusable_password()
     try:
-        user.save(force_insert=True)
+        NEW_ACCOUNT.insert(user)
     except IntegrityError:  # the name or the address taken at this very moment
         raise GuestReplyError(LinkProblem.CLOSED, gettext("Please open the link again.")) from None
     user.has_authenticator = False  # (for the login that follows: accounts.two_factor)
@@ -821,9 +826,7 @@ def guest_reply_confirm(*, reply_id: int, party_id: int, viewer) -> GuestReplyOu
             guest.has_authenticator = False  # (is_guest_account: no device)
             if not guest.email_confirmed:
                 guest.email_confirmed_at = timezone.now()
-                User.objects.filter(pk=guest.pk).update(
-                    email_confirmed_at=guest.email_confirmed_at
-                )
+                User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
         PENDING_REPLY_USED.run(pk=reply.pk)
         try:
             outcome = rsvp_submit(
