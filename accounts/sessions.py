@@ -5,8 +5,11 @@ documented way to extend database sessions) keeps the id of the account it is
 logged in to, so a logged-in request reads its session and its user in one
 query (`accounts.queries.SESSION_WITH_USER`); the auth backend
 (`accounts.backends`) takes that user instead of loading it again, and Django
-still checks it against the session (the auth hash, `is_active`). Keys, key
-cycling at login and everything else are Django's own.
+still checks it against the session (the auth hash, `is_active`). Keys and key
+cycling at login are Django's own, with two savings: a first login (no session
+stored yet) writes its row once, when the response saves it, and a new key is
+proved unused by its INSERT rather than by a query first (`cycle_key`,
+`_get_new_session_key`, `NEW_SESSION`).
 
 With Redis, `accounts.cached_sessions` keeps sessions in the same table.
 
