@@ -9,6 +9,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import sessions, two_factor  # noqa: F401 -- connect login receivers
+        from accounts.signals import use_recorded_last_login
+
+        use_recorded_last_login()
         from common import lookups  # noqa: F401 -- registers `__in` for out-of-range ids
 
 

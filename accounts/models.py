@@ -25,13 +25,14 @@ def default_timezone() -> str:
     return settings.TIME_ZONE
 
 
-def unconfirmed_too_long() -> Q:
+def unconfirmed_too_long(*, joined_before=None) -> Q:
     """Accounts whose sign-up address went unconfirmed for longer than
-    UNCONFIRMED_EMAIL_KEPT_FOR: the address no longer counts as theirs."""
-    return Q(
-        email_confirmed_at__isnull=True,
-        date_joined__lt=timezone.now() - UNCONFIRMED_EMAIL_KEPT_FOR,
-    )
+    UNCONFIRMED_EMAIL_KEPT_FOR: the address no longer counts as theirs.
+    `joined_before`: that limit (now - UNCONFIRMED_EMAIL_KEPT_FOR) given by the
+    caller, e.g. as a compiled query's input."""
+    if joined_before is None:
+        joined_before = timezone.now() - UNCONFIRMED_EMAIL_KEPT_FOR
+    return Q(email_confirmed_at__isnull=True, date_joined__lt=joined_before)
 
 
 class User(AbstractUser):

@@ -5,8 +5,11 @@ documented way to extend database sessions) keeps the id of the account it is
 logged in to, so a logged-in request reads its session and its user in one
 query (`accounts.queries.SESSION_WITH_USER`); the auth backend
 (`accounts.backends`) takes that user instead of loading it again, and Django
-still checks it against the session (the auth hash, `is_active`). Keys, key
-cycling at login and everything else are Django's own.
+still checks it against the session (the auth hash, `is_active`). Keys and key
+cycling at login are Django's own, with two savings: a first login (no session
+stored yet) writes its row once, when the response saves it, and a new key is
+proved unused by its INSERT rather than by a query first (`cycle_key`,
+`_get_new_session_key`, `NEW_SESSION`).
 
 With Redis, `accounts.cached_sessions` keeps sessions in the same table.
 
@@ -34,16 +37,17 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase
 from django.core.signals import request_finished, request_started
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import Session, User
-from accounts.queries import SESSION_WITH_USER
+from accounts.queries import NEW_SESSION, SESSION_WITH_USER
 
 # Kept in each session's data: when it was last saved (a Unix time), the device
 # it runs on ("Firefox on Linux"), and when its account logged in (a Unix time).
@@ -148,6 +152,24 @@ class AccountSessionMixin:
         session.last_seen = now
         return session
 
+    def cycle_key(self) -> None:
+        """As Django's, a login gets a new key (no session fixation). A session
+        not stored yet (a visitor's first login in this browser) has no row to
+        replace: its key is drawn and its row written once, when the response
+        saves it, instead of an empty row written here and updated there."""
+        data = self._session  # (loading drops a key that has no row)
+        if self.session_key is not None:
+            super().cycle_key()
+            return
+        self._session_cache = data
+        self.modified = True
+
+    def _get_new_session_key(self) -> str:
+        """A new random key (32 characters, ~165 bits). The new row's INSERT
+        (`save(must_create=True)`) is what proves it unused: a key already taken
+        raises CreateError there and `create()` draws another, so no query asks first."""
+        return get_random_string(32, VALID_KEY_CHARS)
+
     def ended_if_past_max_age(self, data: dict) -> dict:
         """`data`, or {} once the session has outlived `max_age`: then it is deleted
         (from the cache too) and its key dropped, whatever its use since."""
@@ -249,3 +271,17 @@ class SessionStore(AccountSessionMixin, db.SessionStore):
         if data:
             _loaded_with_session.set(session.user)
         return data
+
+    def save(self, must_create: bool = False) -> None:
+        """As Django's database session; a new session's row (`must_create`, at a
+        login) by an INSERT compiled once (`NEW_SESSION`), a key already taken
+        raising CreateError as Django's does, so `create()` draws another."""
+        if self.session_key is None or not must_create:
+            super().save(must_create=must_create)
+            return
+        session = self.create_model_instance(self._get_session(no_load=True))
+        try:
+            with transaction.atomic():
+                NEW_SESSION.insert(session)
+        except IntegrityError:
+            raise CreateError from None

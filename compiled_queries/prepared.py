@@ -601,50 +601,76 @@ class PreparedSave:
 
 
 class PreparedInsert:
-    """`insert(instance)`: `instance.save(force_insert=True)` for a new row whose
-    primary key is already set (a UUID, say), by an INSERT of every column compiled
-    once per process. As `Model.save()` does: `pre_save` is sent first (its
-    receivers may still set values), values go through each field's
-    `pre_save(add=True)` and `get_db_prep_save`, then `post_save` is sent with
-    `created=True`. Plain `save()` is used instead when the key is not set or the
-    layer is off; models with parents or special placeholders are refused."""
+    """`insert(instance)`: `instance.save(force_insert=True)` for a new row, by an
+    INSERT of every column compiled once per process. As `Model.save()` does:
+    `pre_save` is sent first (its receivers may still set values), values go
+    through each field's `pre_save(add=True)` and `get_db_prep_save`, then
+    `post_save` is sent with `created=True`. A row whose key is set (a UUID, say)
+    is inserted with it; one whose automatic key is not yet set gets it back from
+    the INSERT itself (`RETURNING`, where the database has it, as `save()` does).
+    Plain `save()` is used instead when the layer is off or the database returns
+    no columns from an insert; models with parents, special placeholders or
+    columns the database fills (`db_default`, `db_returning`) are refused."""
 
     def __init__(self, model: type[Model]) -> None:
         self.model = model
         self.fields = [field for field in model._meta.local_concrete_fields if not field.generated]
-        if model._meta.parents or any(
-            getattr(field, "get_placeholder_sql", None) for field in self.fields
+        pk = model._meta.pk
+        if (
+            model._meta.parents
+            or any(getattr(field, "get_placeholder_sql", None) for field in self.fields)
+            or any(
+                field is not pk and (field.has_db_default() or field.db_returning)
+                for field in self.fields
+            )
         ):
             raise ImproperlyConfigured("A compiled insert needs plain columns on one table.")
-        self._compiled: dict[str, str] = {}
+        # Without its key: the columns an insert that returns the automatic key sends.
+        self.auto_fields = [field for field in self.fields if field is not pk]
+        self.auto_key = getattr(pk, "db_returning", False)  # an AutoField: the database draws it
+        self._compiled: dict[tuple[str, bool], tuple[str, tuple]] = {}
 
-    def _compile(self, using: str) -> str:
-        if using not in self._compiled:
+    def _compile(self, using: str, *, returning: bool = False) -> tuple[str, tuple]:
+        key = (using, returning)
+        if key not in self._compiled:
             # Compiled with a blank instance: only the statement is kept, each
             # column's value is one parameter (no field here has its own placeholder).
+            fields = self.auto_fields if returning else self.fields
             query = sql.InsertQuery(self.model)
-            query.insert_values(self.fields, [self.model()])
-            [(statement, params)] = query.get_compiler(using).as_sql()
-            if len(params) != len(self.fields):
+            query.insert_values(fields, [self.model()])
+            compiler = query.get_compiler(using)
+            if returning:
+                compiler.returning_fields = [self.model._meta.pk]
+            [(statement, params)] = compiler.as_sql()
+            extra = tuple(compiler.returning_params) if returning else ()
+            if len(params) != len(fields) + len(extra):
                 raise ImproperlyConfigured("A compiled insert takes one value per column.")
-            self._compiled[using] = statement
-        return self._compiled[using]
+            self._compiled[key] = (statement, extra)
+        return self._compiled[key]
 
     def insert(self, instance: Model, *, using: str | None = None) -> None:
         using = using or DEFAULT_DB_ALIAS
-        if not enabled() or instance.pk is None:
+        connection = connections[using]
+        returning = instance.pk is None
+        if (
+            not enabled()
+            or (returning and not self.auto_key)
+            or (returning and not connection.features.can_return_columns_from_insert)
+        ):
             instance.save(force_insert=True, using=using)
             return
-        connection = connections[using]
-        statement = self._compile(using)
+        statement, returning_params = self._compile(using, returning=returning)
         sent = {"sender": self.model, "instance": instance, "raw": False, "using": using}
         signals.pre_save.send(**sent, update_fields=None)
         values = [
             field.get_db_prep_save(field.pre_save(instance, True), connection=connection)
-            for field in self.fields
+            for field in (self.auto_fields if returning else self.fields)
         ]
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-            cursor.execute(statement, values)
+            cursor.execute(statement, [*values, *returning_params])
+            if returning:
+                [(key,)] = connection.ops.fetch_returned_rows(cursor, returning_params)
+                setattr(instance, self.model._meta.pk.attname, key)
         instance._state.adding = False
         instance._state.db = using
         signals.post_save.send(**sent, created=True, update_fields=None)

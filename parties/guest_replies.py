@@ -41,9 +41,19 @@ class LinkCheck:
     detail: str = ""  # what the party's rules said, for CLOSED
 
 
-def check_link(token: str, *, party_id: int) -> LinkCheck:
-    """The waiting reply the link with `token` confirms for party `party_id`, or
-    why it won't do (without locking anything: the service checks again)."""
+@dataclass(frozen=True)
+class LinkRead:
+    """What a link's token says, by its signature alone (no query): the reply it
+    names, or why it names none this party may take."""
+
+    reply_id: int | None = None
+    problem: LinkProblem | None = None  # INVALID, OTHER_PARTY or EXPIRED
+
+
+def read_link(token: str, *, party_id: int) -> LinkRead:
+    """The reply the link with `token` names for party `party_id`, checked by its
+    signature and age only: the reply itself is read by the caller (the service
+    reads it once, under its lock, and checks it again)."""
     expired = False
     try:
         data = signing.loads(token, salt=SALT, max_age=LINK_VALID_FOR)
@@ -51,18 +61,27 @@ def check_link(token: str, *, party_id: int) -> LinkCheck:
         # Ours, but too old: read which reply it was for, to offer its party's page.
         expired, data = True, signing.loads(token, salt=SALT)
     except signing.BadSignature:
-        return LinkCheck(problem=LinkProblem.INVALID)
+        return LinkRead(problem=LinkProblem.INVALID)
     try:
         reply_id, link_party = int(data["r"]), int(data["p"])
     except (KeyError, TypeError, ValueError):
-        return LinkCheck(problem=LinkProblem.INVALID)
+        return LinkRead(problem=LinkProblem.INVALID)
     if link_party != party_id:
-        return LinkCheck(problem=LinkProblem.OTHER_PARTY)
-    reply = PendingReply.objects.filter(pk=reply_id, party_id=party_id).first()
+        return LinkRead(problem=LinkProblem.OTHER_PARTY)
+    return LinkRead(reply_id, LinkProblem.EXPIRED if expired else None)
+
+
+def check_link(token: str, *, party_id: int) -> LinkCheck:
+    """The waiting reply the link with `token` confirms for party `party_id`, or
+    why it won't do (without locking anything: the service checks again)."""
+    read = read_link(token, party_id=party_id)
+    if read.reply_id is None:
+        return LinkCheck(problem=read.problem)
+    reply = PendingReply.objects.filter(pk=read.reply_id, party_id=party_id).first()
     if reply is None:
         return LinkCheck(problem=LinkProblem.INVALID)
-    if expired:
-        return LinkCheck(reply, LinkProblem.EXPIRED)
+    if read.problem is not None:
+        return LinkCheck(reply, read.problem)
     if reply.used_at is not None:
         return LinkCheck(reply, LinkProblem.USED)
     return LinkCheck(reply)

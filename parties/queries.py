@@ -8,10 +8,10 @@ themselves stay in `DinnerPartyQuerySet` (`visible_to`, `with_viewer`, …).
 from datetime import UTC, datetime
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Lower, Now
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import User
+from accounts.models import User, unconfirmed_too_long
 from compiled_queries.prepared import (
     PreparedDelete,
     PreparedInsert,
@@ -20,7 +20,7 @@ from compiled_queries.prepared import (
     PreparedSave,
     PreparedUpdate,
 )
-from parties.models import RSVP, DinnerParty, Dish, RSVPStatus, Visibility
+from parties.models import RSVP, DinnerParty, Dish, PendingReply, RSVPStatus, Visibility
 
 # Later than any party: where a page "after" a party no one may see starts.
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)
@@ -201,6 +201,61 @@ REPLY = PreparedObjects(
     party_id=int,
     guest_id=int,
 )
+
+
+# A reply waiting for its emailed link, read once, under its lock, when the link
+# is opened (services.guest_reply_confirm: is it used, expired, whose address).
+LOCKED_PENDING_REPLY = PreparedObjects(
+    lambda pk, party_id: (
+        PendingReply.objects.select_for_update().filter(pk=pk, party_id=party_id).order_by()
+    ),
+    pk=int,
+    party_id=int,
+)
+
+# ... and marked used, in the same transaction (the database's clock: single use
+# needs only that it is set).
+PENDING_REPLY_USED = PreparedUpdate(
+    lambda pk: (PendingReply.objects.filter(pk=pk), {"used_at": Now()}), pk=int
+)
+
+# How many usernames a guest account may try before a random ending (services).
+USERNAME_CHOICES = 20
+USERNAME_INPUTS = tuple(f"username{number}" for number in range(USERNAME_CHOICES))
+
+
+def _address_and_usernames(viewer, now, email, joined_before, **usernames):
+    """The accounts whose address is `email` (in any letter case, as the unique
+    constraint on Lower("email") compares them, so its index finds them) or whose
+    username is one of `usernames` (lower case), each with whether the address
+    counts as theirs (not left unconfirmed too long: `unconfirmed_too_long`)."""
+    email = email if hasattr(email, "resolve_expression") else Value(email)
+    has_address = Q(email_lower=Lower(email)) & ~Q(email="")
+    owns = has_address & ~unconfirmed_too_long(joined_before=joined_before)
+    return (
+        User.objects.annotate(email_lower=Lower("email"), lowered=Lower("username"))
+        .annotate(owns_address=ExpressionWrapper(owns, output_field=BooleanField()))
+        .filter(has_address | Q(lowered__in=list(usernames.values())))
+        .order_by("pk")
+        .values("pk", "lowered", "owns_address")
+    )
+
+
+# A guest account's reply: whose is the address, and which usernames are taken,
+# in one query (services.guest_reply_confirm, services.invitation_reply).
+ADDRESS_AND_USERNAMES = PreparedQuery(
+    _address_and_usernames,
+    email=str,
+    joined_before=datetime,
+    **dict.fromkeys(USERNAME_INPUTS, str),
+)
+
+
+# A guest account, made by a reply's link (services._new_guest_account), and a
+# guest's first reply to a party (services.rsvp_submit): new rows, their keys
+# returned by the INSERT.
+NEW_ACCOUNT = PreparedInsert(User)
+NEW_REPLY = PreparedInsert(RSVP)
 
 
 # The queue's row for each email a reply sends (parties.task_backend), written in

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django_otp import user_has_device
 
-from accounts.models import User, unconfirmed_too_long
+from accounts.models import UNCONFIRMED_EMAIL_KEPT_FOR, User, unconfirmed_too_long
 from common.food import COURSE_PLURALS, course_count
 from parties import deadline, notifications, schedule
 from parties import invitations as invitation_rules
@@ -43,11 +43,18 @@ from parties.models import (
     new_invite_token,
 )
 from parties.queries import (
+    ADDRESS_AND_USERNAMES,
     LOCKED_PARTY,
+    LOCKED_PENDING_REPLY,
+    NEW_ACCOUNT,
+    NEW_REPLY,
+    PENDING_REPLY_USED,
     RELEASED_CLAIMS,
     REPLY,
     SAVE_REPLY,
     SEATS_AND_VERSION,
+    USERNAME_CHOICES,
+    USERNAME_INPUTS,
     VISIBLE_LOCKED_PARTY,
     VISIBLE_LOCKED_PARTY_BY_LINK,
     WAITLIST,
@@ -239,9 +246,13 @@ def rsvp_submit(
     plus_one_diets: list[str] | None = None,
     plus_one_allergies: list[str] | None = None,
     invite_token: str | None = None,
+    first_reply: bool = False,
 ) -> RsvpOutcome:
     """Record a guest's reply. "going" that doesn't fit becomes "waitlisted";
     anything but "going" gives back the guest's potluck slots.
+
+    `first_reply`: the guest's account was made in the caller's transaction, so
+    they have no reply to this party yet and none is looked up.
 
     With `invite_token` (a string, even empty: the guest's own request) the
     party is found only if the guest may see it, by its rules or by that invite
@@ -260,6 +271,8 @@ def rsvp_submit(
             if refusal:
                 raise RsvpError(refusal)
         try:  # one at most (rsvp_one_per_guest_per_party)
+            if first_reply:
+                raise RSVP.DoesNotExist
             rsvp = REPLY.get(party_id=party.pk, guest_id=guest.pk)
             rsvp.guest = guest  # as given (the emails name them): not loaded again
         except RSVP.DoesNotExist:
@@ -316,7 +329,10 @@ def rsvp_submit(
             rsvp.plus_one_diets = plus_one_diets if plus_ones else []
         if plus_one_allergies is not None:
             rsvp.plus_one_allergies = plus_one_allergies if plus_ones else []
-        SAVE_REPLY.save(rsvp)
+        if rsvp.pk is None:
+            NEW_REPLY.insert(rsvp)
+        else:
+            SAVE_REPLY.save(rsvp)
         if new_status != RSVPStatus.GOING and party.potluck:
             # (Only a potluck has slots to claim, and a party stays one once it is.)
             _release_claims(party_id=party.pk, guest_ids=[guest.pk])
@@ -659,8 +675,11 @@ class GuestReplyError(Exception):
     """A reply's link that records nothing: `problem` says why, `str()` is for the
     visitor when the party's rules refused it."""
 
-    def __init__(self, problem: LinkProblem, detail: str = ""):
+    def __init__(
+        self, problem: LinkProblem, detail: str = "", *, reply: PendingReply | None = None
+    ):
         self.problem = problem
+        self.reply = reply  # the waiting reply the link named, if it was found
         super().__init__(detail or problem.value)
 
 
@@ -669,6 +688,7 @@ class GuestReplyOutcome:
     guest: User
     created: bool  # a guest account was made for the address
     outcome: RsvpOutcome
+    reply: PendingReply | None = None  # the waiting reply that counted (a reply by its link)
 
 
 def account_for_address(email: str) -> User | None:
@@ -680,6 +700,32 @@ def account_for_address(email: str) -> User | None:
         .exclude(unconfirmed_too_long())
         .first()
     )
+
+
+def _username_candidates(name: str) -> list[str]:
+    """The usernames a guest account named `name` may take, in order of preference."""
+    base = slugify(name)[:30].strip("-_") or "guest"
+    return [base, *(f"{base}-{number}" for number in range(2, USERNAME_CHOICES + 1))]
+
+
+def _account_and_username(email: str, name: str) -> tuple[User | None, str]:
+    """The account `email` belongs to (as `account_for_address`), and the
+    username a new account named `name` would take (unique in any letter case):
+    one query for both (`ADDRESS_AND_USERNAMES`), and the account loaded if there is one."""
+    candidates = _username_candidates(name)
+    found = ADDRESS_AND_USERNAMES.rows(
+        viewer=AnonymousUser(),
+        email=email,
+        joined_before=timezone.now() - UNCONFIRMED_EMAIL_KEPT_FOR,
+        **dict(zip(USERNAME_INPUTS, candidates, strict=True)),
+    )
+    owner_id = next((row["pk"] for row in found if row["owns_address"]), None)
+    taken = {row["lowered"] for row in found}
+    free = [candidate for candidate in candidates if candidate not in taken]
+    # (Past twenty namesakes, a random ending rather than counting on.)
+    username = free[0] if free else f"{candidates[0]}-{secrets.token_hex(3)}"
+    owner = User.objects.filter(pk=owner_id).first() if owner_id is not None else None
+    return owner, username
 
 
 def is_guest_account(user: User) -> bool:
@@ -727,59 +773,61 @@ def guest_reply_request(
         )
 
 
-def _new_guest_account(*, name: str, email: str) -> User:
-    """An account for a reply's address: a username made from the name (unique in
-    any letter case), the name as its first name, the address confirmed (the
-    link was opened), no password (the party page offers to set one)."""
-    base = slugify(name)[:30].strip("-_") or "guest"
-    candidates = [base, *(f"{base}-{number}" for number in range(2, 21))]
-    taken = set(
-        User.objects.annotate(lowered=Lower("username"))
-        .filter(lowered__in=candidates)
-        .values_list("lowered", flat=True)
+def _new_guest_account(*, name: str, email: str, username: str) -> User:
+    """An account for a reply's address (`username` from `_account_and_username`),
+    the name as its first name, the address confirmed (the link was opened), no
+    password (the party page offers to set one) and so no second factor either.
+    Made in the caller's transaction: a clash raises, and it rolls back whole."""
+    now = timezone.now()
+    # (Logged in at once by the link's view: its login time goes in with the row.)
+    user = User(
+        username=username, email=email, first_name=name, email_confirmed_at=now, last_login=now
     )
-    free = [candidate for candidate in candidates if candidate not in taken]
-    # (Past twenty namesakes, a random ending rather than counting on.)
-    username = free[0] if free else f"{base}-{secrets.token_hex(3)}"
-    user = User(username=username, email=email, first_name=name, email_confirmed_at=timezone.now())
     user.set_unusable_password()
     try:
-        with transaction.atomic():
-            user.save()
+        NEW_ACCOUNT.insert(user)
     except IntegrityError:  # the name or the address taken at this very moment
         raise GuestReplyError(LinkProblem.CLOSED, gettext("Please open the link again.")) from None
+    user.has_authenticator = False  # (for the login that follows: accounts.two_factor)
+    user.last_login_recorded = True  # (and its time: accounts.signals)
     return user
 
 
-def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
-    """Open a reply's link: the reply counts (through `rsvp_submit`, so it takes a
-    seat or joins the waitlist) for the address's guest account, made now if there
-    is none. Once only, within LINK_VALID_FOR; GuestReplyError, with nothing
-    recorded, when the link is used or expired, the address belongs to a closed
-    (inactive) account or one with a password, `viewer` (the request's user) is logged in to another
-    account, or the party refuses the reply (started, link replaced, …)."""
+def guest_reply_confirm(*, reply_id: int, party_id: int, viewer) -> GuestReplyOutcome:
+    """Open a reply's link (to party `party_id`): the reply counts (through
+    `rsvp_submit`, so it takes a seat or joins the waitlist) for the address's
+    guest account, made now if there is none. Once only, within LINK_VALID_FOR;
+    GuestReplyError, with nothing recorded, when the reply is missing, the link
+    is used or expired, the address belongs to a closed (inactive) account or one
+    with a password, `viewer` (the request's user) is logged in to another
+    account, or the party refuses the reply (started, link replaced, …).
+
+    The reply is read once, under its lock. A guest account made here has no
+    reply yet and no second factor: neither is looked up."""
     with transaction.atomic():
-        reply = PendingReply.objects.select_for_update().filter(pk=reply_id).first()
+        reply = LOCKED_PENDING_REPLY.first(pk=reply_id, party_id=party_id)
         if reply is None:
             raise GuestReplyError(LinkProblem.INVALID)
         if reply.used_at is not None:
-            raise GuestReplyError(LinkProblem.USED)
+            raise GuestReplyError(LinkProblem.USED, reply=reply)
         if reply.created_at < timezone.now() - LINK_VALID_FOR:
-            raise GuestReplyError(LinkProblem.EXPIRED)
-        guest = account_for_address(reply.email)
+            raise GuestReplyError(LinkProblem.EXPIRED, reply=reply)
+        guest, username = _account_and_username(reply.email, reply.name)
         if guest is not None and not guest.is_active:
-            raise GuestReplyError(LinkProblem.INACTIVE)
+            raise GuestReplyError(LinkProblem.INACTIVE, reply=reply)
         if guest is not None and not is_guest_account(guest):
-            raise GuestReplyError(LinkProblem.MEMBER)
+            raise GuestReplyError(LinkProblem.MEMBER, reply=reply)
         if viewer.is_authenticated and (guest is None or guest.pk != viewer.pk):
-            raise GuestReplyError(LinkProblem.OTHER_ACCOUNT)
+            raise GuestReplyError(LinkProblem.OTHER_ACCOUNT, reply=reply)
         created = guest is None
         if created:
-            guest = _new_guest_account(name=reply.name, email=reply.email)
-        elif not guest.email_confirmed:
-            guest.email_confirmed_at = timezone.now()
-            User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
-        PendingReply.objects.filter(pk=reply.pk).update(used_at=timezone.now())
+            guest = _new_guest_account(name=reply.name, email=reply.email, username=username)
+        else:
+            guest.has_authenticator = False  # (is_guest_account: no device)
+            if not guest.email_confirmed:
+                guest.email_confirmed_at = timezone.now()
+                User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
+        PENDING_REPLY_USED.run(pk=reply.pk)
         try:
             outcome = rsvp_submit(
                 party=DinnerParty(pk=reply.party_id),
@@ -788,6 +836,7 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
                 plus_ones=reply.plus_ones,
                 note=reply.note,
                 invite_token=reply.invite_token,
+                first_reply=created,
             )
         except DinnerParty.DoesNotExist:
             raise GuestReplyError(
@@ -795,10 +844,11 @@ def guest_reply_confirm(*, reply_id: int, viewer) -> GuestReplyOutcome:
                 gettext(
                     "The host has replaced this party's invite link. Ask them for the new one."
                 ),
+                reply=reply,
             ) from None
         except RsvpError as error:
-            raise GuestReplyError(LinkProblem.CLOSED, str(error)) from None
-        return GuestReplyOutcome(guest=guest, created=created, outcome=outcome)
+            raise GuestReplyError(LinkProblem.CLOSED, str(error), reply=reply) from None
+        return GuestReplyOutcome(guest=guest, created=created, outcome=outcome, reply=reply)
 
 
 # --- Invitations by email (parties/invitations.py) ---------------------------------------
@@ -898,8 +948,9 @@ def invitation_reply(
     closed (inactive) account, or to an account with a password that isn't
     `viewer` (log in first), or `viewer` is
     another account, or the party refuses the reply."""
+    name = invitation.name or invitation.email.partition("@")[0]
     with transaction.atomic():
-        guest = account_for_address(invitation.email)
+        guest, username = _account_and_username(invitation.email, name)
         if guest is not None and not guest.is_active:
             raise GuestReplyError(LinkProblem.INACTIVE)
         if viewer.is_authenticated:
@@ -908,10 +959,11 @@ def invitation_reply(
             guest = viewer
         elif guest is not None and not is_guest_account(guest):
             raise GuestReplyError(LinkProblem.MEMBER)
+        elif guest is not None:
+            guest.has_authenticator = False  # (is_guest_account: no device)
         created = guest is None
         if created:
-            name = invitation.name or invitation.email.partition("@")[0]
-            guest = _new_guest_account(name=name, email=invitation.email)
+            guest = _new_guest_account(name=name, email=invitation.email, username=username)
         elif not guest.email_confirmed and guest.email.lower() == invitation.email.lower():
             guest.email_confirmed_at = timezone.now()
             User.objects.filter(pk=guest.pk).update(email_confirmed_at=guest.email_confirmed_at)
@@ -923,6 +975,7 @@ def invitation_reply(
                 status=status,
                 plus_ones=plus_ones,
                 note=note,
+                first_reply=created,
             )
         except DinnerParty.DoesNotExist:
             raise GuestReplyError(LinkProblem.INVALID) from None

@@ -1,7 +1,17 @@
 import pytest
 
+from accounts.sessions import _forget_loaded_user
 from accounts.tests.factories import UserFactory
 from dinnerparty import settings as project_settings
+
+
+@pytest.fixture(autouse=True)
+def no_session_user_left_over():
+    """A session loaded outside a request (`SessionStore(session_key=...)` in a
+    test) keeps its account for the thread; the next test, whose ids start over,
+    must not be handed it by the auth backend."""
+    yield
+    _forget_loaded_user()
 
 
 @pytest.fixture

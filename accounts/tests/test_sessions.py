@@ -80,6 +80,33 @@ def test_logging_in_moves_the_session_to_a_new_key(client, settings, django_user
     assert new["cart"] == "kept"
 
 
+def test_a_first_login_in_a_browser_writes_one_row_under_a_fresh_key(
+    client, settings, django_user_model
+):
+    """No session yet: nothing to replace, so its row is written once, when the
+    response saves it (not inserted empty at login, then updated)."""
+    user = django_user_model.objects.create_user("ana", "ana@example.com", "a long enough password")
+    with CaptureQueriesContext(connection) as queries:
+        assert login(client, user).status_code == 302
+    writes = [q["sql"] for q in queries if "accounts_session" in q["sql"]]
+    assert len(writes) == 1, writes
+    assert writes[0].startswith("INSERT"), writes
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert Session.objects.get(session_key=key).user_id == user.pk
+    assert SessionStore(session_key=key)["_auth_user_id"] == str(user.pk)
+
+
+def test_a_cookie_naming_no_session_is_not_taken_as_the_new_key(
+    client, settings, django_user_model
+):
+    user = django_user_model.objects.create_user("ana", "ana@example.com", "a long enough password")
+    client.cookies[settings.SESSION_COOKIE_NAME] = "attackerchosenkey0000000000000000"
+    assert login(client, user).status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert key != "attackerchosenkey0000000000000000"  # no session fixation
+    assert SessionStore(session_key=key)["_auth_user_id"] == str(user.pk)
+
+
 def test_a_taken_key_is_not_reused(monkeypatch):
     taken = SessionStore()
     taken["owner"] = "someone else"

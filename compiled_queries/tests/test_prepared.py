@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from compiled_queries.prepared import (
     PreparedDelete,
+    PreparedInsert,
     PreparedObjects,
     PreparedQuery,
     PreparedUpdate,
@@ -198,3 +199,27 @@ def test_an_untested_django_minor_version_is_refused_at_start_up(settings):
 def test_with_the_layer_off_any_django_version_starts(settings):
     settings.COMPILED_QUERIES = False
     check_django_version((7, 0, 0, "final", 0))
+
+
+# --- Inserts ------------------------------------------------------------------------
+
+
+@both_ways
+def test_an_insert_of_a_row_without_its_key_gets_the_key_the_database_drew(layer):
+    host = UserFactory()
+    new_party = PreparedInsert(DinnerParty)
+    party = DinnerParty(
+        host=host, title="Soup", starts_at=timezone.now(), venue="Here", main_dish="Soup", seats=4
+    )
+    with CaptureQueriesContext(connection) as captured:
+        new_party.insert(party)
+    assert party.pk is not None
+    assert not party._state.adding
+    assert [q["sql"].split()[0] for q in captured] == ["INSERT"]
+    stored = DinnerParty.objects.get(pk=party.pk)
+    assert (stored.title, stored.host_id, stored.seats) == ("Soup", host.pk, 4)
+    again = DinnerParty(
+        host=host, title="Stew", starts_at=timezone.now(), venue="Here", main_dish="Stew", seats=2
+    )
+    new_party.insert(again)
+    assert again.pk not in (None, party.pk)

@@ -233,7 +233,9 @@ def test_a_replys_link_opened_twice_at_once_counts_once(transactional_db):
 
     def confirm(_index: int):
         try:
-            return services.guest_reply_confirm(reply_id=reply.pk, viewer=AnonymousUser())
+            return services.guest_reply_confirm(
+                reply_id=reply.pk, party_id=party.pk, viewer=AnonymousUser()
+            )
         except services.GuestReplyError as error:
             return error.problem
 

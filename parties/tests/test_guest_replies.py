@@ -8,7 +8,9 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -565,3 +567,84 @@ def test_a_reply_link_for_a_closed_guest_account_records_nothing_and_says_why(
     assert not RSVP.objects.exists()
     assert PendingReply.objects.get().used_at is None
     assert_seats_consistent()
+
+
+# --- what opening a link costs (issue 20, item 7) --------------------------------------
+
+# Statements besides BEGIN / COMMIT / savepoints, for a new address: the waiting reply
+# (under its lock), the address's account and the usernames taken (one query), the
+# new account (its login time with it), the reply marked used, the party under its
+# lock, the guest's reply (none looked up: the account is new), the seats, the queued
+# email, and the new session's row (one INSERT: no empty row first, no UPDATE after).
+REPLY_BY_LINK_STATEMENTS = 9
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "orm"])
+def test_opening_a_link_for_a_new_address_runs_a_fixed_set_of_statements(
+    private_party, committing, settings, task_queue, compiled
+):
+    settings.COMPILED_QUERIES = compiled
+    private_party.seats = 10
+    private_party.save()
+    reply = PendingReply.objects.create(
+        party=private_party,
+        invite_token=private_party.invite_token,
+        name="Maria Lopez",
+        email="maria@example.com",
+        status=RSVPStatus.GOING,
+    )
+    link = reverse(
+        "parties:guest_reply_confirm", args=[private_party.pk, guest_replies.link_token(reply)]
+    )
+    visitor = Client()
+    with CaptureQueriesContext(connection) as captured, committing():
+        response = visitor.post(link)
+
+    assert response.status_code == 302
+    statements = [
+        q["sql"] for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)
+    ]
+    assert len(statements) == REPLY_BY_LINK_STATEMENTS, "\n".join(statements)
+    assert not [sql for sql in statements if "otp_totp_totpdevice" in sql]  # a new account
+    assert sum(sql.startswith("UPDATE") for sql in statements) == 2  # used_at, the seats
+    guest = User.objects.get(email="maria@example.com")
+    assert guest.last_login is not None  # written with the account, not after
+    assert RSVP.objects.get(guest=guest, party=private_party).status == RSVPStatus.GOING
+    assert visitor.get(response["Location"]).wsgi_request.user == guest  # logged in
+    assert PendingReply.objects.get(pk=reply.pk).used_at is not None
+    assert_seats_consistent()
+
+
+def test_a_guest_account_with_an_authenticator_app_is_never_logged_in_by_a_link(
+    private_party, committing
+):
+    """The knowledge that skips the second-factor lookup is only ever the service's
+    own: an account found with a device is refused before any login."""
+    guest = UserFactory(email="maria@example.com")
+    guest.set_unusable_password()
+    guest.save()
+    TOTPDevice.objects.create(user=guest, name="phone", confirmed=True)
+    visitor = Client()
+    reply = PendingReply.objects.create(
+        party=private_party,
+        invite_token=private_party.invite_token,
+        name="Maria",
+        email="maria@example.com",
+        status=RSVPStatus.GOING,
+    )
+    link = reverse(
+        "parties:guest_reply_confirm", args=[private_party.pk, guest_replies.link_token(reply)]
+    )
+    with committing():
+        response = visitor.post(link)
+    assert response.status_code == 400
+    assert "_auth_user_id" not in visitor.session
+    assert not RSVP.objects.filter(guest=guest).exists()
+
+
+def test_a_normal_login_still_records_its_time(client):
+    user = UserFactory(last_login=None)
+    client.force_login(user)
+    user.refresh_from_db()
+    assert user.last_login is not None

@@ -154,15 +154,18 @@ class GuestReplyConfirmView(View):
         return self.page(request, guest_replies.check_link(token, party_id=pk))
 
     def post(self, request: HttpRequest, pk: int, token: str) -> HttpResponse:
-        check = guest_replies.check_link(token, party_id=pk)
-        if check.problem is not None:
-            return self.page(request, check)
-        reply = check.reply
+        # The signature here; the reply itself is read once, by the service, under its lock.
+        link = guest_replies.read_link(token, party_id=pk)
+        if link.problem is not None:
+            return self.page(request, guest_replies.check_link(token, party_id=pk))
         try:
-            result = services.guest_reply_confirm(reply_id=reply.pk, viewer=request.user)
+            result = services.guest_reply_confirm(
+                reply_id=link.reply_id, party_id=pk, viewer=request.user
+            )
         except services.GuestReplyError as error:
             detail = str(error) if error.problem == guest_replies.LinkProblem.CLOSED else ""
-            return self.page(request, guest_replies.LinkCheck(reply, error.problem, detail))
+            return self.page(request, guest_replies.LinkCheck(error.reply, error.problem, detail))
+        reply = result.reply
         if not request.user.is_authenticated:
             # A guest account only (the service refuses addresses with a password).
             login(request, result.guest, backend=settings.AUTHENTICATION_BACKENDS[0])
