@@ -136,9 +136,15 @@ def test_a_new_partys_reminder_is_an_rq_scheduled_job_a_day_before(
     with django_capture_on_commit_callbacks(execute=True):
         services.party_create(party=party)
 
-    ((path, when),) = scheduled(rq_queue)
-    assert path == "parties.schedule.send_party_reminders"
+    # The guests' reminder a day before; and the invitees' two days before the
+    # reply-by date (with none, before the party).
+    jobs = dict(scheduled(rq_queue))
+    when = jobs["parties.schedule.send_party_reminders"]
     assert abs(when - (party.starts_at - REMINDER_BEFORE)) < timedelta(seconds=1)
+    assert set(jobs) == {
+        "parties.schedule.send_party_reminders",
+        "parties.schedule.send_reply_reminders",
+    }
 
 
 def test_a_slow_mail_server_does_not_hold_up_a_reply_on_rq(
