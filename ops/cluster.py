@@ -28,13 +28,13 @@ import time
 from collections import Counter
 from html.parser import HTMLParser
 
-from ops.faults import Traffic
 from ops.harness import (
     VAR,
     Browser,
     PrivateDatabase,
     PrivateRedis,
     Server,
+    Traffic,
     prepare_site,
     say,
     seat_invariant_breaks,

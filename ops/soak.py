@@ -23,20 +23,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ops.faults import Traffic
 from ops.harness import (
     PrivateDatabase,
     PrivateRedis,
-    Server,
-    TaskWorker,
+    Traffic,
     percentile,
-    prepare_site,
+    running_site,
     say,
     seat_invariant_breaks,
-    seed,
-    site_env,
-    stack,
-    use_django,
     wait_for_tasks,
 )
 
@@ -94,17 +88,10 @@ def main() -> int:
     warmup = float(os.environ.get("SOAK_WARMUP") or min(60.0, seconds / 6))
     window = 300.0 if seconds >= 900 else seconds / 3
     say(f"soak: {MINUTES:g} minutes, gunicorn on {PORT}")
-    redis.start()
-    database.create()
-    env = site_env(database.url, redis.url(0))
-    prepare_site(env)
-    use_django(env)
-    users, parties = seed(guests=VISITORS, parties=6, seats=5, prefix="soak")
-    server = Server(env, PORT, name="soak")
-    worker = TaskWorker(env)
-    with stack(redis.stop, database.drop, server.stop, worker.stop):
-        server.start()
-        worker.start()
+    with running_site(
+        database, redis, port=PORT, name="soak", guests=VISITORS, parties=6, seats=5
+    ) as site:
+        env, server, users, parties = site.env, site.server, site.users, site.parties
         traffic = Traffic(PORT, users, parties)
         traffic.phase = "capacity"
         traffic.start()
