@@ -46,7 +46,7 @@ from ops.harness import (
 
 BASE_PORT = int(os.environ.get("CLUSTER_PORT") or "8880")
 SHORT = os.environ.get("FAULTS_SHORT", "") not in {"", "0"}
-SPELL = 4.0 if SHORT else 10.0  # traffic before, during and after each stop
+SPELL = 3.0 if SHORT else 10.0  # traffic before, during and after each stop
 
 HAPROXY_CONFIG = """\
 global

@@ -19,9 +19,10 @@ error is, `seats_taken` equals the seats counted from the replies for every part
 and no task is lost (all run, none failed). During the fault, every answer that is
 not a success must be the friendly 503 with Retry-After (no 500, no traceback, no
 other error page), the server's log must hold no error logged with a traceback
-(an outage is a WARNING line: dinnerparty.views.server_error), and the site must serve a logged-in page again within 10 s of
-the part returning. A killed worker drops the requests it was serving without an
-answer: those are counted (`no answer`) and their replies checked either way.
+(an outage is a WARNING line: dinnerparty.views.server_error), and the site must
+serve a logged-in page again within 10 s of the part returning. A killed worker
+drops the requests it was serving without an answer: those are counted
+(`no answer`) and their replies checked either way.
 
 FAULTS_SHORT=1 (CI) shortens the outages (PostgreSQL 3 s, Redis 5 s, lock 5 s)
 and the quiet spells between them. Ends `faults: all held` or `faults: failed: …`
@@ -61,7 +62,7 @@ VISITORS = int(os.environ.get("FAULTS_VISITORS") or "6")
 PARTIES = 4
 SEATS = 3  # fewer than the visitors: some replies go to the waitlist
 RECOVERY_LIMIT = 10.0
-QUIET = 3.0 if SHORT else 5.0  # traffic before each fault and after it returns
+QUIET = 2.0 if SHORT else 5.0  # traffic before each fault and after it returns
 
 
 class Probe(threading.Thread):

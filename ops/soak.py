@@ -140,23 +140,28 @@ def main() -> int:
             problems.append(f"p99 {p99_last * 1000:.0f} ms vs {p99_first * 1000:.0f} ms at first")
         if len(workers_seen) > int(env["WEB_CONCURRENCY"]):
             problems.append(f"workers replaced during the soak ({len(workers_seen)} seen)")
-        problems += seat_invariant_breaks()
+        seat_breaks = seat_invariant_breaks()
+        problems += seat_breaks
         tasks = wait_for_tasks(30)
         if tasks.get("FAILED") or tasks.get("READY") or tasks.get("RUNNING"):
             problems.append(f"tasks not all run: {tasks}")
 
         rate = len(hits) / seconds
         answers = ", ".join(f"{s or 'none'}: {n}" for s, n in sorted(statuses.items()))
+        window_name = f"{window / 60:g} min"
         print()
         print(
-            "| minutes | requests | req/s | answers | p99 first | p99 last | RSS "
+            f"| minutes | requests | req/s | answers | 5xx or none | p99 first {window_name} "
+            f"| p99 last {window_name} | workers' RSS after warm-up → end | seat invariant "
             "| tasks run | load average |"
         )
-        print("|" + " --- |" * 9)
+        print("|" + " --- |" * 11)
         print(
-            f"| {MINUTES:g} | {len(hits)} | {rate:.1f} | {answers} | {p99_first * 1000:.0f} ms | "
-            f"{p99_last * 1000:.0f} ms | {rss_start:.0f} → {rss_end:.0f} MB ({growth:+.1%}) | "
-            f"{tasks.get('SUCCESSFUL', 0)}/{sum(tasks.values())} | {os.getloadavg()[0]:.1f} |"
+            f"| {MINUTES:g} | {len(hits)} | {rate:.1f} | {answers} | {sum(bad.values())} "
+            f"| {p99_first * 1000:.0f} ms | {p99_last * 1000:.0f} ms "
+            f"| {rss_start:.0f} → {rss_end:.0f} MB ({growth:+.1%}) "
+            f"| {'held' if not seat_breaks else f'{len(seat_breaks)} parties off'} "
+            f"| {tasks.get('SUCCESSFUL', 0)}/{sum(tasks.values())} | {os.getloadavg()[0]:.1f} |"
         )
         print()
         print("soak: held" if not problems else f"soak: failed: {'; '.join(problems)}")
