@@ -157,9 +157,9 @@ class PrivateCluster:
     refuses to run as root). The binaries come from OPS_PG_BIN, else `pg_ctl` on the
     PATH, else the newest /usr/lib/postgresql/*/bin (Debian's packages)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, home: Path | None = None) -> None:
         self.port = port or int(os.environ.get("OPS_PG_PORT") or free_port())
-        self.home = VAR / "postgres"
+        self.home = home or VAR / "postgres"
         self.data = self.home / "data"
         self.log = self.home / "server.log"
         self.bin = postgres_bin()
