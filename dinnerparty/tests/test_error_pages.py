@@ -150,8 +150,7 @@ def test_the_503_page_asks_to_come_back_with_retry_after(monkeypatch):
 
 NOT_FOUND_PROBE = textwrap.dedent(
     """
-    from django.template import loader
-from django.test import Client
+    from django.test import Client
 
     response = Client(raise_request_exception=False).get("/no-such-page/", secure=True)
     page = response.content.decode()
