@@ -108,11 +108,13 @@ def main() -> int:
         say(f"soak: capacity {capacity:.1f} visit steps/s; pacing at {capacity / 2:.1f}")
         soak_start = time.monotonic()
         samples: list[tuple[float, float]] = []
+        loads: list[float] = []
         workers_seen: set[int] = set()
         while time.monotonic() - soak_start < seconds:
             pids = server.workers()
             workers_seen.update(pids)
             samples.append((time.monotonic() - soak_start, rss_mb(pids)))
+            loads.append(os.getloadavg()[0])
             time.sleep(5)
         traffic.pause()
         traffic.stop()
@@ -148,7 +150,7 @@ def main() -> int:
 
         rate = len(hits) / seconds
         answers = ", ".join(f"{s or 'none'}: {n}" for s, n in sorted(statuses.items()))
-        window_name = f"{window / 60:g} min"
+        window_name = f"{window / 60:.3g} min"
         print()
         print(
             f"| minutes | requests | req/s | answers | 5xx or none | p99 first {window_name} "
@@ -163,6 +165,18 @@ def main() -> int:
             f"| {'held' if not seat_breaks else f'{len(seat_breaks)} parties off'} "
             f"| {tasks.get('SUCCESSFUL', 0)}/{sum(tasks.values())} | {os.getloadavg()[0]:.1f} |"
         )
+        print()
+        # How the p99 and the memory went, window by window, and how busy the machine was.
+        for start in range(0, int(seconds), int(window)):
+            times = [h.answer.seconds for h in timed if start <= h.at - soak_start < start + window]
+            rss = [mb for at, mb in samples if start <= at < start + window]
+            print(
+                f"  minutes {start / 60:.3g}–{(start + window) / 60:.3g}: p99 "
+                f"{percentile(times, 0.99) * 1000:.0f} ms over {len(times)} requests, "
+                f"RSS {rss[-1] if rss else 0:.0f} MB at the end"
+            )
+        if loads:
+            print(f"  load average during the soak: {min(loads):.1f}–{max(loads):.1f}")
         print()
         print("soak: held" if not problems else f"soak: failed: {'; '.join(problems)}")
         return 1 if problems else 0
