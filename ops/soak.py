@@ -13,7 +13,7 @@ seconds, default 15), then visitors are paced to half of it for the soak. Every
 - no 5xx answer (and no request without an answer) at all;
 - the seat invariant holds, and every task ran.
 
-Ends `soak: held` or `soak: failed: …`; docs/operations.md has the latest table.
+Ends `soak: held` or `soak: failed: …`; docs/scaling.md has the latest table.
 """
 
 import os
