@@ -118,8 +118,9 @@ superuser: $(VENV)/.runtime
 # Backups of DATABASE_URL's database (ops/backup.py): SQLite's online backup API or
 # pg_dump -Fc, to var/backups/<UTC time>-…; restore only into an empty database.
 # Reliability runs (ops/, docs/operations.md): PostgreSQL (a database of their own,
-# OPS_DATABASE) and a Redis they start on OPS_REDIS_PORT (6390). FAULTS_SHORT=1,
-# SOAK_MINUTES=3 for CI.
+# OPS_DATABASE; `faults` makes a PostgreSQL server of its own, initdb + pg_ctl on
+# OPS_PG_PORT, to restart) and a Redis they start on OPS_REDIS_PORT (6390).
+# FAULTS_SHORT=1, SOAK_MINUTES=3 for CI; latest tables in docs/scaling.md.
 .PHONY: faults burst cluster soak
 faults: $(VENV)/.runtime
 	$(PY) -m ops.faults

@@ -54,11 +54,33 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """`handler500`: when the error is the database being unavailable (a restart,
     a dropped connection, a lock wait past its timeout), a friendly 503 with
     Retry-After instead; anything else, Django's 500 page (templates/500.html).
-    Django calls this inside its `except` block, so `sys.exc_info()` names the error."""
+    Django calls this inside its `except` block, so `sys.exc_info()` names the error.
+
+    An outage is expected, not a bug: it is logged as one WARNING line naming the
+    part and the error, and the response is marked as logged so that Django does not
+    log it again at ERROR with the whole traceback (it does that for every response
+    made from an exception, `django.utils.log.log_response`). A 500 keeps its
+    ERROR line and traceback."""
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE):
-        return database_unavailable()
+        logger.warning(
+            "Database unavailable, answered 503 with Retry-After: %s %s (%s: %s)",
+            request.method,
+            request.path,
+            type(error).__name__,
+            first_line(error),
+        )
+        response = database_unavailable()
+        response._has_been_logged = True  # noqa: SLF001 -- Django's own flag, see above
+        return response
     return defaults.server_error(request)
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """The error's message on one line, cut to `limit` characters."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def database_unavailable() -> HttpResponse:

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from accounts import verification
 from accounts.models import User
+from dinnerparty.views import database_unavailable
 from e2e.helpers import assert_accessible, evening_in, save_screenshot
 from parties import services
 from parties.models import DinnerParty, Visibility
@@ -237,27 +238,34 @@ def test_an_empty_list_invites_people_to_host(new_page, make_user):
         save_screenshot(page, f"parties-empty-{'phone' if phone else 'desktop'}")
 
 
-def test_the_500_page_needs_no_database_and_looks_like_the_site(
-    new_page, django_assert_num_queries
+@pytest.mark.parametrize(
+    ("render", "status", "heading", "name"),
+    [
+        (lambda: server_error(RequestFactory().get("/")), 500,
+         "Something went wrong on our side", "server-error"),
+        (database_unavailable, 503, "We'll be back in a moment", "database-unavailable"),
+    ],
+)  # fmt: skip
+def test_the_error_pages_need_no_database_and_look_like_the_site(
+    new_page, django_assert_num_queries, render, status, heading, name
 ):
     with django_assert_num_queries(0):
-        response = server_error(RequestFactory().get("/"))
-    assert response.status_code == 500
+        response = render()
+    assert response.status_code == status
     for phone in (False, True):
         page = new_page(phone=phone)
         page.route(
             "**/broken",
             lambda route: route.fulfill(
-                status=500, content_type="text/html", body=response.content
+                status=status, content_type="text/html", body=response.content
             ),
         )
         page.goto("/broken")
-        expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Something went wrong on our side"
-        )
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         expect(page.get_by_role("link", name="Go to the home page")).to_be_visible()
+        expect(page.locator("main svg")).to_be_visible()
         assert_accessible(page)
-        save_screenshot(page, f"server-error-{'phone' if phone else 'desktop'}")
+        save_screenshot(page, f"{name}-{'phone' if phone else 'desktop'}")
 
 
 def test_templates_have_no_inline_scripts_or_styles():

@@ -24,15 +24,10 @@ from ops.harness import (
     Browser,
     PrivateDatabase,
     PrivateRedis,
-    Server,
     percentile,
-    prepare_site,
+    running_site,
     say,
     seat_invariant_breaks,
-    seed,
-    site_env,
-    stack,
-    use_django,
 )
 
 GUESTS = int(os.environ.get("BURST_GUESTS") or "300")
@@ -153,15 +148,17 @@ def main() -> int:
     database = PrivateDatabase(os.environ.get("OPS_DATABASE") or "dinnerparty_ops_burst")
     redis = PrivateRedis()
     say(f"burst: {GUESTS} guests, {CONNECTIONS} connections, {SEATS} seats; gunicorn on {PORT}")
-    redis.start()
-    database.create()
-    env = site_env(database.url, redis.url(0))
-    prepare_site(env)
-    use_django(env)
-    usernames, (party,) = seed(guests=GUESTS, parties=1, seats=SEATS, prefix="burst")
-    server = Server(env, PORT, name="burst")
-    with stack(redis.stop, database.drop, server.stop):
-        server.start()
+    with running_site(
+        database,
+        redis,
+        port=PORT,
+        name="burst",
+        guests=GUESTS,
+        parties=1,
+        seats=SEATS,
+        worker=False,
+    ) as site:
+        usernames, (party,) = site.users, site.parties
         browsers = logged_in_browsers(usernames, PORT)
         say("burst: go")
         started = time.monotonic()

@@ -28,13 +28,13 @@ import time
 from collections import Counter
 from html.parser import HTMLParser
 
-from ops.faults import Traffic
 from ops.harness import (
     VAR,
     Browser,
     PrivateDatabase,
     PrivateRedis,
     Server,
+    Traffic,
     prepare_site,
     say,
     seat_invariant_breaks,
@@ -46,7 +46,7 @@ from ops.harness import (
 
 BASE_PORT = int(os.environ.get("CLUSTER_PORT") or "8880")
 SHORT = os.environ.get("FAULTS_SHORT", "") not in {"", "0"}
-SPELL = 4.0 if SHORT else 10.0  # traffic before, during and after each stop
+SPELL = 3.0 if SHORT else 10.0  # traffic before, during and after each stop
 
 HAPROXY_CONFIG = """\
 global

@@ -1,12 +1,14 @@
 """`make faults` (`python -m ops.faults`): what guests see while parts fail.
 
-On PostgreSQL (a database of the run's own) and a Redis of its own, with
+On a PostgreSQL server of the run's own (initdb and pg_ctl under var/ops/postgres/,
+made at the start and removed at the end: the shared server is never restarted)
+and a Redis of its own, with
 `make serve`'s gunicorn and `make worker`'s worker, steady mixed traffic (logins,
 the list, party pages, replies and withdrawals on a handful of parties) runs while
 one fault at a time is injected:
 
-- PostgreSQL away: every connection to the database terminated (pg_terminate_backend)
-  and new ones refused (ALLOW_CONNECTIONS false) for 5 s, as during a restart;
+- PostgreSQL restarted: `pg_ctl stop -m fast` (every connection terminated), down
+  for 5 s, then `pg_ctl start`;
 - Redis stopped for 20 s, then started again (empty, as after a restart);
 - a gunicorn worker killed with SIGKILL while requests are in flight;
 - a party's row locked (SELECT … FOR UPDATE in another transaction) for 10 s.
@@ -16,13 +18,15 @@ client saw acknowledged (2xx/3xx) is stored as sent, none that was answered with
 error is, `seats_taken` equals the seats counted from the replies for every party,
 and no task is lost (all run, none failed). During the fault, every answer that is
 not a success must be the friendly 503 with Retry-After (no 500, no traceback, no
-other error page), and the site must serve a logged-in page again within 10 s of
-the part returning. A killed worker drops the requests it was serving without an
-answer: those are counted (`no answer`) and their replies checked either way.
+other error page), the server's log must hold no error logged with a traceback
+(an outage is a WARNING line: dinnerparty.views.server_error), and the site must
+serve a logged-in page again within 10 s of the part returning. A killed worker
+drops the requests it was serving without an answer: those are counted
+(`no answer`) and their replies checked either way.
 
 FAULTS_SHORT=1 (CI) shortens the outages (PostgreSQL 3 s, Redis 5 s, lock 5 s)
 and the quiet spells between them. Ends `faults: all held` or `faults: failed: …`
-(exit status 1). docs/operations.md has the latest table.
+(exit status 1). docs/scaling.md has the latest table.
 """
 
 import os
@@ -33,24 +37,23 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ops.harness import (
-    Answer,
     Browser,
+    PrivateCluster,
     PrivateDatabase,
     PrivateRedis,
+    Reply,
     Server,
-    TaskWorker,
-    prepare_site,
+    Traffic,
+    running_site,
     say,
     seat_invariant_breaks,
-    seed,
-    site_env,
     stack,
     stored_replies,
-    use_django,
     wait_for_tasks,
+    web_concurrency,
 )
 
 SHORT = os.environ.get("FAULTS_SHORT", "") not in {"", "0"}
@@ -59,116 +62,7 @@ VISITORS = int(os.environ.get("FAULTS_VISITORS") or "6")
 PARTIES = 4
 SEATS = 3  # fewer than the visitors: some replies go to the waitlist
 RECOVERY_LIMIT = 10.0
-QUIET = 3.0 if SHORT else 5.0  # traffic before each fault and after it returns
-
-
-@dataclass
-class Hit:
-    at: float
-    phase: str
-    kind: str
-    answer: Answer
-
-
-@dataclass
-class Reply:
-    phase: str
-    party: int
-    user: str
-    wanted: str
-    answer: Answer
-
-
-@dataclass
-class Traffic:
-    """Visitors, each a thread logged in as its own guest, browsing and replying."""
-
-    port: int
-    users: list[str]
-    parties: list[int]
-    phase: str = "warm-up"
-    hits: list[Hit] = field(default_factory=list)
-    replies: list[Reply] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    running: threading.Event = field(default_factory=threading.Event)
-    halt: threading.Event = field(default_factory=threading.Event)
-    busy: int = 0
-    threads: list[threading.Thread] = field(default_factory=list)
-    # Called before each visit step (the list, a party page, a reply): the soak's pace.
-    gate: Callable[[], None] | None = None
-
-    def start(self) -> None:
-        self.running.set()
-        for index, user in enumerate(self.users):
-            thread = threading.Thread(target=self.visit, args=(index, user), daemon=True)
-            thread.start()
-            self.threads.append(thread)
-
-    def record(self, kind: str, answer: Answer) -> Answer:
-        with self.lock:
-            self.hits.append(Hit(time.monotonic(), self.phase, kind, answer))
-        return answer
-
-    def visit(self, index: int, user: str) -> None:
-        rng = random.Random(index)
-        browser = Browser(self.port, timeout=30)
-        logged_in = False
-        step = 0
-        while not self.halt.is_set():
-            self.running.wait()
-            if self.gate is not None:
-                self.gate()
-            if self.halt.is_set():
-                return
-            with self.lock:
-                self.busy += 1
-            try:
-                if not logged_in or step % 25 == 24:
-                    if logged_in:
-                        self.record("logout", browser.post("/accounts/logout/", {}))
-                    browser.cookies.clear()
-                    answer = self.record("login", browser.log_in(user))
-                    logged_in = answer.status == 302
-                    if not logged_in:
-                        time.sleep(0.5)
-                        continue
-                step += 1
-                self.record("list", browser.get("/parties/"))
-                party = self.parties[rng.randrange(len(self.parties))]
-                page = self.record("page", browser.get(f"/parties/{party}/"))
-                if page.status != 200:
-                    time.sleep(0.2)
-                    continue
-                wanted = rng.choice(["going", "going", "declined"])
-                answer = browser.post(
-                    f"/parties/{party}/rsvp/", {"status": wanted, "plus_ones": "0", "note": ""}
-                )
-                self.record("rsvp", answer)
-                with self.lock:
-                    self.replies.append(Reply(self.phase, party, user, wanted, answer))
-                if answer.status == 302:
-                    self.record("page", browser.get(f"/parties/{party}/"))
-            finally:
-                with self.lock:
-                    self.busy -= 1
-            time.sleep(rng.uniform(0.02, 0.08))
-
-    def pause(self) -> None:
-        """Stop starting requests and wait for those in flight (up to 40 s)."""
-        self.running.clear()
-        deadline = time.monotonic() + 40
-        while self.busy and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def resume(self, phase: str) -> None:
-        self.phase = phase
-        self.running.set()
-
-    def stop(self) -> None:
-        self.halt.set()
-        self.running.set()
-        for thread in self.threads:
-            thread.join(timeout=40)
+QUIET = 2.0 if SHORT else 5.0  # traffic before each fault and after it returns
 
 
 class Probe(threading.Thread):
@@ -232,8 +126,17 @@ class Row:
     errors_for: float = 0.0  # seconds from the first answer that was not a success to the last
 
 
-def check(name: str, traffic: Traffic, probe: Probe, returned_at: float, worker_kill: bool) -> Row:
-    """Pause the traffic and check this fault's answers and the database."""
+def check(
+    name: str,
+    traffic: Traffic,
+    probe: Probe,
+    returned_at: float,
+    worker_kill: bool,
+    server: Server,
+    log_offset: int,
+) -> Row:
+    """Pause the traffic and check this fault's answers, the server's log (an outage
+    is logged as warnings, never as errors with tracebacks) and the database."""
     deadline = returned_at + RECOVERY_LIMIT + QUIET
     while time.monotonic() < deadline and probe.recovered_after(returned_at) is None:
         time.sleep(0.2)
@@ -254,6 +157,10 @@ def check(name: str, traffic: Traffic, probe: Probe, returned_at: float, worker_
         if "Traceback" in answer.body:
             problems.append(f"{hit.kind}: a traceback was shown")
     problems = sorted(set(problems))
+    logged_errors = server.request_errors_since(log_offset)
+    if logged_errors:
+        example = logged_errors[0].split("msg=", 1)[-1][:120]
+        problems.append(f"{len(logged_errors)} errors logged with tracebacks, e.g. {example}")
 
     expected, _unknown = expected_replies(traffic.replies)
     stored = stored_replies()
@@ -339,24 +246,31 @@ def print_table(rows: list[Row]) -> None:
 
 
 def main() -> int:
-    database = PrivateDatabase()
+    cluster = PrivateCluster()
     redis = PrivateRedis()
-    say(f"faults: database {database.name}, Redis on port {redis.port}, gunicorn on {PORT}")
-    redis.start()
-    database.create()
-    env = site_env(database.url, redis.url(0))
-    prepare_site(env)
-    use_django(env)
-    workers = int(env["WEB_CONCURRENCY"])
-    users, parties = seed(
-        guests=VISITORS + 1 + workers, parties=PARTIES, seats=SEATS, prefix="faults"
+    say(
+        f"faults: a PostgreSQL server of its own on port {cluster.port}, "
+        f"Redis on port {redis.port}, gunicorn on {PORT}"
     )
-    extra_users = users[VISITORS + 1 :]
-    server = Server(env, PORT)
-    worker = TaskWorker(env)
-    with stack(redis.stop, database.drop, server.stop, worker.stop):
-        server.start()
-        worker.start()
+    with stack(cluster.remove):
+        cluster.start()
+        database = PrivateDatabase(server=cluster.server)
+        return run_faults(cluster, database, redis)
+
+
+def run_faults(cluster: PrivateCluster, database: PrivateDatabase, redis: PrivateRedis) -> int:
+    workers = web_concurrency()
+    with running_site(
+        database,
+        redis,
+        port=PORT,
+        name="faults",
+        guests=VISITORS + 1 + workers,
+        parties=PARTIES,
+        seats=SEATS,
+    ) as site:
+        server, users, parties = site.server, site.users, site.parties
+        extra_users = users[VISITORS + 1 :]
         traffic = Traffic(PORT, users[:VISITORS], parties)
         probe = Probe(PORT, users[VISITORS])
         traffic.start()
@@ -364,11 +278,10 @@ def main() -> int:
         time.sleep(QUIET)
         outage = 3.0 if SHORT else 5.0
 
-        def postgres_away() -> None:
-            database.allow_connections(False)
-            database.terminate_backends()
+        def postgres_restart() -> None:
+            cluster.stop()  # pg_ctl stop -m fast: connections terminated, new ones refused
             time.sleep(outage)
-            database.allow_connections(True)
+            cluster.start()  # returns once the server accepts connections
 
         def redis_away() -> None:
             redis.stop()
@@ -411,7 +324,7 @@ def main() -> int:
             lock_party_row(database, parties[0], release)
 
         faults: list[tuple[str, Callable[[], None], bool]] = [
-            (f"PostgreSQL away {outage:.0f} s (terminated)", postgres_away, False),
+            (f"PostgreSQL restarted, down {outage:.0f} s", postgres_restart, False),
             (f"Redis stopped {5 if SHORT else 20} s", redis_away, False),
             ("gunicorn worker SIGKILLed", kill_worker, True),
             (f"party row locked {5 if SHORT else 10} s", lock_row, False),
@@ -422,9 +335,18 @@ def main() -> int:
             traffic.resume(name)
             time.sleep(QUIET)
             say(f"fault: {name}")
+            log_offset = server.log_offset()
             inject()
             returned = time.monotonic()
-            row = check(name, traffic, probe, returned, worker_kill)
+            row = check(
+                name,
+                traffic,
+                probe,
+                returned,
+                worker_kill,
+                server,
+                log_offset,
+            )
             rows.append(row)
             say(f"  {'held' if not row.problems else 'FAILED: ' + '; '.join(row.problems)}")
         traffic.stop()

@@ -1,19 +1,26 @@
 """What the fault, burst, cluster and soak runs share: a PostgreSQL database and a
-Redis of their own, `make serve`'s gunicorn and `make worker`'s worker started as
-they are in production, a browser-like HTTP client, seeding, and the checks made
-from the database afterwards.
+Redis of their own (and, for the faults, a PostgreSQL server of their own to
+restart), `make serve`'s gunicorn and `make worker`'s worker started as they are in
+production, a browser-like HTTP client, the visitors' traffic, seeding, and the
+checks made from the database afterwards.
 
 Nothing here touches anything it did not start: the runs use the database
 OPS_DATABASE (default `dinnerparty_ops`) on the PostgreSQL server OPS_POSTGRES
 (default postgres://postgres@127.0.0.1:5432), which they drop and create, and a
 Redis they start themselves on OPS_REDIS_PORT (default 6390), never the one on 6379.
+`make faults` restarts PostgreSQL, so it runs on a server it makes itself
+(`PrivateCluster`: initdb and pg_ctl in var/ops/postgres/, OPS_PG_PORT), never the
+shared one.
 """
 
 import contextlib
+import glob
 import http.client
 import os
+import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,9 +112,9 @@ class PrivateRedis:
 class PrivateDatabase:
     """A database of the run's own on the shared server: created, faulted, dropped."""
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, server: str | None = None) -> None:
         self.server = (
-            os.environ.get("OPS_POSTGRES") or "postgres://postgres@127.0.0.1:5432"
+            server or os.environ.get("OPS_POSTGRES") or "postgres://postgres@127.0.0.1:5432"
         ).rstrip("/")
         self.name = name or os.environ.get("OPS_DATABASE") or "dinnerparty_ops"
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", self.name):
@@ -131,16 +138,6 @@ class PrivateDatabase:
         with self.admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
-    def terminate_backends(self) -> int:
-        """pg_terminate_backend on every connection to this database (and no other)."""
-        with self.admin() as conn:
-            rows = conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                [self.name],
-            ).fetchall()
-        return len(rows)
-
     def waiting_on_locks(self) -> int:
         """Connections to this database waiting for a lock."""
         with self.admin() as conn:
@@ -151,12 +148,93 @@ class PrivateDatabase:
             ).fetchone()
         return count
 
-    def allow_connections(self, allowed: bool) -> None:
-        with self.admin() as conn:
-            conn.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+
+class PrivateCluster:
+    """A PostgreSQL server of the run's own, to restart as a fault: `initdb` (trust
+    auth) into var/ops/postgres/data, `pg_ctl start` on OPS_PG_PORT (default: a free
+    port), listening on loopback only. Made afresh by `start()` on every run and
+    removed by `remove()`; run as the `postgres` user when we are root (PostgreSQL
+    refuses to run as root). The binaries come from OPS_PG_BIN, else `pg_ctl` on the
+    PATH, else the newest /usr/lib/postgresql/*/bin (Debian's packages)."""
+
+    def __init__(self, port: int | None = None, home: Path | None = None) -> None:
+        self.port = port or int(os.environ.get("OPS_PG_PORT") or free_port())
+        self.home = home or VAR / "postgres"
+        self.data = self.home / "data"
+        self.log = self.home / "server.log"
+        self.bin = postgres_bin()
+
+    @property
+    def server(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}"
+
+    def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [str(self.bin / tool), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True)
+
+    def _running(self) -> bool:
+        if not self.data.exists():
+            return False
+        return self._run("pg_ctl", "status", "-D", str(self.data), check=False).returncode == 0
+
+    def start(self) -> None:
+        """Make the server if it is not there, then start it and wait until it answers."""
+        if not (self.data / "PG_VERSION").exists():
+            self.remove()
+            self.home.mkdir(parents=True)
+            if os.geteuid() == 0:
+                shutil.chown(self.home, "postgres", "postgres")
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                "--encoding=UTF8", "--no-sync",
+            )  # fmt: skip
+        if self._running():
+            return
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
+        )
+        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.log),
+                  "-o", options)  # fmt: skip
+
+    def stop(self) -> None:
+        """`pg_ctl stop -m fast`: every connection terminated, as a restart does."""
+        if self._running():
+            self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data))
+
+    def remove(self) -> None:
+        """Stop the server (if running) and delete its files."""
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def postgres_bin() -> Path:
+    """The directory of PostgreSQL's server programs (initdb, pg_ctl)."""
+    if os.environ.get("OPS_PG_BIN"):
+        return Path(os.environ["OPS_PG_BIN"])
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0,
+    )
+    if not versions:
+        raise SystemExit(
+            "PostgreSQL's server programs (initdb, pg_ctl) were not found: install the "
+            "Debian package postgresql, or set OPS_PG_BIN to their directory."
+        )
+    return Path(versions[-1]).parent
 
 
 # --- the site's processes ---------------------------------------------------------------------
+
+
+def web_concurrency() -> int:
+    """gunicorn workers per server in the runs: WEB_CONCURRENCY, else 2."""
+    return int(os.environ.get("WEB_CONCURRENCY") or "2")
 
 
 def site_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
@@ -176,7 +254,7 @@ def site_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
         # The run's accounts (@example.com) are never mailed; emails are still built.
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         PYTHONUNBUFFERED="1",
-        WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY") or "2",
+        WEB_CONCURRENCY=str(web_concurrency()),
     )
     env.update(extra)
     return env
@@ -187,9 +265,12 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 def prepare_site(env: dict[str, str]) -> None:
-    """What `make serve` does before starting gunicorn."""
+    """What `make serve` does before starting gunicorn. OPS_COLLECTSTATIC=0 skips
+    `collectstatic` when an earlier run of the same checkout has just done it
+    (.ci/reliability: the files are the same, and each pass costs seconds)."""
     manage(env, "migrate", "--noinput", "--verbosity", "0")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    if os.environ.get("OPS_COLLECTSTATIC", "1") != "0":
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
 
 
 class Server:
@@ -239,6 +320,22 @@ class Server:
             return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except OSError:
             return []
+
+    def log_offset(self) -> int:
+        """Where the log ends now: pass it to `request_errors_since`."""
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def request_errors_since(self, offset: int) -> list[str]:
+        """Django's ERROR lines (an error response logged with its traceback) written
+        to the log after `offset`."""
+        with self.log.open("rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+        return [
+            line
+            for line in text.splitlines()
+            if "level=ERROR" in line and "logger=django.request" in line
+        ]
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -369,6 +466,118 @@ class Browser:
         return self.post("/accounts/login/", {"username": username, "password": PASSWORD})
 
 
+# --- the visitors' traffic (faults, cluster, soak) ---------------------------------------
+
+
+@dataclass
+class Hit:
+    at: float
+    phase: str
+    kind: str
+    answer: Answer
+
+
+@dataclass
+class Reply:
+    phase: str
+    party: int
+    user: str
+    wanted: str
+    answer: Answer
+
+
+@dataclass
+class Traffic:
+    """Visitors, each a thread logged in as its own guest, browsing and replying."""
+
+    port: int
+    users: list[str]
+    parties: list[int]
+    phase: str = "warm-up"
+    hits: list[Hit] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    running: threading.Event = field(default_factory=threading.Event)
+    halt: threading.Event = field(default_factory=threading.Event)
+    busy: int = 0
+    threads: list[threading.Thread] = field(default_factory=list)
+    # Called before each visit step (the list, a party page, a reply): the soak's pace.
+    gate: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        self.running.set()
+        for index, user in enumerate(self.users):
+            thread = threading.Thread(target=self.visit, args=(index, user), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def record(self, kind: str, answer: Answer) -> Answer:
+        with self.lock:
+            self.hits.append(Hit(time.monotonic(), self.phase, kind, answer))
+        return answer
+
+    def visit(self, index: int, user: str) -> None:
+        rng = random.Random(index)
+        browser = Browser(self.port, timeout=30)
+        logged_in = False
+        step = 0
+        while not self.halt.is_set():
+            self.running.wait()
+            if self.gate is not None:
+                self.gate()
+            if self.halt.is_set():
+                return
+            with self.lock:
+                self.busy += 1
+            try:
+                if not logged_in or step % 25 == 24:
+                    if logged_in:
+                        self.record("logout", browser.post("/accounts/logout/", {}))
+                    browser.cookies.clear()
+                    answer = self.record("login", browser.log_in(user))
+                    logged_in = answer.status == 302
+                    if not logged_in:
+                        time.sleep(0.5)
+                        continue
+                step += 1
+                self.record("list", browser.get("/parties/"))
+                party = self.parties[rng.randrange(len(self.parties))]
+                page = self.record("page", browser.get(f"/parties/{party}/"))
+                if page.status != 200:
+                    time.sleep(0.2)
+                    continue
+                wanted = rng.choice(["going", "going", "declined"])
+                answer = browser.post(
+                    f"/parties/{party}/rsvp/", {"status": wanted, "plus_ones": "0", "note": ""}
+                )
+                self.record("rsvp", answer)
+                with self.lock:
+                    self.replies.append(Reply(self.phase, party, user, wanted, answer))
+                if answer.status == 302:
+                    self.record("page", browser.get(f"/parties/{party}/"))
+            finally:
+                with self.lock:
+                    self.busy -= 1
+            time.sleep(rng.uniform(0.02, 0.08))
+
+    def pause(self) -> None:
+        """Stop starting requests and wait for those in flight (up to 40 s)."""
+        self.running.clear()
+        deadline = time.monotonic() + 40
+        while self.busy and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def resume(self, phase: str) -> None:
+        self.phase = phase
+        self.running.set()
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.running.set()
+        for thread in self.threads:
+            thread.join(timeout=40)
+
+
 # --- Django in this process (seeding and checks) --------------------------------------------
 
 
@@ -492,5 +701,55 @@ def stack(*parts: Callable[[], object]) -> Iterator[None]:
         yield
     finally:
         for stop in reversed(parts):
+            with contextlib.suppress(Exception):
+                stop()
+
+
+@dataclass
+class Site:
+    """A running site: its settings, gunicorn, the task worker (if any), and the
+    seeded guests and parties."""
+
+    env: dict[str, str]
+    server: Server
+    worker: "TaskWorker | None"
+    users: list[str]
+    parties: list[int]
+
+
+@contextlib.contextmanager
+def running_site(
+    database: PrivateDatabase,
+    redis: PrivateRedis,
+    *,
+    port: int,
+    name: str,
+    guests: int,
+    parties: int,
+    seats: int,
+    worker: bool = True,
+) -> Iterator[Site]:
+    """What the faults, burst and soak runs start: the run's Redis and database,
+    `make serve`'s preparation and gunicorn on `port`, a task worker (if `worker`),
+    `guests` accounts and `parties` parties seeded with the prefix `name`. All of it
+    is stopped (and the database dropped) on the way out, whatever happens."""
+    stops: list[Callable[[], object]] = [redis.stop, database.drop]
+    try:
+        redis.start()
+        database.create()
+        env = site_env(database.url, redis.url(0))
+        prepare_site(env)
+        use_django(env)
+        users, party_ids = seed(guests=guests, parties=parties, seats=seats, prefix=name)
+        server = Server(env, port, name=name)
+        stops.append(server.stop)
+        task_worker = TaskWorker(env) if worker else None
+        server.start()
+        if task_worker is not None:
+            stops.append(task_worker.stop)
+            task_worker.start()
+        yield Site(env, server, task_worker, users, party_ids)
+    finally:
+        for stop in reversed(stops):
             with contextlib.suppress(Exception):
                 stop()

@@ -13,7 +13,7 @@ seconds, default 15), then visitors are paced to half of it for the soak. Every
 - no 5xx answer (and no request without an answer) at all;
 - the seat invariant holds, and every task ran.
 
-Ends `soak: held` or `soak: failed: …`; docs/operations.md has the latest table.
+Ends `soak: held` or `soak: failed: …`; docs/scaling.md has the latest table.
 """
 
 import os
@@ -23,20 +23,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ops.faults import Traffic
 from ops.harness import (
     PrivateDatabase,
     PrivateRedis,
-    Server,
-    TaskWorker,
+    Traffic,
     percentile,
-    prepare_site,
+    running_site,
     say,
     seat_invariant_breaks,
-    seed,
-    site_env,
-    stack,
-    use_django,
     wait_for_tasks,
 )
 
@@ -94,17 +88,10 @@ def main() -> int:
     warmup = float(os.environ.get("SOAK_WARMUP") or min(60.0, seconds / 6))
     window = 300.0 if seconds >= 900 else seconds / 3
     say(f"soak: {MINUTES:g} minutes, gunicorn on {PORT}")
-    redis.start()
-    database.create()
-    env = site_env(database.url, redis.url(0))
-    prepare_site(env)
-    use_django(env)
-    users, parties = seed(guests=VISITORS, parties=6, seats=5, prefix="soak")
-    server = Server(env, PORT, name="soak")
-    worker = TaskWorker(env)
-    with stack(redis.stop, database.drop, server.stop, worker.stop):
-        server.start()
-        worker.start()
+    with running_site(
+        database, redis, port=PORT, name="soak", guests=VISITORS, parties=6, seats=5
+    ) as site:
+        env, server, users, parties = site.env, site.server, site.users, site.parties
         traffic = Traffic(PORT, users, parties)
         traffic.phase = "capacity"
         traffic.start()
@@ -121,11 +108,13 @@ def main() -> int:
         say(f"soak: capacity {capacity:.1f} visit steps/s; pacing at {capacity / 2:.1f}")
         soak_start = time.monotonic()
         samples: list[tuple[float, float]] = []
+        loads: list[float] = []
         workers_seen: set[int] = set()
         while time.monotonic() - soak_start < seconds:
             pids = server.workers()
             workers_seen.update(pids)
             samples.append((time.monotonic() - soak_start, rss_mb(pids)))
+            loads.append(os.getloadavg()[0])
             time.sleep(5)
         traffic.pause()
         traffic.stop()
@@ -153,24 +142,41 @@ def main() -> int:
             problems.append(f"p99 {p99_last * 1000:.0f} ms vs {p99_first * 1000:.0f} ms at first")
         if len(workers_seen) > int(env["WEB_CONCURRENCY"]):
             problems.append(f"workers replaced during the soak ({len(workers_seen)} seen)")
-        problems += seat_invariant_breaks()
+        seat_breaks = seat_invariant_breaks()
+        problems += seat_breaks
         tasks = wait_for_tasks(30)
         if tasks.get("FAILED") or tasks.get("READY") or tasks.get("RUNNING"):
             problems.append(f"tasks not all run: {tasks}")
 
         rate = len(hits) / seconds
         answers = ", ".join(f"{s or 'none'}: {n}" for s, n in sorted(statuses.items()))
+        window_name = f"{window / 60:.3g} min"
         print()
         print(
-            "| minutes | requests | req/s | answers | p99 first | p99 last | RSS "
+            f"| minutes | requests | req/s | answers | 5xx or none | p99 first {window_name} "
+            f"| p99 last {window_name} | workers' RSS after warm-up → end | seat invariant "
             "| tasks run | load average |"
         )
-        print("|" + " --- |" * 9)
+        print("|" + " --- |" * 11)
         print(
-            f"| {MINUTES:g} | {len(hits)} | {rate:.1f} | {answers} | {p99_first * 1000:.0f} ms | "
-            f"{p99_last * 1000:.0f} ms | {rss_start:.0f} → {rss_end:.0f} MB ({growth:+.1%}) | "
-            f"{tasks.get('SUCCESSFUL', 0)}/{sum(tasks.values())} | {os.getloadavg()[0]:.1f} |"
+            f"| {MINUTES:g} | {len(hits)} | {rate:.1f} | {answers} | {sum(bad.values())} "
+            f"| {p99_first * 1000:.0f} ms | {p99_last * 1000:.0f} ms "
+            f"| {rss_start:.0f} → {rss_end:.0f} MB ({growth:+.1%}) "
+            f"| {'held' if not seat_breaks else f'{len(seat_breaks)} parties off'} "
+            f"| {tasks.get('SUCCESSFUL', 0)}/{sum(tasks.values())} | {os.getloadavg()[0]:.1f} |"
         )
+        print()
+        # How the p99 and the memory went, window by window, and how busy the machine was.
+        for start in range(0, int(seconds), int(window)):
+            times = [h.answer.seconds for h in timed if start <= h.at - soak_start < start + window]
+            rss = [mb for at, mb in samples if start <= at < start + window]
+            print(
+                f"  minutes {start / 60:.3g}–{(start + window) / 60:.3g}: p99 "
+                f"{percentile(times, 0.99) * 1000:.0f} ms over {len(times)} requests, "
+                f"RSS {rss[-1] if rss else 0:.0f} MB at the end"
+            )
+        if loads:
+            print(f"  load average during the soak: {min(loads):.1f}–{max(loads):.1f}")
         print()
         print("soak: held" if not problems else f"soak: failed: {'; '.join(problems)}")
         return 1 if problems else 0

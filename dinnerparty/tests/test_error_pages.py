@@ -1,11 +1,13 @@
 """The error pages in production (DEBUG off, hashed static files): they render
 even when `collectstatic` never ran or a file is missing from the manifest."""
 
+import re
 import secrets
 import textwrap
 
 import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.template import loader
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
@@ -58,13 +60,92 @@ def test_a_collected_file_is_still_linked_by_its_hashed_name(settings, tmp_path)
     assert staticfiles_storage.url("css/site.css") == "/static/css/site.0123456789ab.css"
 
 
-def test_the_500_page_needs_no_static_tag_request_or_database():
-    from django.template import loader
+ERROR_PAGES = {
+    "500.html": ("Something went wrong · DinnerParty", "Something went wrong on our side"),
+    "503.html": ("Back in a moment · DinnerParty", "We'll be back in a moment"),
+}
 
-    page = loader.get_template("500.html").render({})
 
-    assert "Something went wrong on our side" in page
+def emoji_in(text: str) -> list[str]:
+    """Characters from the emoji blocks (pictographs, symbols, dingbats)."""
+    return [c for c in text if ord(c) >= 0x1F000 or 0x2600 <= ord(c) <= 0x27BF]
+
+
+@pytest.mark.parametrize("name", ERROR_PAGES)
+def test_each_error_page_renders_without_a_request_a_tag_that_could_fail_or_the_database(
+    name, django_assert_num_queries
+):
+    title, heading = ERROR_PAGES[name]
+
+    with django_assert_num_queries(0):
+        page = loader.get_template(name).render({})
+
+    assert f"<title>{title}</title>" in page
     assert "{%" not in page
+    assert "{{" not in page
+    assert 'href="/static/css/site.css"' in page
+    assert '<a class="btn btn-brand" href="/">Go to the home page</a>' in page
+
+
+@pytest.mark.parametrize("name", ERROR_PAGES)
+def test_each_error_page_has_an_inline_icon_hidden_from_screen_readers_and_no_emoji(name):
+    page = loader.get_template(name).render({})
+
+    (icon,) = re.findall(r"<svg [^>]*>.*?</svg>", page)
+    assert 'aria-hidden="true"' in icon
+    assert re.search(r' d="M[^"]+"', icon)
+    assert emoji_in(page) == []
+
+
+def test_the_two_error_pages_share_one_frame_and_differ_only_in_their_words_and_icon():
+    pages = [loader.get_template(name).render({}) for name in ERROR_PAGES]
+
+    def frame(page: str) -> str:
+        for pattern in (r"<title>.*?</title>", r' d="[^"]*"', r"<h1[^>]*>.*?</h1>"):
+            page = re.sub(pattern, "", page)
+        return re.sub(r"<p>[^<]*</p>", "", page)
+
+    assert frame(pages[0]) == frame(pages[1])
+    assert pages[0] != pages[1]
+
+
+def test_the_500_page_says_something_went_wrong_and_asks_for_no_retry_time(client, monkeypatch):
+    from parties.views import PartyListView
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(PartyListView, "get", broken)
+    visitor = Client(raise_request_exception=False)
+    visitor.force_login(UserFactory())
+
+    response = visitor.get("/parties/")
+
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    page = response.content.decode()
+    assert '<h1 class="h3">Something went wrong on our side</h1>' in page
+    assert "the kitchen had a problem with that request" in page
+
+
+def test_the_503_page_asks_to_come_back_with_retry_after(monkeypatch):
+    from django.db import OperationalError
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from dinnerparty.views import RETRY_AFTER_SECONDS
+
+    def cursor(self):
+        raise OperationalError("the database system is starting up")
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "cursor", cursor)
+
+    response = Client(raise_request_exception=False).get("/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    page = response.content.decode()
+    assert '<h1 class="h3">We\'ll be back in a moment</h1>' in page
+    assert "Nothing you sent was lost or half-saved" in page
 
 
 NOT_FOUND_PROBE = textwrap.dedent(
