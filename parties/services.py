@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django_otp import user_has_device
@@ -169,13 +170,21 @@ def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
         RSVP.objects.bulk_update(promoted, ["status", "waitlisted_at", "updated_at"])
         party.seats_taken = party.seats - free
         DinnerParty.objects.filter(pk=party.pk).update(seats_taken=party.seats_taken)
-        leave_notices(
-            Notice(
-                user_id=rsvp.guest_id,
-                text=gettext("You've been moved from the waitlist to the table at %(party)s!")
-                % {"party": party.describe()},
+        # Each notice in its guest's own language (read only when someone moves up).
+        languages = dict(
+            User.objects.filter(pk__in=[rsvp.guest_id for rsvp in promoted]).values_list(
+                "pk", "language"
             )
-            for rsvp in promoted
+        )
+
+        def moved_up(guest_id: int) -> str:
+            with translation.override(languages.get(guest_id) or settings.LANGUAGE_CODE):
+                return gettext("You've been moved from the waitlist to the table at %(party)s!") % {
+                    "party": party.describe()
+                }
+
+        leave_notices(
+            Notice(user_id=rsvp.guest_id, text=moved_up(rsvp.guest_id)) for rsvp in promoted
         )
         for rsvp in promoted:
             notifications.enqueue(notifications.send_promotion_email, rsvp.pk)

@@ -166,3 +166,20 @@ def test_the_calendar_feed_is_written_in_its_owner_s_language(english_host, part
     assert "BEGIN:VEVENT" in body
     assert "STATUS:CONFIRMED" in body
     assert "SUMMARY:Fondue" in body
+
+
+def test_a_guest_moved_up_from_the_waitlist_reads_the_notice_in_their_own_language(party):
+    """The notice is written when someone else frees the seat (in English here),
+    and shown on the German guest's next page: it is written in German."""
+    from parties.models import Notice
+
+    english_guest = UserFactory(language="en")
+    german_guest = UserFactory(language="de")
+    services.rsvp_submit(party=party, guest=english_guest, status=RSVPStatus.GOING)
+    services.rsvp_submit(party=party, guest=german_guest, status=RSVPStatus.GOING)  # waitlisted
+
+    services.rsvp_submit(party=party, guest=english_guest, status=RSVPStatus.DECLINED)
+
+    (notice,) = Notice.objects.filter(user=german_guest)
+    assert notice.text.startswith("Du bist von der Warteliste")
+    assert "Fr 17. Dez, 20:00 CET" in notice.text
