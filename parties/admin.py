@@ -408,8 +408,25 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
         return False
 
 
+class PartyRecordAdmin(admin.ModelAdmin):
+    """A record the site writes about a party (invitations, waiting replies): read
+    here, never added or changed, and a staff host sees only their own parties'."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if scoped_to_host(request):
+            queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
+        return queryset
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(PartyRecordAdmin):
     """Who was invited by email and how far each got. Read-only: invitations are
     made by the hosts' paste (services.invitations_send, with its limits and
     emails) and move on by themselves; one may be deleted (withdrawn)."""
@@ -446,26 +463,14 @@ class InvitationAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if scoped_to_host(request):
-            queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
-        return queryset
-
-    @admin.display(description="email")
+    @admin.display(description=_("email"))
     def email_fate(self, invitation: Invitation) -> str:
         delivery = invitation.delivery
         return delivery.get_status_display() if delivery else "—"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(PendingReply)
-class PendingReplyAdmin(admin.ModelAdmin):
+class PendingReplyAdmin(PartyRecordAdmin):
     """Replies from a party's preview waiting for their email link: read-only (the
     link makes them count, services.guest_reply_confirm)."""
 
@@ -486,15 +491,3 @@ class PendingReplyAdmin(admin.ModelAdmin):
         "used_at",
     )
     readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if scoped_to_host(request):
-            queryset = queryset.filter(party__in=DinnerParty.objects.editable_by(request.user))
-        return queryset
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
