@@ -200,9 +200,9 @@ def _emailed_over_a_day_ago(invitations: QuerySet[Invitation], *, now: datetime)
 
 def remind_unanswered(invitations: QuerySet[Invitation], *, now: datetime | None = None) -> int:
     """Queue the reminder for each of these invitations that is `unreminded` and
-    was last emailed at least REMIND_EVERY ago. Each claim commits with its queued email (or neither
-    does), so an invitee is reminded once however often this runs. Returns how
-    many were queued."""
+    was last emailed at least REMIND_EVERY ago. Each claim commits with its queued
+    email (or neither does), so an invitee is reminded once however often this
+    runs. Returns how many were queued."""
     now = now or timezone.now()
     due = _emailed_over_a_day_ago(unreminded(now=now), now=now).filter(
         pk__in=invitations.values("pk")

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.helpers import pass_second_factor
 from common.food import Course
@@ -163,3 +164,18 @@ def ticked(response: HttpResponse, name: str) -> set[str]:
         for tag in inputs
         if f'name="{name}"' in tag and re.search(r"\bchecked\b", tag)
     }
+
+
+def queued_for(task_path: str, party: DinnerParty) -> list[DBTaskResult]:
+    """The database queue's tasks `task_path` waiting to run for `party` (its id
+    their first argument)."""
+    return [
+        task
+        for task in DBTaskResult.objects.filter(task_path=task_path, status="READY")
+        if task.args_kwargs["args"][0] == party.pk
+    ]
+
+
+def make_due(tasks: list[DBTaskResult]) -> None:
+    """As if these queued tasks' time had come."""
+    DBTaskResult.objects.filter(pk__in=[task.pk for task in tasks]).update(run_after=timezone.now())

@@ -79,6 +79,21 @@ def link_in(message) -> str:
     return found.group(1)
 
 
+def waiting_reply(party, *, name: str, email: str) -> tuple[PendingReply, str]:
+    """A reply ("going") kept straight in the table, waiting for its link: the
+    reply and its link's path."""
+    reply = PendingReply.objects.create(
+        party=party,
+        invite_token=party.invite_token,
+        name=name,
+        email=email,
+        status=RSVPStatus.GOING,
+    )
+    return reply, reverse(
+        "parties:guest_reply_confirm", args=[party.pk, guest_replies.link_token(reply)]
+    )
+
+
 def open_link(client, link: str, committing):
     """The confirmation page, then its button (the reply counts on the POST)."""
     page = client.get(link)
@@ -229,16 +244,7 @@ def test_a_link_never_logs_in_an_account_with_a_password_or_second_factor(
         member.save()
         TOTPDevice.objects.create(user=member, name="app", confirmed=True)
     # (A reply kept before the address became the account's.)
-    reply = PendingReply.objects.create(
-        party=private_party,
-        invite_token=private_party.invite_token,
-        name="Ben",
-        email="ben@example.com",
-        status="going",
-    )
-    link = reverse(
-        "parties:guest_reply_confirm", args=[private_party.pk, guest_replies.link_token(reply)]
-    )
+    _reply, link = waiting_reply(private_party, name="Ben", email="ben@example.com")
     visitor = Client()
     _, response = open_link(visitor, link, committing)
 
@@ -587,16 +593,7 @@ def test_opening_a_link_for_a_new_address_runs_a_fixed_set_of_statements(
     settings.COMPILED_QUERIES = compiled
     private_party.seats = 10
     private_party.save()
-    reply = PendingReply.objects.create(
-        party=private_party,
-        invite_token=private_party.invite_token,
-        name="Maria Lopez",
-        email="maria@example.com",
-        status=RSVPStatus.GOING,
-    )
-    link = reverse(
-        "parties:guest_reply_confirm", args=[private_party.pk, guest_replies.link_token(reply)]
-    )
+    reply, link = waiting_reply(private_party, name="Maria Lopez", email="maria@example.com")
     visitor = Client()
     with CaptureQueriesContext(connection) as captured, committing():
         response = visitor.post(link)
@@ -626,16 +623,7 @@ def test_a_guest_account_with_an_authenticator_app_is_never_logged_in_by_a_link(
     guest.save()
     TOTPDevice.objects.create(user=guest, name="phone", confirmed=True)
     visitor = Client()
-    reply = PendingReply.objects.create(
-        party=private_party,
-        invite_token=private_party.invite_token,
-        name="Maria",
-        email="maria@example.com",
-        status=RSVPStatus.GOING,
-    )
-    link = reverse(
-        "parties:guest_reply_confirm", args=[private_party.pk, guest_replies.link_token(reply)]
-    )
+    _reply, link = waiting_reply(private_party, name="Maria", email="maria@example.com")
     with committing():
         response = visitor.post(link)
     assert response.status_code == 400

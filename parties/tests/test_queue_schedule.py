@@ -15,7 +15,7 @@ from parties import services
 from parties.models import RSVP, DinnerParty, RSVPStatus
 from parties.schedule import REMINDER_BEFORE, schedule_party_tasks
 from parties.tests.factories import DinnerPartyFactory
-from parties.tests.helpers import client_for, going
+from parties.tests.helpers import client_for, going, make_due, queued_for
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +31,7 @@ def new_party(*, starts_in: timedelta = timedelta(days=3), **fields) -> DinnerPa
 
 
 def scheduled(party: DinnerParty) -> list[DBTaskResult]:
-    return [
-        task
-        for task in DBTaskResult.objects.filter(task_path=REMINDERS, status="READY")
-        if task.args_kwargs["args"][0] == party.pk
-    ]
-
-
-def make_due(tasks: list[DBTaskResult]) -> None:
-    """As if these tasks' time had come."""
-    DBTaskResult.objects.filter(pk__in=[task.pk for task in tasks]).update(run_after=timezone.now())
+    return queued_for(REMINDERS, party)
 
 
 def reminded(mailoutbox) -> list[str]:

@@ -24,6 +24,7 @@ from parties.models import (
 )
 from parties.schedule import REPLY_REMINDER_BEFORE, schedule_reply_reminders
 from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import make_due, queued_for
 
 pytestmark = pytest.mark.django_db
 
@@ -43,15 +44,7 @@ def new_party(*, starts_in=timedelta(days=6), reply_in=timedelta(days=4), **fiel
 
 
 def scheduled(party: DinnerParty) -> list[DBTaskResult]:
-    return [
-        task
-        for task in DBTaskResult.objects.filter(task_path=NUDGES, status="READY")
-        if task.args_kwargs["args"][0] == party.pk
-    ]
-
-
-def make_due(tasks: list[DBTaskResult]) -> None:
-    DBTaskResult.objects.filter(pk__in=[task.pk for task in tasks]).update(run_after=timezone.now())
+    return queued_for(NUDGES, party)
 
 
 def invite(party: DinnerParty, addresses=THREE) -> list[Invitation]:
