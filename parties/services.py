@@ -731,7 +731,7 @@ def _account_and_username(email: str, name: str) -> tuple[User | None, str]:
     owner_id = next((row["pk"] for row in found if row["owns_address"]), None)
     taken = {row["lowered"] for row in found}
     free = [candidate for candidate in candidates if candidate not in taken]
-    # (Past twenty namesakes, a random ending rather than counting on.)
+    # (Past USERNAME_CHOICES namesakes, a random ending rather than counting on.)
     username = free[0] if free else f"{candidates[0]}-{secrets.token_hex(3)}"
     owner = User.objects.filter(pk=owner_id).first() if owner_id is not None else None
     return owner, username

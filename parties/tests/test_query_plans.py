@@ -1,14 +1,17 @@
-"""On PostgreSQL the list query is served by an index at any size (issue 6)."""
+"""On PostgreSQL the list query, and the lookups of accounts by name or address,
+are served by an index at any size."""
 
 import re
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from accounts.backends import accounts_named
 from accounts.models import User
-from parties.queries import LISTING
+from parties.queries import ADDRESS_AND_USERNAMES, LISTING, USERNAME_INPUTS
 
 pytestmark = [
     pytest.mark.django_db,
@@ -72,3 +75,42 @@ def test_the_party_list_query_is_prepared_once_and_planned_once():
     generic, custom = found[0]
     assert generic + custom >= 7  # run as a prepared statement from the 5th time
     assert generic >= 1  # and then without planning it again
+
+
+def many_accounts(count: int) -> None:
+    User.objects.bulk_create(
+        User(username=f"member-{number}", email=f"member-{number}@example.com")
+        for number in range(count)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_user")
+
+
+def test_a_login_finds_its_account_by_index_not_by_reading_every_account():
+    many_accounts(20_000)
+
+    plan = accounts_named("member-77@example.com").explain()
+
+    # One lookup by each unique index (the username's, the address's), never
+    # the whole table: a login costs the same with 20,000 accounts as with 20.
+    assert "Seq Scan on accounts_user" not in plan, plan
+    assert "accounts_user_username_ci_unique" in plan, plan
+    assert "accounts_user_email_ci_unique" in plan, plan
+
+
+def test_a_reply_by_link_finds_the_address_and_free_usernames_by_index():
+    many_accounts(3_000)
+    candidates = dict(
+        zip(USERNAME_INPUTS, [f"member-{n}" for n in range(len(USERNAME_INPUTS))], strict=True)
+    )
+
+    plan = ADDRESS_AND_USERNAMES.explain(
+        viewer=AnonymousUser(),
+        email="member-77@example.com",
+        joined_before=timezone.now(),
+        **candidates,
+    )
+
+    assert "Seq Scan on accounts_user" not in plan, plan
+    assert "accounts_user_username_ci_unique" in plan, plan
+    assert "accounts_user_email_ci_unique" in plan, plan
