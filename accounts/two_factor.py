@@ -33,7 +33,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -322,8 +322,14 @@ class VerifyView(RedirectURLMixin, TwoFactorFormView):
             left = recovery_codes_left(user)
             messages.warning(
                 self.request,
-                f"You used a recovery code; {left} left. "
-                "Make new ones from your profile if you're running low.",
+                ngettext(
+                    "You used a recovery code; %(count)d left. "
+                    "Make new ones from your profile if you're running low.",
+                    "You used a recovery code; %(count)d left. "
+                    "Make new ones from your profile if you're running low.",
+                    left,
+                )
+                % {"count": left},
             )
         return HttpResponseRedirect(self.get_success_url())
 

@@ -284,6 +284,18 @@ def test_an_app_code_works_once(client, app, time_machine):
     assert enter_code(client, app_code(app)).status_code == 302
 
 
+def test_the_recovery_codes_left_are_counted_in_the_members_language(client, user, recovery_codes):
+    user.language = "de"
+    user.save(update_fields=["language"])
+    log_in(client)
+
+    enter_code(client, recovery_codes[0])
+
+    assert "Wiederherstellungscode verwendet; 9 sind noch übrig" in page_text(
+        client.get(reverse("profile"))
+    )
+
+
 def test_a_recovery_code_logs_in_once(client, user, recovery_codes):
     code = recovery_codes[3]
     log_in(client)

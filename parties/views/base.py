@@ -2,7 +2,9 @@
 and `PartyActionView` (a POST that changes a party, its form shown again with
 what was typed when it has errors)."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -136,4 +138,22 @@ def say_outcome(request: HttpRequest, outcome: services.RsvpOutcome, party: Dinn
                 count,
             )
             % {"count": count},
+        )
+
+
+def welcome_guest(request: HttpRequest, result: services.GuestReplyOutcome) -> None:
+    """After a reply without a password counted (by its emailed link, or an
+    invitation's): log the browser in to the guest account (never one with a
+    password: the service refuses those), then say what happened."""
+    if not request.user.is_authenticated:
+        login(request, result.guest, backend=settings.AUTHENTICATION_BACKENDS[0])
+    say_outcome(request, result.outcome, result.outcome.rsvp.party)
+    if result.created:
+        messages.info(
+            request,
+            gettext(
+                "We've made you a guest account, %(username)s, so you can change your "
+                "reply. Set a password to keep it."
+            )
+            % {"username": result.guest.username},
         )

@@ -1,9 +1,7 @@
 """Invitations by email: the hosts' paste of addresses and their reminder, and
 the page each invitee's personal link opens (parties/invitations.py)."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
@@ -18,7 +16,7 @@ from parties.forms import InvitationForm, InvitationReplyForm
 from parties.guest_replies import LinkProblem
 from parties.invites import parse_invite_token
 from parties.models import DinnerParty, Invitation
-from parties.views.base import FORM_ERRORS, PartyActionView, say_outcome
+from parties.views.base import FORM_ERRORS, PartyActionView, welcome_guest
 
 INVITATION_NOT_FOUND = _("This invitation link is not valid. Ask the host for a new one.")
 INACTIVE_ACCOUNT = _(
@@ -170,17 +168,8 @@ class InvitationView(View):
             )
         except services.GuestReplyError as error:
             return self.refused(request, invitation, form, error)
-        if not request.user.is_authenticated:
-            login(request, result.guest, backend=settings.AUTHENTICATION_BACKENDS[0])
-        party = result.outcome.rsvp.party
-        say_outcome(request, result.outcome, party)
-        if result.created:
-            messages.info(
-                request,
-                f"We've made you a guest account, {result.guest.username}, so you can change "
-                "your reply. Set a password to keep it.",
-            )
-        return HttpResponseRedirect(reverse("parties:detail", args=[party.pk]))
+        welcome_guest(request, result)
+        return HttpResponseRedirect(reverse("parties:detail", args=[result.outcome.rsvp.party.pk]))
 
     def refused(
         self,

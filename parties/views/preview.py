@@ -5,7 +5,6 @@ password, the "check your email" page, and the page the emailed link opens
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
@@ -23,7 +22,7 @@ from parties.forms import GuestReplyForm
 from parties.invites import parse_invite_token
 from parties.models import DinnerParty
 from parties.page_cache import cached_page
-from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND, say_outcome
+from parties.views.base import FORM_ERRORS, PARTY_NOT_FOUND, welcome_guest
 
 OG_IMAGE = "img/og-invite.png"
 
@@ -165,18 +164,8 @@ class GuestReplyConfirmView(View):
         except services.GuestReplyError as error:
             detail = str(error) if error.problem == guest_replies.LinkProblem.CLOSED else ""
             return self.page(request, guest_replies.LinkCheck(error.reply, error.problem, detail))
-        reply = result.reply
-        if not request.user.is_authenticated:
-            # A guest account only (the service refuses addresses with a password).
-            login(request, result.guest, backend=settings.AUTHENTICATION_BACKENDS[0])
-        say_outcome(request, result.outcome, result.outcome.rsvp.party)
-        if result.created:
-            messages.info(
-                request,
-                f"We've made you a guest account, {result.guest.username}, so you can change "
-                "your reply. Set a password to keep it.",
-            )
-        return HttpResponseRedirect(party_path(pk, reply.invite_token))
+        welcome_guest(request, result)
+        return HttpResponseRedirect(party_path(pk, result.reply.invite_token))
 
     def page(self, request: HttpRequest, check: guest_replies.LinkCheck) -> HttpResponse:
         reply = check.reply
