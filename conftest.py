@@ -5,14 +5,19 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings):
     """MD5 keeps the suite fast; tests about hashing set their own hashers.
-    The cache holds rate-limit counters, so each test starts with none."""
+    The cache holds rate-limit counters, so each test starts with none (and no
+    page from an earlier test, in the shared cache or the process's own)."""
+    from parties.page_cache import local_pages
+
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "accounts.hashers.DinnerPartyArgon2Hasher",
     ]
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -152,8 +152,8 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        # The engine in use (accounts.sessions, or accounts.cached_sessions with
-        # Redis), looked up as Django's SessionMiddleware does.
+        # The engine in use (accounts.sessions), looked up as Django's
+        # SessionMiddleware does.
         return import_module(settings.SESSION_ENGINE).SessionStore
 
 

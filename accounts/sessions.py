@@ -11,7 +11,8 @@ stored yet) writes its row once, when the response saves it, and a new key is
 proved unused by its INSERT rather than by a query first (`cycle_key`,
 `_get_new_session_key`, `NEW_SESSION`).
 
-With Redis, `accounts.cached_sessions` keeps sessions in the same table.
+With Redis too: there Django's `cached_db` would read the session from Redis and
+then its user from the database, two round trips where this is one.
 
 How long a session lasts: one kept for 30 days ("keep me logged in") ends 30 days
 after its last use; any other ends with the browser (the cookie) and, on the

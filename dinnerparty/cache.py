@@ -1,18 +1,17 @@
 """Django's `RedisCache`, failing soft: with Redis down the site keeps serving.
 
-Django's own backend raises on a dead server, and sessions, throttles and the page
-cache all go through it. This subclass catches connection errors and timeouts and
+Django's own backend raises on a dead server, and throttles and the page cache
+go through it. This subclass catches connection errors and timeouts and
 answers as an empty cache would: a read misses, a write is dropped. Then
 
 - pages are rendered from the database, uncached (`parties.page_cache`);
-- sessions come from the database (`cached_db` reads its table on a miss);
 - the throttles see `degraded` and count in the process instead
   (`accounts.throttle`; docs/security.md says why they fail open).
 
 After a failure the backend does not ask Redis again for `RETRY_AFTER` seconds
 (a dead port answers fast, a hung one would cost `socket_timeout` on every
 call). Keys it failed to write or delete are remembered (up to `MAX_PENDING`) and
-deleted once Redis answers again, so a session logged out, or a page changed,
+deleted once Redis answers again, so a throttle reset, or a key deleted,
 while Redis was away is not served stale from it afterwards.
 
 Warnings are logged at most once a minute per process; the return is logged too.

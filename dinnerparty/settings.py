@@ -181,11 +181,19 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# With Redis, each process also keeps the cached pages it served lately in its own
+# memory, up to this many bytes (parties/page_cache.py; 0: none). Without Redis the
+# cache is already the process's memory.
+PAGE_CACHE_LOCAL_BYTES = int(
+    os.environ.get("PAGE_CACHE_LOCAL_BYTES") or (8_000_000 if REDIS_URL else 0)
+)
+
 # Sessions live in the database (accounts.Session: each with the id of the account
-# it is logged in to, so a request reads its session and user in one query); with
-# Redis they are also cached there, so every worker on every machine reads them
-# quickly (accounts/sessions.py, accounts/cached_sessions.py).
-SESSION_ENGINE = "accounts.cached_sessions" if REDIS_URL else "accounts.sessions"
+# it is logged in to, so a request reads its session and user in one query,
+# accounts/sessions.py), with Redis too: Django's cached_db would read the session
+# from Redis and then the user from the database, which measured slower (make
+# bench, docs/performance.md).
+SESSION_ENGINE = "accounts.sessions"
 
 # --- Accounts -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

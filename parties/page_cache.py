@@ -12,11 +12,21 @@ working in every browser and no response repeats another's token. The
 placeholder is drawn at random for each render and cached with the page, so no
 text on the page (a name, a title) can contain it: a fixed one typed into a name
 once put every viewer's token into the page where the name was shown.
+
+With Redis as the cache, each worker also keeps the pages it served lately in its
+own memory (`LocalPages`, up to `PAGE_CACHE_LOCAL_BYTES`), so a page asked for
+again costs no round trip to Redis. That is safe because a page's key names
+everything it shows (a change makes a new key; no page is ever deleted from the
+cache), so every process holding a key holds the same page.
 """
 
 import secrets
+import sys
+import threading
 from collections.abc import Callable, Iterable
 
+from cachetools import TTLCache
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -44,7 +54,11 @@ def cached_page(
         return render({})
     # ("pages:": entries are (placeholder, html); "page:" ones held html alone.)
     key = f"pages:{request.path}:{fragment_key([viewer_key(request.user), tuple(parts)])}"
-    cached = cache.get(key)
+    cached = local_pages.get(key)
+    if cached is None:
+        cached = cache.get(key)
+        if cached is not None:
+            local_pages.put(key, cached)
     if cached is not None:
         slot, html = cached
         return HttpResponse(with_token(request, html, slot))
@@ -54,6 +68,7 @@ def cached_page(
     html = response.content.decode(response.charset)
     if response.status_code == 200:
         cache.set(key, (slot, html), CARD_TTL)
+        local_pages.put(key, (slot, html))
     response.content = with_token(request, html, slot)
     return response
 
@@ -64,3 +79,46 @@ def with_token(request: HttpRequest, html: str, slot: str) -> str:
     if slot not in html:
         return html
     return html.replace(slot, get_token(request))
+
+
+class LocalPages:
+    """The pages this process cached lately, in its own memory, for `CARD_TTL`
+    seconds at most and `PAGE_CACHE_LOCAL_BYTES` in all (least recently used go
+    first; 0 keeps none). In front of a shared cache only: settings turn it on
+    with Redis, where it saves a round trip per page."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # `make run` serves from threads
+        self._limit: int | None = None
+        self._pages: TTLCache | None = None
+
+    def _store(self) -> TTLCache | None:
+        limit = int(getattr(settings, "PAGE_CACHE_LOCAL_BYTES", 0))
+        if limit != self._limit:  # (tests change the setting)
+            self._limit = limit
+            self._pages = TTLCache(limit, CARD_TTL, getsizeof=entry_size) if limit > 0 else None
+        return self._pages
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        with self._lock:
+            pages = self._store()
+            return None if pages is None else pages.get(key)
+
+    def put(self, key: str, entry: tuple[str, str]) -> None:
+        with self._lock:
+            pages = self._store()
+            if pages is not None and entry_size(entry) <= pages.maxsize:
+                pages[key] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            if self._pages is not None:
+                self._pages.clear()
+
+
+def entry_size(entry: tuple[str, str]) -> int:
+    """The memory a cached page takes (its text, as Python holds it)."""
+    return sum(sys.getsizeof(text) for text in entry)
+
+
+local_pages = LocalPages()

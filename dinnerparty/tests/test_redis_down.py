@@ -53,7 +53,6 @@ def dead_redis(settings):
             "KEY_PREFIX": "dinnerparty",
         }
     }
-    settings.SESSION_ENGINE = "accounts.cached_sessions"
     throttle._last_fallback_warning[0] = 0.0
     throttle._local_counters.clear()
     yield caches["default"]

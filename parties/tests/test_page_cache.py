@@ -6,17 +6,28 @@ import re
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from parties import services
+from parties.page_cache import LocalPages, entry_size
 from parties.selectors import VIEWER_FIELDS
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import going, page_text
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=[0, 4_000_000], ids=["shared-cache", "and-local-memory"])
+def local_pages_limit(request, settings):
+    """Every test here runs with the shared cache alone and with each process's
+    own memory in front of it (as with Redis: `PAGE_CACHE_LOCAL_BYTES`)."""
+    settings.PAGE_CACHE_LOCAL_BYTES = request.param
+    return request.param
+
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 PLACEHOLDER = re.compile(r"\x1fcsrf-[0-9a-f]+\x1f")
@@ -235,3 +246,45 @@ def test_a_change_to_anything_base_html_shows_of_the_viewer_shows_on_a_cached_pa
     User.objects.filter(pk=guest.pk).update(**{field: value})
 
     assert shown in page_text(client.get(url))
+
+
+# --- each process's own memory in front of the shared cache ------------------------
+
+
+def test_with_local_memory_a_page_asked_for_again_needs_no_shared_cache(local_pages_limit):
+    visitor = Client()
+    first = visitor.get("/")
+    cache.clear()  # as if another process's Redis entry were all there was, then gone
+
+    again = visitor.get("/")
+
+    assert first.templates  # rendered once
+    # From this process's memory when it keeps pages; rendered anew when it doesn't.
+    assert bool(again.templates) == (local_pages_limit == 0)
+    assert page_text(again) == page_text(first)
+
+
+def test_with_local_memory_a_change_still_shows_at_once(host, local_pages_limit):
+    party = DinnerPartyFactory(host=host, title="Soup night", visibility="public")
+    visitor = Client()
+    assert "Soup night" in page_text(visitor.get("/"))
+
+    services.party_update(party=party, changes={"title": "Stew night"})
+
+    assert "Stew night" in page_text(visitor.get("/"))
+
+
+def test_local_memory_keeps_the_latest_pages_within_its_limit(settings):
+    pages = LocalPages()
+    entry = ("slot", "x" * 1000)
+    settings.PAGE_CACHE_LOCAL_BYTES = 3 * entry_size(entry)
+    for key in ["a", "b", "c", "d"]:
+        pages.put(key, entry)
+
+    assert pages.get("a") is None  # the oldest made room
+    assert [pages.get(key) for key in ["b", "c", "d"]] == [entry] * 3
+    pages.put("huge", ("slot", "x" * 10_000))  # larger than the whole limit: not kept
+    assert pages.get("huge") is None
+    assert pages.get("d") == entry
+    settings.PAGE_CACHE_LOCAL_BYTES = 0
+    assert pages.get("d") is None  # off

@@ -13,8 +13,7 @@ from parties.tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-# The session and its user are one query: read together (dinnerparty/sessions.py),
-# or with Redis (REDIS_URL: cached_db) the session from the cache and the user by id.
+# The session and its user are one query: read together (accounts/sessions.py).
 SESSION_AND_USER = 1
 # the session and user (notices only when the user has some), then the page's own
 LIST_QUERIES = SESSION_AND_USER + 1  # + the page's rows (pages are not counted)
