@@ -412,6 +412,8 @@ def bench_one(
     endpoints = PAIRED if full else [e for e in PAIRED if e.name in BASELINE]
     if not stage.args.last_pass:
         endpoints = [e for e in endpoints if e.name not in ONE_PASS]
+    if stage.args.endpoints:  # a quick look at some endpoints only
+        endpoints = [e for e in endpoints if e.name in stage.args.endpoints]
     overall = RssSampler(server)
     overall.start()
     warm(stage.side(HELLO, server), stage.args.warmup)
@@ -426,7 +428,7 @@ def bench_one(
             )
         if worth is not None:
             compiled["endpoints"][endpoint.name] = worth
-    if full:
+    if full and (not stage.args.endpoints or "login" in stage.args.endpoints):
         with stage.clock.phase(f"{stage.tag}: login"):
             results["login"] = login_run(stage, server, run)
     run["worker_peak_rss_mb"] = round(overall.stop().hwm, 1)
@@ -536,11 +538,17 @@ def parse_args() -> argparse.Namespace:
         default=env("BENCH_COMPILED", "1") != "0",
         help="skip the compiled-query comparison",
     )
+    parser.add_argument(
+        "--endpoints",
+        default=env("BENCH_ENDPOINTS", ""),
+        help="only these endpoints (comma-separated names, e.g. rsvp,login): a quick look",
+    )
     parser.add_argument("--results", type=Path, default=Path(env("BENCH_RESULTS", str(RESULTS))))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
     args.sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s)
     args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    args.endpoints = {e.strip() for e in args.endpoints.split(",") if e.strip()}
     return args
 
 
