@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -14,22 +14,23 @@ from accounts.sessions import user_loaded_with_session
 def accounts_named(identifier: str):
     """The accounts whose username or email is `identifier` (lower case, stripped).
     Usernames may contain "@" and ".", so one account's username can be another's
-    email address: at most two, each with its own password. Each comes with
-    `has_authenticator` (two-step verification on), which a login needs next.
+    email address: at most two (both are unique), each with its own password.
+    Each comes with `has_authenticator` (two-step verification on), which a login
+    needs next.
 
-    Two lookups in one statement (UNION), each by its unique index (Lower of the
-    username; Lower of the email, where there is one): joined by OR in one
-    filter, PostgreSQL read every account instead."""
-    accounts = (
+    Each side of the OR is one of the unique indexes (Lower of the username; Lower
+    of the email, where there is one, hence the `email <> ''`), so PostgreSQL reads
+    the two index entries, not every account. Unordered: with ORDER BY and LIMIT
+    it walked the primary key through every account instead."""
+    return (
         get_user_model()
-        ._default_manager.annotate(
+        ._default_manager.alias(username_ci=Lower("username"), email_ci=Lower("email"))
+        .annotate(
             has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
         )
+        .filter(Q(username_ci=identifier) | (Q(email_ci=identifier) & ~Q(email="")))
         .order_by()
     )
-    by_username = accounts.alias(username_ci=Lower("username")).filter(username_ci=identifier)
-    by_email = accounts.alias(email_ci=Lower("email")).filter(email_ci=identifier).exclude(email="")
-    return by_username.union(by_email).order_by("pk")[:2]
 
 
 def login_candidates(request: HttpRequest | None, identifier: str) -> list:
@@ -38,7 +39,7 @@ def login_candidates(request: HttpRequest | None, identifier: str) -> list:
     memo = getattr(request, "_login_candidates", None)
     if memo is not None and memo[0] == identifier:
         return memo[1]
-    users = list(accounts_named(identifier))
+    users = sorted(accounts_named(identifier), key=lambda user: user.pk)
     if request is not None:
         request._login_candidates = (identifier, users)
     return users
