@@ -282,7 +282,10 @@ class SessionStore(AccountSessionMixin, db.SessionStore):
             return
         session = self.create_model_instance(self._get_session(no_load=True))
         try:
-            with transaction.atomic():
-                NEW_SESSION.insert(session)
+            if transaction.get_connection().in_atomic_block:
+                with transaction.atomic():  # a savepoint: a taken key must not spoil it
+                    NEW_SESSION.insert(session)
+            else:
+                NEW_SESSION.insert(session)  # one statement commits on its own
         except IntegrityError:
             raise CreateError from None

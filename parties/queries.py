@@ -7,7 +7,7 @@ themselves stay in `DinnerPartyQuerySet` (`visible_to`, `with_viewer`, …).
 
 from datetime import UTC, datetime
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, Subquery, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, Lower, Now
 from django_tasks_db.models import DBTaskResult
 
@@ -180,6 +180,24 @@ WAITLIST = PreparedObjects(
         "waitlisted_at", "pk"
     ),
     party_id=int,
+)
+
+# How many waitlisted replies are ahead of one (services.waitlist_position): those
+# waitlisted before it, and those at the same instant with a lower id.
+WAITLIST_AHEAD = PreparedQuery(
+    lambda viewer, now, party_id, waitlisted_at, pk: (
+        RSVP.objects.filter(
+            Q(waitlisted_at__lt=waitlisted_at) | Q(waitlisted_at=waitlisted_at, pk__lt=pk),
+            party_id=party_id,
+            status=RSVPStatus.WAITLISTED,
+        )
+        .order_by()
+        .values("party_id")
+        .annotate(ahead=Count("pk"))
+    ),
+    party_id=int,
+    waitlisted_at=datetime,
+    pk=int,
 )
 
 

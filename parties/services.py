@@ -59,6 +59,7 @@ from parties.queries import (
     VISIBLE_LOCKED_PARTY,
     VISIBLE_LOCKED_PARTY_BY_LINK,
     WAITLIST,
+    WAITLIST_AHEAD,
     claims_of,
 )
 
@@ -139,13 +140,10 @@ def guest_renamed(*, user) -> None:
 def waitlist_position(rsvp: RSVP) -> int | None:
     if rsvp.status != RSVPStatus.WAITLISTED:
         return None
-    ahead = RSVP.objects.filter(
-        Q(waitlisted_at__lt=rsvp.waitlisted_at)
-        | Q(waitlisted_at=rsvp.waitlisted_at, pk__lt=rsvp.pk),
-        party_id=rsvp.party_id,
-        status=RSVPStatus.WAITLISTED,
-    ).count()
-    return ahead + 1
+    rows = WAITLIST_AHEAD.rows(
+        viewer=None, party_id=rsvp.party_id, waitlisted_at=rsvp.waitlisted_at, pk=rsvp.pk
+    )
+    return (rows[0]["ahead"] if rows else 0) + 1
 
 
 def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:

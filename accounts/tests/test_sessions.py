@@ -4,8 +4,9 @@ from datetime import timedelta
 from importlib import import_module
 
 import pytest
+from django.contrib.sessions.backends.base import CreateError
 from django.core.signals import request_started
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -224,3 +225,32 @@ def test_the_migration_carries_logged_in_sessions_over(django_user_model):
     assert carried[stores["gone"]].user_id is None
     assert carried[stores["visitor"]].user_id is None
     assert SessionStore(session_key=stores["ana"])["cart"] == "kept"
+
+
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["on-its-own", "in-a-transaction"])
+def test_a_new_session_whose_key_is_taken_raises_create_error_and_spoils_nothing(
+    in_transaction, django_user_model
+):
+    """A new session's row is one INSERT (a savepoint around it only inside a
+    transaction): a key someone already has raises CreateError, as Django's does,
+    and whatever the request wrote before it stays."""
+    taken = SessionStore()
+    taken["who"] = "first"
+    taken.create()
+    clash = SessionStore()
+    clash._session_key = taken.session_key
+    clash["who"] = "second"
+
+    def attempt() -> None:
+        with pytest.raises(CreateError):
+            clash.save(must_create=True)
+        django_user_model.objects.create_user("ana", "ana@example.com", "x" * 20)
+
+    if in_transaction:
+        with transaction.atomic():
+            attempt()
+    else:
+        attempt()
+
+    assert SessionStore(session_key=taken.session_key).load()["who"] == "first"
+    assert django_user_model.objects.filter(username="ana").exists()
