@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import cpu, mail
 from bench.client import (
     DEEP_PAGE,
     Client,
@@ -87,6 +88,8 @@ from bench.pairing import MIN_QUIET, QUIET_OTHERS, Window, figures, paired, quie
 from bench.report import chart, compiled_line, table, write_results
 from bench.serve import RssSampler, Server, django_env
 from bench.verdict import evaluate, fmt_size
+
+MAIL_EMAILS = 1000  # queued for the worker's emails-per-second figure (issue 19)
 
 
 class Retakes:
@@ -412,6 +415,8 @@ def bench_one(
     endpoints = PAIRED if full else [e for e in PAIRED if e.name in BASELINE]
     if not stage.args.last_pass:
         endpoints = [e for e in endpoints if e.name not in ONE_PASS]
+    if stage.args.reused:  # page 50: see one_size
+        endpoints = [e for e in endpoints if e.name != "list-p50"]
     if stage.args.endpoints:  # a quick look at some endpoints only
         endpoints = [e for e in endpoints if e.name in stage.args.endpoints]
     overall = RssSampler(server)
@@ -479,13 +484,12 @@ def one_size(
         with clock.phase(f"{tag}: log in {len(POOL)} users"):
             sessions, login_csrf = log_in(server, prep, logged_in)
         stage = Stage(db, size, env, args, clock, prep, sessions, login_csrf, retakes)
-        if full:
-            walked = args.deep_paths.get(db.url)
-            if walked is None:
-                with clock.phase(f"{tag}: page {DEEP_PAGE} for each user, by Next links"):
-                    walked = args.deep_paths[db.url] = deep_page_paths(server.port, sessions)
-            # (A pass on a database an earlier pass seeded reuses its walk: the
-            # parties and who may see them are the same, only the cache differs.)
+        if full and not args.reused:
+            # (A pass on a database an earlier pass seeded skips page 50: the
+            # parties, their SQL and who may see them are the same, only the
+            # cache differs, and the earlier pass measured how deep pages cost.)
+            with clock.phase(f"{tag}: page {DEEP_PAGE} for each user, by Next links"):
+                walked = deep_page_paths(server.port, sessions)
             prep["page50_paths"] = walked
             say(f"    {len(walked)} of {len(sessions)} users have a page 50")
         compiled = bench_one(stage, server, run, without_layer)
@@ -504,6 +508,24 @@ def one_size(
     if compiled:
         say(f"    {compiled_line(compiled)}")
     return run, compiled
+
+
+# --- the task worker ----------------------------------------------------------------
+
+
+def worker_mail(db: Database) -> dict:
+    """One task worker emptying a queue of MAIL_EMAILS emails into a local SMTP sink
+    (bench.mail), on this pass's database (its queue emptied first), with the CPU
+    other processes took meanwhile."""
+    since = cpu.mark()
+    try:
+        result = mail.measure(emails=MAIL_EMAILS, database_url=db.url)
+    except Exception as error:  # noqa: BLE001 -- a missed target, not a crashed run
+        say(f"    worker: failed: {error}")
+        return {"status": "error", "note": str(error)[-500:]}
+    result.update(status="ok", others_cpu=round(cpu.others_cpu(since, db.db_name), 3))
+    say(f"    worker: {mail.summary(result)}")
+    return result
 
 
 # --- main ----------------------------------------------------------------------------
@@ -541,7 +563,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--endpoints",
         default=env("BENCH_ENDPOINTS", ""),
-        help="only these endpoints (comma-separated names, e.g. rsvp,login): a quick look",
+        help="only these endpoints (comma-separated names, e.g. rsvp,login; mail: the "
+        "worker's emails per second): a quick look",
     )
     parser.add_argument("--results", type=Path, default=Path(env("BENCH_RESULTS", str(RESULTS))))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
@@ -549,6 +572,7 @@ def parse_args() -> argparse.Namespace:
     args.sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s)
     args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     args.endpoints = {e.strip() for e in args.endpoints.split(",") if e.strip()}
+    args.mail = not args.endpoints or "mail" in args.endpoints
     return args
 
 
@@ -590,12 +614,12 @@ def main() -> int:
     # when it runs (keeping a run with three passes under its time limit).
     names = [d.name for d in dbs]
     args.compare_on = "postgres" if "postgres" in names else next(iter(names), "")
-    # Measured once a run and shared by its passes: each database's page-50 paths
-    # (by URL) and the pinned Argon2 rate.
-    args.deep_paths, args.pinned_argon2 = {}, {}
+    # Measured once a run and shared by its passes: the pinned Argon2 rate.
+    args.pinned_argon2 = {}
     runs: list[dict] = []
     compiled: list[dict] = []
     failures: list[str] = []
+    mail_runs: dict[str, dict] = {}
     say(
         f"bench: {', '.join(d.name for d in dbs)} × {', '.join(f'{s:,}' for s in args.sizes)} "
         f"parties; wrk -t{THREADS} -c{CONNECTIONS}; each endpoint {args.warmup}s warm-up, then "
@@ -628,7 +652,9 @@ def main() -> int:
                 for size in sizes:
                     try:
                         # The endpoints of endpoints.ONE_PASS run in the last pass only.
-                        pass_args = argparse.Namespace(**vars(args), last_pass=i == len(dbs) - 1)
+                        pass_args = argparse.Namespace(
+                            **vars(args), last_pass=i == len(dbs) - 1, reused=bool(reused)
+                        )
                         run, comparison = one_size(
                             db, size, env, pass_args, clock, logged_in, retakes
                         )
@@ -640,6 +666,9 @@ def main() -> int:
                     except Exception as error:  # noqa: BLE001 -- record it, go on to the next
                         say(f"bench: {db.name} {size:,} failed: {error}")
                         failures.append(f"{db.name}/{fmt_size(size)}-run-failed")
+                if not reused and args.mail:
+                    with clock.phase(f"{db.name}: one worker over {MAIL_EMAILS:,} queued emails"):
+                        mail_runs[db.name] = worker_mail(db)
             except Exception as error:  # noqa: BLE001
                 say(f"bench: {db.name} failed: {error}")
                 failures.append(f"{db.name}/setup-failed")
@@ -677,6 +706,7 @@ def main() -> int:
         },
         "runs": runs,
         "compiled": compiled,
+        "mail": mail_runs,
         "failures": failures,
         "phases": clock.phases,
         "runtime_s": round(clock.elapsed(), 1),
