@@ -3,7 +3,9 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest, HttpResponse
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -43,3 +45,14 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, asking the storage quietly when it guesses at an unhashed name
+    (to tell which files are hashed, so cached for ever): the production
+    storage logs a miss as an error, meant for pages that link a missing file,
+    and WhiteNoise's start-up guesses logged ~50 of them on every start."""
+
+    def get_static_url(self, name: str) -> str | None:
+        quiet = getattr(staticfiles_storage, "url_if_listed", None)
+        return quiet(name) if quiet is not None else super().get_static_url(name)

@@ -21,3 +21,12 @@ class ForgivingManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
         except ValueError:
             logger.error("static file %r is not in the manifest: run collectstatic", name)
             return StaticFilesStorage.url(self, name)
+
+    def url_if_listed(self, name: str) -> str | None:
+        """The hashed URL of `name` if the manifest lists it, else None, quietly:
+        for WhiteNoise's guesses at the unhashed name of every file that looks
+        hashed (most guesses name no file at all; `dinnerparty.middleware`)."""
+        try:
+            return super().url(name)
+        except ValueError:
+            return None

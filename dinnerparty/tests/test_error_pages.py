@@ -181,3 +181,30 @@ def test_make_serve_without_collectstatic_shows_the_custom_404(tmp_path):
     result = run_manage("shell", "-c", NOT_FOUND_PROBE, env=env)
 
     assert "PROBE 404 True" in result.stdout, result.stdout + result.stderr
+
+
+def test_whitenoise_tells_hashed_files_apart_without_logging_its_guesses(
+    settings, tmp_path, caplog
+):
+    """WhiteNoise guesses the unhashed name of every file that looks hashed, to
+    cache the hashed ones for ever; most guesses (e.g. from a .map file) name no
+    file, and were logged as missing from the manifest on every start."""
+    from dinnerparty.middleware import StaticFilesMiddleware
+
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "site.0123456789ab.css").write_text("body {}")
+    (tmp_path / "css" / "bootstrap.min.css.map").write_text("{}")
+    (tmp_path / "staticfiles.json").write_text(
+        '{"paths": {"css/site.css": "css/site.0123456789ab.css"}, "version": "1.0"}'
+    )
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": FORGIVING}}
+
+    files = StaticFilesMiddleware(get_response=lambda request: None)
+
+    assert files.immutable_file_test("", "/static/css/site.0123456789ab.css")
+    assert not files.immutable_file_test("", "/static/css/bootstrap.min.css.map")
+    assert "not in the manifest" not in caplog.text
+    staticfiles_storage.url("css/missing.css")  # a page's own link still says so
+    assert "'css/missing.css' is not in the manifest" in caplog.text
