@@ -6,6 +6,7 @@ or ``DEBUG=0``) refuses to start without ``SECRET_KEY``, ``ALLOWED_HOSTS`` and
 Every variable is listed, with its default, in the README's *Configuration*.
 """
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -35,6 +36,24 @@ def env_required(name: str, value: str | list[str] | None = None) -> str | list[
         # One clear line, not a traceback: this is an operator's mistake, not a bug.
         raise SystemExit(
             f"Configuration error: {name} must be set when DJANGO_ENV=production (or DEBUG is off)."
+        )
+    return value
+
+
+def env_number(name: str, default: float, *, kind: type = int, minimum: float = 0) -> float:
+    """The variable as a number (`kind`: int, or float), `default` when unset or
+    empty; stop with one clear line when it is not one, or is below `minimum`."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum:
+        what = "a whole number" if kind is int else "a number"
+        raise SystemExit(
+            f"Configuration error: {name} must be {what} of at least {minimum}, not {raw!r}."
         )
     return value
 
@@ -125,7 +144,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=env_number("CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -184,9 +203,7 @@ else:
 # With Redis, each process also keeps the cached pages it served lately in its own
 # memory, up to this many bytes (parties/page_cache.py; 0: none). Without Redis the
 # cache is already the process's memory.
-PAGE_CACHE_LOCAL_BYTES = int(
-    os.environ.get("PAGE_CACHE_LOCAL_BYTES") or (8_000_000 if REDIS_URL else 0)
-)
+PAGE_CACHE_LOCAL_BYTES = env_number("PAGE_CACHE_LOCAL_BYTES", 8_000_000 if REDIS_URL else 0)
 
 # Sessions live in the database (accounts.Session: each with the id of the account
 # it is logged in to, so a request reads its session and user in one query,
@@ -231,39 +248,37 @@ AUTH_PASSWORD_VALIDATORS = [
 # first 5 hex digits of the password's SHA-1 only. Off by default (it needs the
 # internet); to turn it on: PWNED_PASSWORDS_URL=https://api.pwnedpasswords.com/range/
 PWNED_PASSWORDS_URL = os.environ.get("PWNED_PASSWORDS_URL", "")
-PWNED_PASSWORDS_TIMEOUT = float(os.environ.get("PWNED_PASSWORDS_TIMEOUT") or "2")
+PWNED_PASSWORDS_TIMEOUT = env_number("PWNED_PASSWORDS_TIMEOUT", 2.0, kind=float, minimum=0.1)
 
 # Rate limits (accounts/throttle.py; docs/security.md gives the reasons). Failed
 # logins per 15 minutes: per account (username and email alike) from browsers
 # that never logged in to it, per browser that did (its device cookie), per IP.
-LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT") or "5")
-LOGIN_FAILURES_PER_DEVICE = int(os.environ.get("LOGIN_FAILURES_PER_DEVICE") or "5")
-LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP") or "20")
+LOGIN_FAILURES_PER_ACCOUNT = env_number("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURES_PER_DEVICE = env_number("LOGIN_FAILURES_PER_DEVICE", 5, minimum=1)
+LOGIN_FAILURES_PER_IP = env_number("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 # Sign-up attempts per IP per hour, refused ones too: a dinner's worth of guests,
 # typos and all, signs up on one Wi-Fi; a script probing addresses soon stops.
-SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = int(os.environ.get("SIGNUP_ATTEMPTS_PER_IP_PER_HOUR") or "20")
+SIGNUP_ATTEMPTS_PER_IP_PER_HOUR = env_number("SIGNUP_ATTEMPTS_PER_IP_PER_HOUR", 20, minimum=1)
 # Reset emails per address per hour (past it: the same answer, no email), and
 # reset requests per IP per hour.
-PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = int(
-    os.environ.get("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR") or "3"
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_number(
+    "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 3, minimum=1
 )
-PASSWORD_RESETS_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESETS_PER_IP_PER_HOUR") or "20")
+PASSWORD_RESETS_PER_IP_PER_HOUR = env_number("PASSWORD_RESETS_PER_IP_PER_HOUR", 20, minimum=1)
 # Email-confirmation links sent per account per hour (sign-up, "send it again",
 # email changes): a typo fixed or two, not a way to mail strangers.
-EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR = int(
-    os.environ.get("EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR") or "5"
+EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR = env_number(
+    "EMAIL_CONFIRMATIONS_PER_ACCOUNT_PER_HOUR", 5, minimum=1
 )
 # Replies sent from a party's preview by visitors (parties.guest_replies): each
 # emails a link to the address given, so they are limited per address and per IP.
-GUEST_REPLIES_PER_ADDRESS_PER_HOUR = int(
-    os.environ.get("GUEST_REPLIES_PER_ADDRESS_PER_HOUR") or "3"
-)
-GUEST_REPLIES_PER_IP_PER_HOUR = int(os.environ.get("GUEST_REPLIES_PER_IP_PER_HOUR") or "20")
+GUEST_REPLIES_PER_ADDRESS_PER_HOUR = env_number("GUEST_REPLIES_PER_ADDRESS_PER_HOUR", 3, minimum=1)
+GUEST_REPLIES_PER_IP_PER_HOUR = env_number("GUEST_REPLIES_PER_IP_PER_HOUR", 20, minimum=1)
 # Per-IP limits read X-Forwarded-For only from these proxies (the list gunicorn
 # trusts: addresses or networks, comma-separated, or *), and take the address
 # TRUSTED_PROXY_COUNT entries from its right: the one the outermost proxy saw.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or "1")
+TRUSTED_PROXY_COUNT = env_number("TRUSTED_PROXY_COUNT", 1)
 
 # Second factor (accounts/two_factor.py, docs/security.md): TOTP apps through
 # django-otp. The name apps list the account under; the admin shows no secret keys.
@@ -278,9 +293,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_IDLE_AGE = 12 * 60 * 60
 # However much it is used, a session ends this long after its login (ASVS 7.3.2):
 # 24 hours, or 30 days with "keep me logged in" (accounts/sessions.py).
-SESSION_MAX_AGE = int(os.environ.get("SESSION_MAX_AGE_HOURS") or "24") * 60 * 60
+SESSION_MAX_AGE = env_number("SESSION_MAX_AGE_HOURS", 24, minimum=1) * 60 * 60
 SESSION_REMEMBERED_MAX_AGE = (
-    int(os.environ.get("SESSION_REMEMBERED_MAX_AGE_DAYS") or "30") * 24 * 60 * 60
+    env_number("SESSION_REMEMBERED_MAX_AGE_DAYS", 30, minimum=1) * 24 * 60 * 60
 )
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -299,11 +314,11 @@ _mailer: dict = {"BACKEND": _email_backend}
 if _email_backend.endswith("smtp.EmailBackend"):
     _mailer["OPTIONS"] = {
         "host": os.environ.get("EMAIL_HOST", "localhost"),
-        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "port": env_number("EMAIL_PORT", 25, minimum=1),
         "username": os.environ.get("EMAIL_HOST_USER", ""),
         "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
         "use_tls": env_bool("EMAIL_USE_TLS", False),
-        "timeout": int(os.environ.get("EMAIL_TIMEOUT", "10")),
+        "timeout": env_number("EMAIL_TIMEOUT", 10, minimum=1),
     }
 elif _email_backend.endswith("filebased.EmailBackend"):
     # One file per message, e.g. to read a confirmation link while trying the site.
@@ -373,15 +388,15 @@ if _tasks_backend == "rq":
         raise SystemExit("Configuration error: TASKS_BACKEND=rq needs REDIS_URL.")
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # rqworker, the Job class
 # A task marked running for longer than this lost its worker: the sweep re-queues it.
-TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS") or "300")
+TASK_LEASE_SECONDS = env_number("TASK_LEASE_SECONDS", 300.0, kind=float, minimum=1)
 # The worker claims this many due tasks at a time, in one transaction (parties/worker.py);
 # 1 runs django-tasks-db's own loop, one task per claim.
-TASK_WORKER_CLAIM = int(os.environ.get("TASK_WORKER_CLAIM") or "20")
+TASK_WORKER_CLAIM = env_number("TASK_WORKER_CLAIM", 20, minimum=1)
 # On PostgreSQL the worker's own commits don't wait for the disk (parties/worker.py
 # says what a database crash could then cost: an email sent twice, never one lost).
 TASK_WORKER_ASYNC_COMMIT = env_bool("TASK_WORKER_ASYNC_COMMIT", True)
 # Finished tasks' rows are deleted after this many days (each email's fate stays).
-TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TASK_RESULTS_KEEP_DAYS") or "7")
+TASK_RESULTS_KEEP_DAYS = env_number("TASK_RESULTS_KEEP_DAYS", 7, minimum=1)
 # The public address that links in emails start with. In development it follows the
 # port the development server listens on (`PORT`, as `make run` sets it).
 if PRODUCTION:
@@ -422,7 +437,7 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     if not SECURE_HSTS_PRELOAD:

@@ -153,3 +153,35 @@ def test_make_run_points_email_links_at_its_own_port(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "SITE_URL=http://127.0.0.1:8811" in result.stdout.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TASK_WORKER_CLAIM", "twenty"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "0"),
+        ("SESSION_MAX_AGE_HOURS", "2.5"),
+    ],
+)
+def test_a_number_setting_that_is_not_one_stops_with_one_clear_line(name, value):
+    result = manage("check", **{name: value})
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Configuration error: {name} must be a whole number"), lines[0]
+    assert repr(value) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_an_empty_number_setting_takes_its_default():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])",
+        CONN_MAX_AGE="",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "60"
