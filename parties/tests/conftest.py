@@ -2,7 +2,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from parties.tests.factories import DinnerPartyFactory
-from parties.tests.helpers import client_for
+from parties.tests.helpers import client_for, worker_for_tests
 
 
 @pytest.fixture
@@ -58,15 +58,6 @@ def run_worker(request, task_queue, monkeypatch, settings):
     settings.TASK_WORKER_CLAIM = request.param
 
     def run() -> None:
-        worker.make_worker(
-            queue_names=["default"],
-            excluded_queue_names=[],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-        ).run()
+        worker_for_tests().run()
 
     return run

@@ -17,7 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.helpers import pass_second_factor
 from common.food import Course
-from parties import services
+from parties import services, worker
 from parties.models import RSVP, DinnerParty, RSVPStatus
 
 
@@ -179,3 +179,20 @@ def queued_for(task_path: str, party: DinnerParty) -> list[DBTaskResult]:
 def make_due(tasks: list[DBTaskResult]) -> None:
     """As if these queued tasks' time had come."""
     DBTaskResult.objects.filter(pk__in=[task.pk for task in tasks]).update(run_after=timezone.now())
+
+
+def worker_for_tests(*, claim: int | None = None, worker_id: str = "test-worker", max_tasks=None):
+    """The worker `manage.py task_worker --batch` makes (`parties.worker.make_worker`),
+    for the default queue, in this process: no waits between claims, no start-up
+    delay; it stops when the queue is empty."""
+    return worker.make_worker(
+        claim=claim,
+        queue_names=["default"],
+        excluded_queue_names=[],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=max_tasks,
+        worker_id=worker_id,
+    )

@@ -38,24 +38,30 @@ def database_url() -> str:
     )
 
 
+def worker_env(**more: str) -> dict[str, str]:
+    """The environment of a worker process started by a test: the test database,
+    the database queue, SMTP to a local sink (its EMAIL_PORT given per start), no
+    kept connections, and `more`."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="dinnerparty.settings",
+        DATABASE_URL=database_url(),
+        TASKS_BACKEND="database",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        CONN_MAX_AGE="0",
+        **more,
+    )
+    return env
+
+
 @pytest.fixture
 def start_worker(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start `manage.py worker` (and its task_worker child, in a process group of
     their own) against the test database, sending mail to the sink on `port`,
     with a 2-second lease and a sweep every half second."""
     workers: list[subprocess.Popen] = []
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
-    env.update(
-        DJANGO_SETTINGS_MODULE="dinnerparty.settings",
-        DATABASE_URL=database_url(),
-        TASKS_BACKEND="database",
-        TASK_LEASE_SECONDS="2",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_TIMEOUT="30",
-        CONN_MAX_AGE="0",
-        PYTHONUNBUFFERED="1",
-    )
+    env = worker_env(TASK_LEASE_SECONDS="2", EMAIL_TIMEOUT="30", PYTHONUNBUFFERED="1")
 
     def start(port: int, **more_env: str) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(workers)}.log", "w")  # noqa: SIM115

@@ -4,7 +4,6 @@ time, given back when not started, never run by two workers; the switch
 commits on PostgreSQL; the first run of a task not looking for earlier emails."""
 
 import asyncio
-import os
 import subprocess
 import sys
 import threading
@@ -19,24 +18,18 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import UserFactory
-from dinnerparty.tests.helpers import SETTINGS_VARIABLES
 from parties import services, worker
 from parties.models import EmailDelivery
 from parties.notifications import send_party_cancelled_email
 from parties.tests.factories import DinnerPartyFactory
+from parties.tests.helpers import worker_for_tests
 from parties.tests.smtp import smtp_sink
-from parties.tests.test_queue_worker_process import database_url, wait_for
+from parties.tests.test_queue_worker_process import wait_for, worker_env
 
 
 def batch_worker(*, claim: int = 3, **options) -> worker.BatchWorker:
-    return worker.make_worker(
+    return worker_for_tests(
         claim=claim,
-        queue_names=["default"],
-        excluded_queue_names=[],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
         max_tasks=options.pop("max_tasks", None),
         worker_id=options.pop("worker_id", "worker-a"),
     )
@@ -238,16 +231,7 @@ class GatedSink:
 @pytest.mark.django_db(transaction=True)
 def test_two_worker_processes_holding_batches_at_once_never_run_a_task_twice(queued):
     tasks = queued(24)
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
-    env.update(
-        DJANGO_SETTINGS_MODULE="dinnerparty.settings",
-        DATABASE_URL=database_url(),
-        TASKS_BACKEND="database",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_TIMEOUT="60",
-        CONN_MAX_AGE="0",
-    )
+    env = worker_env(EMAIL_TIMEOUT="60")
     sink = GatedSink()
     with smtp_sink(sink) as port:
         command = [sys.executable, "manage.py", "task_worker", "--batch", "--claim=4"]
