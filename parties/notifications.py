@@ -23,7 +23,7 @@ from email.message import MIMEPart
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.tasks import Task, task
 from django.template.loader import render_to_string
@@ -182,7 +182,7 @@ def send(
     on_record: Callable[[EmailDelivery], None] | None = None,
 ) -> int:
     """One email with a plain-text and an HTML body, from templates/emails/, sent
-    now (tasks call this: it runs in the worker) with a record of its fate
+    now (tasks call this: it runs in the worker) and then recorded with its fate
     (`EmailDelivery`); a transient failure queues `deliver_email` to try again.
     `calendar` ({"method": "REQUEST" or "CANCEL", "ics": text}) goes with it as
     a text/calendar part, so calendars add, move or cancel the entry.
@@ -218,15 +218,11 @@ def send(
         )
         if earlier:  # this task ran before, and its worker died
             pk, status = earlier[0]
-            if status == DeliveryStatus.QUEUED:  # mid-send: try it again
+            if status == DeliveryStatus.QUEUED:  # an earlier version's, mid-send: again
                 deliver(pk, message, attempt=1, fresh=True)
             return 1  # else sent, failed, or its retry is queued already
-    delivery = EmailDelivery.objects.create(
-        template=template, to=to, subject=message["subject"], task_key=task_key
-    )
-    if on_record is not None:  # e.g. an invitation keeps its email's fate
-        on_record(delivery)
-    deliver(delivery.pk, message, attempt=1, fresh=True)
+    record = {"template": template, "to": to, "subject": message["subject"]}
+    deliver(None, message, attempt=1, record={**record, "task_key": task_key}, on_record=on_record)
     return 1
 
 
@@ -323,13 +319,29 @@ def deliver_email(delivery_id: int, message: dict, *, attempt: int = 1) -> str:
     return deliver(delivery_id, message, attempt=attempt)
 
 
-def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = False) -> str:
+def deliver(
+    delivery_id: int | None,
+    message: dict,
+    *,
+    attempt: int,
+    fresh: bool = False,
+    record: dict | None = None,
+    on_record: Callable[[EmailDelivery], None] | None = None,
+) -> str:
     """Try to send `message`, record what happened. The message's link (e.g. an
-    address confirmation's) is stored in the queue only while it is retried."""
-    deliveries = EmailDelivery.objects.filter(pk=delivery_id)
-    done = [DeliveryStatus.SENT, DeliveryStatus.FAILED]
-    if not fresh and not deliveries.exclude(status__in=done).exists():
-        return "done already"  # e.g. re-queued after its worker died mid-way
+    address confirmation's) is stored in the queue only while it is retried.
+
+    A first attempt (`delivery_id` None) writes its `EmailDelivery` once, after
+    the attempt, with its fate (`record` holds its other fields; `on_record` is
+    given it): one write an email, not a "queued" row and then its update. A
+    worker that dies between sending and writing leaves no row, so the task's
+    re-run sends it again, as it would a row left "queued" mid-send."""
+    if delivery_id is not None and not fresh:
+        unfinished = EmailDelivery.objects.filter(pk=delivery_id).exclude(
+            status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED]
+        )
+        if not unfinished.exists():
+            return "done already"  # e.g. re-queued after its worker died mid-way
     email = WorkerEmail(
         subject=message["subject"],
         body=message["body"],
@@ -345,38 +357,53 @@ def deliver(delivery_id: int, message: dict, *, attempt: int, fresh: bool = Fals
         reason = f"{type(error).__name__}: {error}"[:1000]
         retry = attempt <= len(RETRY_DELAYS) and is_transient(error) and in_worker(deliver_email)
         if not retry:
+            fate = {"status": DeliveryStatus.FAILED, "last_error": reason}
+            delivery_id = _record(delivery_id, record, on_record, attempts=attempt, **fate)
             logger.warning("Email %s failed (attempt %s): %s", delivery_id, attempt, reason)
-            deliveries.update(
-                status=DeliveryStatus.FAILED,
-                attempts=attempt,
-                last_error=reason,
-                next_attempt_at=None,
-                updated_at=timezone.now(),
-            )
             return DeliveryStatus.FAILED
         run_after = timezone.now() + RETRY_DELAYS[attempt - 1]
         with transaction.atomic():
-            deliveries.update(
-                status=DeliveryStatus.RETRYING,
-                attempts=attempt,
-                last_error=reason,
-                next_attempt_at=run_after,
-                updated_at=timezone.now(),
+            fate = {"status": DeliveryStatus.RETRYING, "last_error": reason}
+            delivery_id = _record(
+                delivery_id, record, on_record, attempts=attempt, next_attempt_at=run_after, **fate
             )
-            enqueue(
-                deliver_email.using(run_after=run_after),
-                delivery_id,
-                message,
-                attempt=attempt + 1,
-            )
+            if delivery_id is not None:
+                enqueue(
+                    deliver_email.using(run_after=run_after),
+                    delivery_id,
+                    message,
+                    attempt=attempt + 1,
+                )
         return DeliveryStatus.RETRYING
-    deliveries.update(
-        status=DeliveryStatus.SENT,
-        attempts=attempt,
-        next_attempt_at=None,
-        updated_at=timezone.now(),
-    )
+    _record(delivery_id, record, on_record, status=DeliveryStatus.SENT, attempts=attempt)
     return DeliveryStatus.SENT
+
+
+def _record(
+    delivery_id: int | None,
+    record: dict | None,
+    on_record: Callable[[EmailDelivery], None] | None,
+    **fate,
+) -> int | None:
+    """Write an attempt's fate: a new `EmailDelivery` from `record` (a first
+    attempt) or an update of `delivery_id`'s. Returns its id; None when another
+    run of the same task recorded this email first (a task swept back to the
+    queue while its worker was alive but slow: both sent it)."""
+    fate.setdefault("next_attempt_at", None)
+    if record is None:
+        EmailDelivery.objects.filter(pk=delivery_id).update(**fate, updated_at=timezone.now())
+        return delivery_id
+    # Outside a transaction (the worker) a refused INSERT spoils nothing; inside
+    # one it must not spoil the transaction, so it gets a savepoint.
+    in_block = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic() if in_block else contextlib.nullcontext():
+            delivery = EmailDelivery.objects.create(**record, **fate)
+    except IntegrityError:  # its task_key is taken: recorded by the other run
+        return None
+    if on_record is not None:  # e.g. an invitation keeps its email's fate
+        on_record(delivery)
+    return delivery.pk
 
 
 def calendar_part(*, method: str, ics: str) -> MIMEPart:

@@ -6,14 +6,17 @@ UPDATE to mark it running, then the task. `BatchWorker` takes up to
 `TASK_WORKER_CLAIM` due tasks in that one transaction (`SELECT ... FOR UPDATE
 SKIP LOCKED LIMIT n` on PostgreSQL; an exclusive transaction on SQLite, as the
 library's), marks them all running in one UPDATE, and runs them one by one with
-the library's own `run_task` (its signals, its result saving). Two workers
-never hold the same task: a claimed task is RUNNING, which no worker takes.
+the library's own `run_task` (its signals; a failure saved at once). The
+batch's successes are written together at its end, one UPDATE for all of them
+(`record_successes`), not a save each. Two workers never hold the same task: a
+claimed task is RUNNING, which no worker takes.
 
 What a batch keeps of the library's guarantees:
 
-- **A worker killed mid-batch**: its claimed tasks are RUNNING, as the one task
-  the library's loop would have left; the sweep (`parties.queue`) puts them back
-  after the lease, and email tasks check what they had already sent.
+- **A worker killed mid-batch**: its claimed tasks, the ones it finished but
+  had not yet recorded included, are RUNNING, as the one task the library's loop
+  would have left; the sweep (`parties.queue`) puts them back after the lease,
+  and email tasks check what they had already sent (`EmailDelivery.task_key`).
 - **A stop (SIGTERM, Ctrl-C)**: the task being run finishes; the claimed tasks
   not started are given back at once (READY, as they were).
 - **No hoarding**: tasks not started within `HOLD` of their claim (a slow mail
@@ -31,18 +34,25 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.db.backends.signals import connection_created
+from django.db.models import Case, Value, When
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
-from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception, retry
 
+from parties.models import BatchedTaskResult
 from parties.queue import default_lease
 
 # Tasks claimed but not started this long after their claim go back to the queue.
 HOLD = timedelta(seconds=5)
 
-RUNNING, READY = "RUNNING", "READY"
+RUNNING, READY, SUCCESSFUL = "RUNNING", "READY", "SUCCESSFUL"
+
+
+@retry()  # as the library's own result saving: SQLite may be locked a moment
+def record_with_retries(rows, **values) -> int:
+    return rows.update(**values)
 
 
 def claim_size() -> int:
@@ -96,8 +106,9 @@ class BatchWorker(Worker):
         self.hold = min(HOLD, default_lease() / 2)
 
     def _ready(self):
-        """The due tasks this worker may run, in the library's order."""
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        """The due tasks this worker may run, in the library's order (as
+        `BatchedTaskResult`s: their successes are written by `record_successes`)."""
+        tasks = BatchedTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
         if self.excluded_queue_names:
@@ -170,14 +181,51 @@ class BatchWorker(Worker):
 
     def run_batch(self, batch: list[DBTaskResult], claimed_at: datetime) -> None:
         waiting = list(batch)
+        succeeded = []
         try:
             while waiting and self.running:
                 if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                     break
                 if len(waiting) < len(batch) and timezone.now() - claimed_at > self.hold:
                     break  # held too long: let other workers have the rest
-                self.run_task(waiting.pop(0))
+                task_result = waiting.pop(0)
+                self.run_task(task_result)
+                if task_result.status == SUCCESSFUL:
+                    succeeded.append(task_result)
         finally:
             # Stopped (a signal, --max-tasks) or held too long: give the rest back.
             # (Also on SystemExit from the library's signal handler between tasks.)
             self.release(waiting, claimed_at)
+            self.record_successes(succeeded, claimed_at)
+
+    @staticmethod
+    def record_successes(tasks: list[DBTaskResult], claimed_at: datetime) -> int:
+        """Write the batch's successes (`BatchedTaskResult.set_successful` noted
+        them): one UPDATE per return value (as a rule, one), each task's own
+        `finished_at` by a CASE. Only rows still as this claim left them.
+
+        Until then they read RUNNING: a worker killed before this line leaves
+        them to the sweep, whose re-run finds each email already sent
+        (`notifications.send`), as for a task killed mid-way."""
+        groups: dict[str, list[DBTaskResult]] = {}
+        for task_result in tasks:
+            groups.setdefault(json.dumps(task_result.return_value), []).append(task_result)
+        updated = 0
+        for group in groups.values():
+            finished_at = Case(
+                *(
+                    When(pk=task_result.pk, then=Value(task_result.finished_at))
+                    for task_result in group
+                ),
+                output_field=DBTaskResult._meta.get_field("finished_at"),
+            )
+            mine = DBTaskResult.objects.filter(status=RUNNING, started_at=claimed_at)
+            updated += record_with_retries(
+                mine.filter(pk__in=[task_result.pk for task_result in group]),
+                status=SUCCESSFUL,
+                finished_at=finished_at,
+                return_value=group[0].return_value,
+                exception_class_path="",
+                traceback="",
+            )
+        return updated

@@ -1,13 +1,15 @@
 """The database queue (django-tasks-db): emails are queued in the transaction of
 the change that causes them, and a worker sends them."""
 
+import hashlib
 import socket
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -138,6 +140,41 @@ def test_an_email_the_server_accepts_is_recorded_sent(task_queue, run_worker, sm
         ("rsvp_confirmation", "sent", 1),
         ("rsvp_host_note", "sent", 1),
     ]
+
+
+def test_an_email_is_recorded_once_after_it_is_tried(task_queue, run_worker, smtp_server):
+    """One write an email: its row is written with its fate, not "queued" first
+    and updated after."""
+    smtp_server()
+    guest_replies()
+    table = EmailDelivery._meta.db_table
+
+    with CaptureQueriesContext(connection) as ran:
+        run_worker()
+
+    writes = [q["sql"].split(" (")[0] for q in ran if f'"{table}"' in q["sql"].split(" (")[0]]
+    assert writes == [f'INSERT INTO "{table}"']
+    assert EmailDelivery.objects.get().status == "sent"
+
+
+def test_an_email_another_run_of_its_task_recorded_first_is_recorded_once(
+    task_queue, run_worker, smtp_server
+):
+    """A task swept back to the queue while its first worker was slow, not dead:
+    both runs send, and the second to record it finds its row taken."""
+    server = smtp_server()
+    address = guest_replies()
+    (task,) = DBTaskResult.objects.all()
+    key = hashlib.sha256(f"{task.id}\nrsvp_confirmation\n{address}".encode()).hexdigest()
+    EmailDelivery.objects.create(
+        template="rsvp_confirmation", to=address, subject="…", task_key=key, status="sent"
+    )
+
+    run_worker()
+
+    assert server.accepted == [[address]]
+    assert EmailDelivery.objects.count() == 1
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 
 
 def test_a_busy_server_is_tried_again_later_until_it_accepts(task_queue, run_worker, smtp_server):

@@ -19,8 +19,9 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import UserFactory
 from parties import services, worker
-from parties.models import EmailDelivery
+from parties.models import BatchedTaskResult, EmailDelivery
 from parties.notifications import send_party_cancelled_email
+from parties.queue import requeue_stale_tasks
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import worker_for_tests
 from parties.tests.smtp import smtp_sink
@@ -143,6 +144,67 @@ def test_a_batch_held_past_its_time_is_given_back_and_every_task_still_runs_once
         task.args_kwargs["args"][0]["guest_email"] for task in tasks
     )
     assert statuses() == [("SUCCESSFUL", ["worker-a"])] * 4
+
+
+# --- a batch's successes written together ------------------------------------------------
+
+
+def task_updates(queries) -> list[str]:
+    table = DBTaskResult._meta.db_table
+    return [q["sql"] for q in queries if q["sql"].startswith(f'UPDATE "{table}"')]
+
+
+@pytest.mark.django_db
+def test_a_batch_writes_its_successes_in_one_update_each_with_its_own_finish_time(
+    queued, mailoutbox
+):
+    queued(3)
+
+    with CaptureQueriesContext(connection) as ran:
+        batch_worker(claim=3).run()
+
+    assert len(mailoutbox) == 3
+    # One UPDATE claims the three, one records their success.
+    assert len(task_updates(ran)) == 2
+    rows = list(
+        DBTaskResult.objects.order_by("finished_at").values_list("started_at", "finished_at")
+    )
+    assert statuses() == [("SUCCESSFUL", ["worker-a"])] * 3
+    assert len({finished for _, finished in rows}) == 3  # each its own, not the batch's
+    assert all(started < finished for started, finished in rows)
+
+
+@pytest.mark.django_db
+def test_a_return_value_the_table_cannot_store_fails_the_task_as_a_save_would():
+    task_result = BatchedTaskResult(status="RUNNING")
+
+    with pytest.raises(TypeError):
+        task_result.set_successful(object())
+
+    assert task_result.status == "RUNNING"
+
+
+@pytest.mark.django_db
+def test_successes_not_yet_written_when_a_worker_dies_run_again_without_sending_twice(
+    queued, mailoutbox, monkeypatch
+):
+    """Killed after sending, before the batch's successes were written: the tasks
+    read RUNNING, the sweep hands them to another worker, whose re-run finds
+    each email sent."""
+    queued(2)
+    monkeypatch.setattr(worker.BatchWorker, "record_successes", lambda *args: 0)
+    batch_worker(claim=2).run()
+    assert len(mailoutbox) == 2
+    assert {status for status, _ in statuses()} == {"RUNNING"}
+    monkeypatch.undo()
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+
+    assert requeue_stale_tasks(lease=timedelta(0)) == 2
+    batch_worker(claim=2, worker_id="worker-b").run()
+
+    assert len(mailoutbox) == 2
+    assert statuses() == [("SUCCESSFUL", ["worker-a", "worker-b"])] * 2
+    assert set(EmailDelivery.objects.values_list("status", flat=True)) == {"sent"}
 
 
 # --- a task's first run does not look for what an earlier run sent ----------------------
