@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.sessions import user_loaded_with_session
+from common.sql import constant
 
 
 def accounts_named(identifier: str):
@@ -28,7 +29,7 @@ def accounts_named(identifier: str):
         .annotate(
             has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
         )
-        .filter(Q(username_ci=identifier) | (Q(email_ci=identifier) & ~Q(email="")))
+        .filter(Q(username_ci=identifier) | (Q(email_ci=identifier) & ~Q(email=constant(""))))
         .order_by()
     )
 

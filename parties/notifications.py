@@ -34,6 +34,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext
 from django_tasks_db import DatabaseBackend
 
 from accounts.models import User
+from common.sql import constant
 from parties import calendar, guest_replies, queries
 from parties.mime import WorkerEmail
 from parties.models import (
@@ -205,17 +206,11 @@ def send(
     task_key = ""
     if task_id := current_task_id.get():
         task_key = hashlib.sha256(f"{task_id}\n{template}\n{to}".encode()).hexdigest()
-        # (`task_key <> ''` as in the unique index's condition: so it is used.)
         handled = current_task_keys.get()
         again = current_task_rerun.get() or handled is None or task_key in handled
         if handled is not None:
             handled.add(task_key)
-        earlier = again and list(
-            EmailDelivery.objects.filter(task_key=task_key)
-            .exclude(task_key="")
-            .order_by()
-            .values_list("pk", "status")[:1]
-        )
+        earlier = again and list(recorded_before(task_key))
         if earlier:  # this task ran before, and its worker died
             pk, status = earlier[0]
             if status == DeliveryStatus.QUEUED:  # an earlier version's, mid-send: again
@@ -224,6 +219,14 @@ def send(
     record = {"template": template, "to": to, "subject": message["subject"]}
     deliver(None, message, attempt=1, record={**record, "task_key": task_key}, on_record=on_record)
     return 1
+
+
+def recorded_before(task_key: str) -> QuerySet:
+    """(pk, status) of the email `task_key` names, if a run of its task recorded
+    it. `task_key <> ''` as in the unique index's condition, written as a
+    constant so that index serves it, prepared or not (common.sql)."""
+    deliveries = EmailDelivery.objects.filter(task_key=task_key).exclude(task_key=constant(""))
+    return deliveries.order_by().values_list("pk", "status")[:1]
 
 
 def _queued(task_: Task) -> bool:

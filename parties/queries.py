@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, Greatest, Lower, Now
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User, unconfirmed_too_long
+from common.sql import constant
 from compiled_queries.prepared import (
     PreparedDelete,
     PreparedInsert,
@@ -258,7 +259,7 @@ def _address_and_usernames(viewer, now, email, joined_before, **usernames):
     by_address = (
         accounts.alias(email_lower=Lower("email"))
         .filter(email_lower=Lower(email))
-        .exclude(email="")
+        .exclude(email=constant(""))
         .annotate(
             owns_address=ExpressionWrapper(
                 ~unconfirmed_too_long(joined_before=joined_before), output_field=BooleanField()

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
@@ -24,6 +25,7 @@ from django_otp import user_has_device
 
 from accounts.models import UNCONFIRMED_EMAIL_KEPT_FOR, User, unconfirmed_too_long
 from common.food import COURSE_PLURALS, course_count
+from common.sql import constant
 from parties import deadline, notifications, schedule
 from parties import invitations as invitation_rules
 from parties.guest_replies import LINK_VALID_FOR, LinkProblem
@@ -698,15 +700,21 @@ class GuestReplyOutcome:
     reply: PendingReply | None = None  # the waiting reply that counted (a reply by its link)
 
 
-def account_for_address(email: str) -> User | None:
-    """The account `email` belongs to (in any letter case), if any: not one whose
+def accounts_at(email: str) -> QuerySet[User]:
+    """The account `email` belongs to (in any letter case, as the unique index on
+    Lower("email") compares them, so that index finds it), if any: not one whose
     unconfirmed address was left too long (it is free for someone else)."""
     return (
-        User.objects.filter(email__iexact=email)
-        .exclude(email="")
+        User.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(email)))
+        .exclude(email=constant(""))
         .exclude(unconfirmed_too_long())
-        .first()
+        .order_by()
     )
+
+
+def account_for_address(email: str) -> User | None:
+    return next(iter(accounts_at(email)[:1]), None)
 
 
 def _username_candidates(name: str) -> list[str]:

@@ -41,6 +41,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception, retry
 
+from common.sql import constant
 from parties.models import BatchedTaskResult
 from parties.queue import default_lease
 
@@ -107,8 +108,14 @@ class BatchWorker(Worker):
 
     def _ready(self):
         """The due tasks this worker may run, in the library's order (as
-        `BatchedTaskResult`s: their successes are written by `record_successes`)."""
-        tasks = BatchedTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        `BatchedTaskResult`s: their successes are written by `record_successes`).
+        Its status also as a constant, so the library's partial index on due
+        tasks serves the claim once it is a prepared statement (`common.sql`)."""
+        tasks = (
+            BatchedTaskResult.objects.ready()
+            .filter(status=constant(READY))
+            .filter(backend_name=self.backend_name)
+        )
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
         if self.excluded_queue_names:

@@ -1,17 +1,26 @@
 """On PostgreSQL the list query, and the lookups of accounts by name or address,
-are served by an index at any size."""
+are served by an index at any size, also once they run as prepared statements
+(planned without their values: `generic_plan`)."""
 
+import datetime
 import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from psycopg import sql
 
 from accounts.backends import accounts_named
 from accounts.models import User
-from parties.queries import ADDRESS_AND_USERNAMES, LISTING, USERNAME_INPUTS
+from parties.models import EmailDelivery
+from parties.notifications import recorded_before
+from parties.queries import ADDRESS_AND_USERNAMES, LISTING, USERNAME_INPUTS, _address_and_usernames
+from parties.services import account_for_address, accounts_at
+from parties.tests.helpers import worker_for_tests
 
 pytestmark = [
     pytest.mark.django_db,
@@ -114,3 +123,100 @@ def test_a_reply_by_link_finds_the_address_and_free_usernames_by_index():
     assert "Seq Scan on accounts_user" not in plan, plan
     assert "accounts_user_username_ci_unique" in plan, plan
     assert "accounts_user_email_ci_unique" in plan, plan
+
+
+# --- prepared statements: planned once, without their values ------------------------------
+# Server-side binding sends every value as a parameter, and from its fifth run a
+# statement is prepared: PostgreSQL may then keep one plan made without the values.
+# A condition that must match a partial index's (`email <> ''`, `status = 'READY'`)
+# is written as a constant (common.sql), or that plan reads the whole table.
+
+
+def pg_type(value) -> str:
+    for kind, name in ((bool, "boolean"), (int, "bigint"), (datetime.datetime, "timestamptz")):
+        if isinstance(value, kind):
+            return name
+    return "text"
+
+
+def generic_plan(queryset: QuerySet) -> str:
+    """The plan PostgreSQL makes for `queryset` as a prepared statement, without
+    knowing its parameters' values (what it may keep from the sixth run on)."""
+    query, params = queryset.query.sql_with_params()
+    numbers = iter(range(1, len(params) + 1))
+    query = re.sub("%s", lambda _: f"${next(numbers)}", query)
+    types = ", ".join(pg_type(value) for value in params)
+    values = sql.SQL(", ").join(sql.Literal(value) for value in params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"PREPARE probe ({types}) AS {query}")
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        try:
+            cursor.execute(f"EXPLAIN EXECUTE probe ({values.as_string(connection.connection)})")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET plan_cache_mode")
+            cursor.execute("DEALLOCATE probe")
+
+
+def test_a_prepared_login_lookup_still_reads_the_two_indexes():
+    many_accounts(3_000)
+
+    plan = generic_plan(accounts_named("member-77@example.com"))
+
+    assert "Seq Scan on accounts_user" not in plan, plan
+    assert "accounts_user_email_ci_unique" in plan, plan
+
+
+def test_a_prepared_reply_by_link_lookup_still_reads_the_address_index():
+    many_accounts(3_000)
+    usernames = {name: f"member-{n}" for n, name in enumerate(USERNAME_INPUTS)}
+    now = timezone.now()
+
+    plan = generic_plan(
+        _address_and_usernames(AnonymousUser(), now, "member-77@example.com", now, **usernames)
+    )
+
+    assert "Seq Scan on accounts_user" not in plan, plan
+    assert "accounts_user_email_ci_unique" in plan, plan
+
+
+def test_a_prepared_lookup_of_an_address_owner_reads_the_address_index():
+    many_accounts(3_000)
+
+    plan = generic_plan(accounts_at("Member-77@example.com")[:1])
+
+    assert "Seq Scan on accounts_user" not in plan, plan
+    assert "accounts_user_email_ci_unique" in plan, plan
+    assert account_for_address("Member-77@example.com").username == "member-77"
+
+
+def test_a_prepared_claim_of_due_tasks_reads_the_queues_index():
+    """A week of finished tasks stays in the table (TASK_RESULTS_KEEP_DAYS)."""
+    now = timezone.now()
+    DBTaskResult.objects.bulk_create(
+        DBTaskResult(
+            status="SUCCESSFUL" if number % 100 else "READY",
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="parties.notifications.send_reminder_email",
+            backend_name="default",
+            run_after=now,
+        )
+        for number in range(5_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {DBTaskResult._meta.db_table}")
+
+    plan = generic_plan(worker_for_tests(claim=20)._ready()[:20])
+
+    assert "tasks_db_new_ordering_idx" in plan, plan
+
+
+def test_a_prepared_rerun_lookup_of_a_sent_email_reads_its_index():
+    EmailDelivery.objects.bulk_create(
+        EmailDelivery(template="t", to=f"g{n}@example.com", subject="s", task_key=f"{n:064}")
+        for n in range(3_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE parties_emaildelivery")
+
+    assert "email_delivery_once_per_task" in generic_plan(recorded_before("7" * 64))
