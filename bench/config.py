@@ -14,6 +14,8 @@ HASH_TIMES = VAR / "hash-times"  # the workers' password checks (bench.hashers)
 SIZES = (1_000, 100_000)
 RSVPS_PER_PARTY = 10
 USERS = 200  # generated users: guest-0 … guest-199
+# And accounts that only exist (bench.prepare --members): one per this many parties.
+MEMBERS_PER = 5
 PASSWORD = "dinner-party-demo-2026"  # noqa: S105 -- seed_demo's DEMO_PASSWORD, public by design
 POOL = [f"guest-{i}" for i in range(100, 124)]  # logged-in users for GETs and RSVP POSTs
 LOGIN_USERS = [f"guest-{i}" for i in range(150, 174)]  # logged in by the login run

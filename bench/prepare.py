@@ -6,12 +6,15 @@ upcoming public party per RSVP user to reply to, and the page count the list
 view has for a logged-in member; the 50-guest party's invite link (the anonymous
 preview); with `--reply-links N`, N single-use reply links written to
 `--links-file` (one path a line), each a visitor's reply waiting for its emailed
-link to a pool user's party, under an address no account has. Also clears
+link to a pool user's party, under an address no account has; with `--members N`,
+accounts up to N members who host and reply to nothing (`member-0` …: seed_demo's
+200 users alone would be a site of 100,000 parties and 200 accounts, whose
+account lookups PostgreSQL plans for a table of a few pages). Also clears
 Django's cache, so nothing cached by an earlier run (another database, another
 size) is served by this one.
 
     .venv/bin/python -m bench.prepare --pool guest-100,guest-101,... \
-        [--reply-links 42000 --links-file var/bench/specs/reply-links.txt]
+        [--reply-links 42000 --links-file var/bench/specs/reply-links.txt] [--members 20000]
 """
 
 import argparse
@@ -29,6 +32,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -61,6 +65,28 @@ def detail_party() -> DinnerParty:
         for guest in User.objects.filter(username__in=names).exclude(rsvps__party=party):
             services.rsvp_submit(party=party, guest=guest, status=RSVPStatus.GOING)
     return party
+
+
+def members(count: int) -> int:
+    """Accounts `member-0` … up to `count` (an unusable password: they never log
+    in), then the accounts table's statistics brought up to date. Returns how
+    many there are."""
+    have = User.objects.filter(username__startswith="member-").count()
+    User.objects.bulk_create(
+        (
+            User(
+                username=f"member-{number}",
+                email=f"member-{number}@example.com",
+                password="!",  # noqa: S106 (unusable, as set_unusable_password() makes it)
+                email_confirmed_at=timezone.now(),
+            )
+            for number in range(have, count)
+        ),
+        batch_size=5000,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {User._meta.db_table}")
+    return max(have, count)
 
 
 def rsvp_targets(pool: list[str]) -> dict[str, int]:
@@ -119,9 +145,11 @@ def main() -> None:
     parser.add_argument("--pool", required=True, help="comma-separated usernames")
     parser.add_argument("--reply-links", type=int, default=0, help="single-use reply links")
     parser.add_argument("--links-file", default="", help="where the reply links go")
+    parser.add_argument("--members", type=int, default=0, help="accounts that only exist")
     args = parser.parse_args()
     pool = [name for name in args.pool.split(",") if name]
     cache.clear()
+    accounts = members(args.members)
     party = detail_party()
     viewer = User.objects.get(username=pool[0])
     visible = DinnerParty.objects.upcoming().visible_to(viewer).count()
@@ -137,6 +165,7 @@ def main() -> None:
                 "rsvp_parties": targets,
                 "preview_path": reverse("parties:invite", args=[party.invite_token]),
                 "reply_links": args.reply_links,
+                "members": accounts,
                 "visible_parties": visible,
                 "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
             }

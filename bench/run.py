@@ -56,6 +56,7 @@ from bench.commands import last_json, manage, run_logged
 from bench.config import (
     CONNECTIONS,
     HASH_TIMES,
+    MEMBERS_PER,
     OTHERS_LIMIT,
     POOL,
     PYTHON,
@@ -197,6 +198,8 @@ def seed(
                 str(reply_links),
                 "--links-file",
                 str(links_file),
+                "--members",
+                str(size // MEMBERS_PER),
             ],
             env,
             logs / f"prepare-{db.name}-{size}.log",
