@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import throttle
 from accounts.backends import login_candidates
-from accounts.models import User, unconfirmed_too_long
+from accounts.models import User, accounts_with_address, unconfirmed_too_long
 from accounts.reauth import authenticator_of, check_reauth_code, reauth_code_field
 from accounts.validators import MAX_PASSWORD_LENGTH
 from common.food import Allergen, Diet
@@ -23,7 +23,7 @@ def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
     """Whether another account has `email`. One that left it unconfirmed for too
     long does not count: the address is released when it is taken
     (accounts.verification)."""
-    holders = User.objects.filter(email__iexact=email).exclude(pk=exclude_pk)
+    holders = accounts_with_address(email).exclude(pk=exclude_pk)
     return holders.exclude(unconfirmed_too_long()).exists()
 
 

@@ -6,13 +6,14 @@ from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, TimestampMixin
 
 from common.food import validate_allergens, validate_diets
+from common.sql import constant
 from common.text import validate_multiline_text, validate_single_line_text
 from common.timezones import validate_timezone
 
@@ -33,6 +34,18 @@ def unconfirmed_too_long(*, joined_before=None) -> Q:
     if joined_before is None:
         joined_before = timezone.now() - UNCONFIRMED_EMAIL_KEPT_FOR
     return Q(email_confirmed_at__isnull=True, date_joined__lt=joined_before)
+
+
+def accounts_with_address(email: str) -> QuerySet["User"]:
+    """The accounts whose address is `email` in any letter case (at most one), as
+    the unique index compares them: Lower("email") where the address is not '',
+    so that index finds it (`email__iexact` compares UPPER(email), which no index
+    has; the '' a constant, so a prepared statement's plan uses it too: common.sql)."""
+    return (
+        User.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=Lower(Value(email)))
+        .exclude(email=constant(""))
+    )
 
 
 class User(AbstractUser):

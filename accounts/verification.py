@@ -34,7 +34,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from accounts import throttle
-from accounts.models import UNCONFIRMED_EMAIL_KEPT_FOR, User, unconfirmed_too_long
+from accounts.models import (
+    UNCONFIRMED_EMAIL_KEPT_FOR,
+    User,
+    accounts_with_address,
+    unconfirmed_too_long,
+)
 from parties import notifications, services
 
 LINK_VALID_FOR = timedelta(hours=24)
@@ -119,9 +124,10 @@ def release_stale_addresses(email: str | None = None) -> int:
     """Take the addresses left unconfirmed for too long (or only `email`, in any
     letter case) from their accounts, so someone else may sign up with them.
     The accounts stay, without an address; returns how many were released."""
-    stale = User.objects.filter(unconfirmed_too_long()).exclude(email="")
     if email is not None:
-        stale = stale.filter(email__iexact=email)
+        stale = accounts_with_address(email).filter(unconfirmed_too_long())
+    else:
+        stale = User.objects.filter(unconfirmed_too_long()).exclude(email="")
     return stale.update(email="")
 
 

@@ -16,16 +16,19 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Lower
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django_otp import user_has_device
 
-from accounts.models import UNCONFIRMED_EMAIL_KEPT_FOR, User, unconfirmed_too_long
+from accounts.models import (
+    UNCONFIRMED_EMAIL_KEPT_FOR,
+    User,
+    accounts_with_address,
+    unconfirmed_too_long,
+)
 from common.food import COURSE_PLURALS, course_count
-from common.sql import constant
 from parties import deadline, notifications, schedule
 from parties import invitations as invitation_rules
 from parties.guest_replies import LINK_VALID_FOR, LinkProblem
@@ -700,21 +703,11 @@ class GuestReplyOutcome:
     reply: PendingReply | None = None  # the waiting reply that counted (a reply by its link)
 
 
-def accounts_at(email: str) -> QuerySet[User]:
-    """The account `email` belongs to (in any letter case, as the unique index on
-    Lower("email") compares them, so that index finds it), if any: not one whose
-    unconfirmed address was left too long (it is free for someone else)."""
-    return (
-        User.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=Lower(Value(email)))
-        .exclude(email=constant(""))
-        .exclude(unconfirmed_too_long())
-        .order_by()
-    )
-
-
 def account_for_address(email: str) -> User | None:
-    return next(iter(accounts_at(email)[:1]), None)
+    """The account `email` belongs to (in any letter case), if any: not one whose
+    unconfirmed address was left too long (it is free for someone else)."""
+    owners = accounts_with_address(email).exclude(unconfirmed_too_long()).order_by()
+    return next(iter(owners[:1]), None)
 
 
 def _username_candidates(name: str) -> list[str]:

@@ -15,11 +15,12 @@ from django_tasks_db.models import DBTaskResult
 from psycopg import sql
 
 from accounts.backends import accounts_named
-from accounts.models import User
+from accounts.forms import email_taken
+from accounts.models import User, accounts_with_address
 from parties.models import EmailDelivery
 from parties.notifications import recorded_before
 from parties.queries import ADDRESS_AND_USERNAMES, LISTING, USERNAME_INPUTS, _address_and_usernames
-from parties.services import account_for_address, accounts_at
+from parties.services import account_for_address
 from parties.tests.helpers import worker_for_tests
 
 pytestmark = [
@@ -180,14 +181,17 @@ def test_a_prepared_reply_by_link_lookup_still_reads_the_address_index():
     assert "accounts_user_email_ci_unique" in plan, plan
 
 
-def test_a_prepared_lookup_of_an_address_owner_reads_the_address_index():
+def test_a_prepared_lookup_of_an_address_reads_the_address_index():
+    """The preview's reply (`account_for_address`), the sign-up's "taken?"
+    (`email_taken`) and the release of a stale address all look it up so."""
     many_accounts(3_000)
 
-    plan = generic_plan(accounts_at("Member-77@example.com")[:1])
+    plan = generic_plan(accounts_with_address("Member-77@example.com"))
 
     assert "Seq Scan on accounts_user" not in plan, plan
     assert "accounts_user_email_ci_unique" in plan, plan
     assert account_for_address("Member-77@example.com").username == "member-77"
+    assert email_taken("MEMBER-77@example.com")
 
 
 def test_a_prepared_claim_of_due_tasks_reads_the_queues_index():
