@@ -36,14 +36,16 @@ def unconfirmed_too_long(*, joined_before=None) -> Q:
     return Q(email_confirmed_at__isnull=True, date_joined__lt=joined_before)
 
 
-def accounts_with_address(email: str) -> QuerySet["User"]:
+def accounts_with_address(email) -> QuerySet["User"]:
     """The accounts whose address is `email` in any letter case (at most one), as
     the unique index compares them: Lower("email") where the address is not '',
     so that index finds it (`email__iexact` compares UPPER(email), which no index
-    has; the '' a constant, so a prepared statement's plan uses it too: common.sql)."""
+    has; the '' a constant, so a prepared statement's plan uses it too: common.sql).
+    `email`: a string, or an expression (a compiled query's input)."""
+    email = email if hasattr(email, "resolve_expression") else Value(email)
     return (
         User.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=Lower(Value(email)))
+        .filter(email_lower=Lower(email))
         .exclude(email=constant(""))
     )
 

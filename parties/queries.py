@@ -11,8 +11,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Subqu
 from django.db.models.functions import Coalesce, Greatest, Lower, Now
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import User, unconfirmed_too_long
-from common.sql import constant
+from accounts.models import User, accounts_with_address, unconfirmed_too_long
 from compiled_queries.prepared import (
     PreparedDelete,
     PreparedInsert,
@@ -254,23 +253,25 @@ def _address_and_usernames(viewer, now, email, joined_before, **usernames):
     Two lookups in one statement (UNION), each by its own unique index
     (Lower("email") where there is one, Lower("username")): as one filter joined
     by OR, PostgreSQL read every account instead."""
-    email = email if hasattr(email, "resolve_expression") else Value(email)
-    accounts = User.objects.annotate(lowered=Lower("username")).order_by()
+    columns = ("pk", "lowered", "owns_address")
     by_address = (
-        accounts.alias(email_lower=Lower("email"))
-        .filter(email_lower=Lower(email))
-        .exclude(email=constant(""))
+        accounts_with_address(email)
         .annotate(
+            lowered=Lower("username"),
             owns_address=ExpressionWrapper(
                 ~unconfirmed_too_long(joined_before=joined_before), output_field=BooleanField()
-            )
+            ),
         )
+        .order_by()
+        .values(*columns)
     )
-    by_username = accounts.filter(lowered__in=list(usernames.values())).annotate(
-        owns_address=Value(False)
+    by_username = (
+        User.objects.annotate(lowered=Lower("username"), owns_address=Value(False))
+        .filter(lowered__in=list(usernames.values()))
+        .order_by()
+        .values(*columns)
     )
-    columns = ("pk", "lowered", "owns_address")
-    return by_address.values(*columns).union(by_username.values(*columns), all=True).order_by("pk")
+    return by_address.union(by_username, all=True).order_by("pk")
 
 
 # A guest account's reply: whose is the address, and which usernames are taken,
