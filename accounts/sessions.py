@@ -1,6 +1,6 @@
 """Database sessions that are read together with their account.
 
-`SESSION_ENGINE` without Redis. The session row (`accounts.Session`, Django's
+`SESSION_ENGINE`, with Redis or without. The session row (`accounts.Session`, Django's
 documented way to extend database sessions) keeps the id of the account it is
 logged in to, so a logged-in request reads its session and its user in one
 query (`accounts.queries.SESSION_WITH_USER`); the auth backend
@@ -11,7 +11,7 @@ stored yet) writes its row once, when the response saves it, and a new key is
 proved unused by its INSERT rather than by a query first (`cycle_key`,
 `_get_new_session_key`, `NEW_SESSION`).
 
-With Redis too: there Django's `cached_db` would read the session from Redis and
+Not Django's `cached_db` with Redis: it would read the session from Redis and
 then its user from the database, two round trips where this is one.
 
 How long a session lasts: one kept for 30 days ("keep me logged in") ends 30 days
@@ -173,7 +173,7 @@ class AccountSessionMixin:
 
     def ended_if_past_max_age(self, data: dict) -> dict:
         """`data`, or {} once the session has outlived `max_age`: then it is deleted
-        (from the cache too) and its key dropped, whatever its use since."""
+        and its key dropped, whatever its use since."""
         if not past_max_age(data):
             return data
         self.delete(self.session_key)
@@ -187,17 +187,6 @@ class AccountSessionMixin:
         if self.get_expire_at_browser_close():
             return settings.SESSION_IDLE_AGE
         return super().get_session_cookie_age()
-
-
-def expired_by_its_own_data(data: dict) -> bool:
-    """Has a session's time run out, by the time of its last save and its expiry
-    (for an engine whose copy may outlive its database row: the cache)?"""
-    seen, expiry = data.get(SEEN), data.get("_session_expiry")
-    if not isinstance(seen, int) or not isinstance(expiry, int | None):
-        return False
-    if expiry is None:
-        expiry = 0 if settings.SESSION_EXPIRE_AT_BROWSER_CLOSE else settings.SESSION_COOKIE_AGE
-    return time.time() >= seen + (expiry or settings.SESSION_IDLE_AGE)
 
 
 def seen_a_while_ago(session: SessionBase) -> bool:
@@ -242,7 +231,7 @@ def active_sessions(user: User, *, current_key: str | None) -> list[ActiveSessio
 def end_sessions(*, user: User, keep: str | None, only: str | None = None) -> int:
     """Log the user out on their other devices: every session but `keep`, or
     only the one whose public id is `only`. Each is deleted through the session
-    engine (with Redis, from the cache as well). Returns how many ended."""
+    engine. Returns how many ended."""
     keys = [
         key
         for key in Session.objects.filter(user=user).values_list("session_key", flat=True)
