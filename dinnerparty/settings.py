@@ -392,6 +392,8 @@ TASK_LEASE_SECONDS = env_number("TASK_LEASE_SECONDS", 300.0, kind=float, minimum
 # The worker claims this many due tasks at a time, in one transaction (parties/worker.py);
 # 1 runs django-tasks-db's own loop, one task per claim.
 TASK_WORKER_CLAIM = env_number("TASK_WORKER_CLAIM", 20, minimum=1)
+# ... and runs them on this many threads, each with its own connections; 1: one by one.
+TASK_WORKER_THREADS = env_number("TASK_WORKER_THREADS", 2, minimum=1)
 # On PostgreSQL the worker's own commits don't wait for the disk (parties/worker.py
 # says what a database crash could then cost: an email sent twice, never one lost).
 TASK_WORKER_ASYNC_COMMIT = env_bool("TASK_WORKER_ASYNC_COMMIT", True)

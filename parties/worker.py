@@ -1,5 +1,6 @@
 """The task worker's loop: django-tasks-db's `Worker`, claiming its tasks in
-batches (`TASK_WORKER_CLAIM`, 20 by default) instead of one at a time.
+batches (`TASK_WORKER_CLAIM`, 20 by default) instead of one at a time, and
+running a batch on `TASK_WORKER_THREADS` threads (2 by default).
 
 django-tasks-db's loop takes one task per transaction: a locked SELECT and an
 UPDATE to mark it running, then the task. `BatchWorker` takes up to
@@ -10,6 +11,12 @@ the library's own `run_task` (its signals; a failure saved at once). The
 batch's successes are written together at its end, one UPDATE for all of them
 (`record_successes`), not a save each. Two workers never hold the same task: a
 claimed task is RUNNING, which no worker takes.
+
+With `TASK_WORKER_THREADS` above 1, the batch's tasks are shared among that many
+threads of the one process, each with its own database and SMTP connections: an
+email spends about a third of its time waiting for the mail server's and the
+database's replies, and another thread renders and sends meanwhile (the GIL is
+free while a thread waits). One thread runs them one by one, as before.
 
 What a batch keeps of the library's guarantees:
 
@@ -26,9 +33,13 @@ It overrides the library's `Worker.run()` (django-tasks-db 0.13): with
 `TASK_WORKER_CLAIM=1` the library's own loop runs, untouched.
 """
 
+import contextlib
 import json
 import random
+import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -62,14 +73,21 @@ def claim_size() -> int:
     return max(1, int(getattr(settings, "TASK_WORKER_CLAIM", 1)))
 
 
-def make_worker(*, claim: int | None = None, **options) -> Worker:
+def thread_count() -> int:
+    """How many threads run a batch's tasks (`TASK_WORKER_THREADS`)."""
+    return max(1, int(getattr(settings, "TASK_WORKER_THREADS", 1)))
+
+
+def make_worker(*, claim: int | None = None, threads: int | None = None, **options) -> Worker:
     """The worker `manage.py task_worker` runs: a `BatchWorker` claiming `claim`
-    tasks at a time (`claim_size()` by default), or the library's `Worker` for 1.
-    `options` are `Worker`'s own (queue_names, interval, batch, ...)."""
+    tasks at a time (`claim_size()` by default) and running them on `threads`
+    threads (`thread_count()` by default), or the library's `Worker` for a claim
+    of 1. `options` are `Worker`'s own (queue_names, interval, batch, ...)."""
     claim = claim_size() if claim is None else claim
     if claim <= 1:
         return Worker(**options)
-    return BatchWorker(claim=claim, **options)
+    threads = thread_count() if threads is None else threads
+    return BatchWorker(claim=claim, threads=threads, **options)
 
 
 def commit_asynchronously(sender, connection, **kwargs) -> None:
@@ -101,10 +119,32 @@ def use_asynchronous_commits() -> bool:
 
 
 class BatchWorker(Worker):
-    def __init__(self, *, claim: int, **options) -> None:
+    def __init__(self, *, claim: int, threads: int = 1, **options) -> None:
+        self._lock = threading.Lock()
+        self._tasks_running = 0
         super().__init__(**options)
         self.claim = claim
+        self.threads = max(1, threads)
         self.hold = min(HOLD, default_lease() / 2)
+        self._started = 0  # tasks this worker started (for --max-tasks)
+        # The other threads live as long as the worker, so each keeps its connections.
+        self._helpers = (
+            ThreadPoolExecutor(self.threads - 1, thread_name_prefix="task-worker")
+            if self.threads > 1
+            else None
+        )
+
+    # The library's `run_task` sets `running_task` around each task, and its
+    # signal handler stops the process at once when no task is running: with
+    # several threads, a task is running while any thread runs one.
+    @property
+    def running_task(self) -> bool:
+        return self._tasks_running > 0
+
+    @running_task.setter
+    def running_task(self, value: bool) -> None:
+        with self._lock:
+            self._tasks_running = max(0, self._tasks_running + (1 if value else -1))
 
     def _ready(self):
         """The due tasks this worker may run, in the library's order (as
@@ -172,6 +212,15 @@ class BatchWorker(Worker):
     def run(self) -> None:
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # noqa: S311 (a thundering herd, not a secret)
+        try:
+            self.claim_and_run()
+        except BaseException:
+            if self._helpers is not None:  # e.g. a forced stop: don't wait for them
+                self._helpers.shutdown(wait=False, cancel_futures=True)
+            raise
+        self.stop_helpers()
+
+    def claim_and_run(self) -> None:
         while self.running:
             close_old_connections()
             claimed = self.claim_tasks()
@@ -180,30 +229,80 @@ class BatchWorker(Worker):
                 self.run_batch(*claimed)
             elif self.batch and claimed is not None:
                 return  # --batch: the queue is empty
-            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+            if self.max_tasks is not None and self._started >= self.max_tasks:
                 return
             close_old_connections()
             if self.running and not batch:
                 time.sleep(self.interval)
 
+    def stop_helpers(self) -> None:
+        """Close the other threads' database connections, and end the threads."""
+        if self._helpers is None:
+            return
+        count = self.threads - 1
+        each_once = threading.Barrier(count, timeout=5)  # so every thread takes one
+
+        def close() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                each_once.wait()
+            connections.close_all()
+
+        for _ in range(count):
+            self._helpers.submit(close)
+        self._helpers.shutdown(wait=True)
+
     def run_batch(self, batch: list[DBTaskResult], claimed_at: datetime) -> None:
-        waiting = list(batch)
-        succeeded = []
-        try:
-            while waiting and self.running:
-                if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
-                    break
+        waiting = deque(batch)
+        succeeded: list[DBTaskResult] = []
+
+        def next_task() -> DBTaskResult | None:
+            with self._lock:
+                if not waiting or not self.running:
+                    return None
+                if self.max_tasks is not None and self._started >= self.max_tasks:
+                    return None
                 if len(waiting) < len(batch) and timezone.now() - claimed_at > self.hold:
-                    break  # held too long: let other workers have the rest
-                task_result = waiting.pop(0)
+                    return None  # held too long: let other workers have the rest
+                self._started += 1
+                return waiting.popleft()
+
+        def run_tasks() -> None:
+            while (task_result := next_task()) is not None:
                 self.run_task(task_result)
                 if task_result.status == SUCCESSFUL:
-                    succeeded.append(task_result)
+                    with self._lock:
+                        succeeded.append(task_result)
+
+        try:
+            others = [
+                self._helpers.submit(self._in_helper, run_tasks)
+                for _ in range(self.threads - 1)
+                if self._helpers is not None and len(batch) > 1
+            ]
+            run_tasks()
+            for other in others:
+                other.result()
         finally:
             # Stopped (a signal, --max-tasks) or held too long: give the rest back.
-            # (Also on SystemExit from the library's signal handler between tasks.)
-            self.release(waiting, claimed_at)
-            self.record_successes(succeeded, claimed_at)
+            # (Also on SystemExit from the library's signal handler between tasks,
+            # which only this thread receives: a task another thread is running
+            # then stays RUNNING, for the sweep, as when the process is killed.)
+            with self._lock:
+                unstarted = list(waiting)
+                waiting.clear()
+                done = list(succeeded)
+            self.release(unstarted, claimed_at)
+            self.record_successes(done, claimed_at)
+
+    @staticmethod
+    def _in_helper(run_tasks) -> None:
+        """`run_tasks` on one of the other threads, checking its database
+        connection before and after, as the main loop does for its own."""
+        close_old_connections()
+        try:
+            run_tasks()
+        finally:
+            close_old_connections()
 
     @staticmethod
     def record_successes(tasks: list[DBTaskResult], claimed_at: datetime) -> int:

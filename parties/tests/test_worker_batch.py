@@ -1,9 +1,12 @@
 """The worker's batch claim (parties/worker.py): tasks claimed several at a
 time, given back when not started, never run by two workers; the switch
-(`TASK_WORKER_CLAIM`) between it and django-tasks-db's own loop; asynchronous
-commits on PostgreSQL; the first run of a task not looking for earlier emails."""
+(`TASK_WORKER_CLAIM`) between it and django-tasks-db's own loop; a batch run on
+several threads (`TASK_WORKER_THREADS`); asynchronous commits on PostgreSQL; the
+first run of a task not looking for earlier emails."""
 
 import asyncio
+import contextlib
+import signal
 import subprocess
 import sys
 import threading
@@ -12,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -31,6 +34,7 @@ from parties.tests.test_queue_worker_process import wait_for, worker_env
 def batch_worker(*, claim: int = 3, **options) -> worker.BatchWorker:
     return worker_for_tests(
         claim=claim,
+        threads=options.pop("threads", 1),
         max_tasks=options.pop("max_tasks", None),
         worker_id=options.pop("worker_id", "worker-a"),
     )
@@ -144,6 +148,119 @@ def test_a_batch_held_past_its_time_is_given_back_and_every_task_still_runs_once
         task.args_kwargs["args"][0]["guest_email"] for task in tasks
     )
     assert statuses() == [("SUCCESSFUL", ["worker-a"])] * 4
+
+
+# --- a batch on several threads ----------------------------------------------------------
+
+
+def test_the_thread_count_comes_from_the_setting_unless_given(settings):
+    settings.TASK_WORKER_THREADS = 3
+    assert worker.make_worker(claim=5, **worker_options()).threads == 3
+    assert worker.make_worker(claim=5, threads=1, **worker_options()).threads == 1
+    settings.TASK_WORKER_THREADS = 0  # (the setting refuses it; the worker too)
+    assert worker.make_worker(claim=5, **worker_options()).threads == 1
+
+
+def worker_options() -> dict:
+    return {
+        "queue_names": ["default"],
+        "excluded_queue_names": [],
+        "interval": 0,
+        "batch": True,
+        "backend_name": "default",
+        "startup_delay": False,
+        "max_tasks": None,
+        "worker_id": "worker-a",
+    }
+
+
+@pytest.fixture
+def two_at_once(monkeypatch):
+    """Each email waits until another thread is sending one too (or 10 s pass):
+    proof that two tasks ran at once. Returns the threads that sent, and whether
+    the worker counted a task running while each waited."""
+    from parties import notifications
+
+    meeting = threading.Barrier(2, timeout=10)
+    seen: dict[str, list] = {"threads": [], "running": []}
+    send = notifications.send_message
+
+    def send_together(email) -> None:
+        seen["threads"].append(threading.current_thread().name)
+        seen["running"].append(made.running_task)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()
+        send(email)
+
+    monkeypatch.setattr(notifications, "send_message", send_together)
+    made = batch_worker(claim=4, threads=2)
+    return made, seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_on_two_threads_runs_each_task_once_two_at_a_time(queued, mailoutbox, two_at_once):
+    tasks = queued(4)
+    made, seen = two_at_once
+
+    made.run()
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(
+        task.args_kwargs["args"][0]["guest_email"] for task in tasks
+    )
+    assert statuses() == [("SUCCESSFUL", ["worker-a"])] * 4
+    assert len(set(seen["threads"])) == 2  # the worker's own thread and one other
+    assert all(seen["running"])
+    assert made.running_task is False
+    assert set(EmailDelivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_on_two_threads_stops_at_max_tasks_and_gives_back_the_rest(queued, mailoutbox):
+    queued(5)
+
+    batch_worker(claim=5, threads=2, max_tasks=2).run()
+
+    assert len(mailoutbox) == 2
+    assert sorted(statuses()) == [("READY", [])] * 3 + [("SUCCESSFUL", ["worker-a"])] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_on_two_threads_finishes_what_it_started_when_asked_to_stop(queued, mailoutbox):
+    """SIGTERM while both threads send: the library's handler sees a task running
+    (on either thread), so the worker finishes the two and gives back the rest."""
+    queued(6)
+    made = batch_worker(claim=6, threads=2)
+    from parties import notifications
+
+    sending = threading.Barrier(3, timeout=10)  # the two threads and the test
+    stopped = threading.Event()
+    send = notifications.send_message
+
+    def send_when_stopped(email) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            sending.wait()
+        stopped.wait(timeout=10)
+        send(email)
+
+    def run() -> None:
+        try:
+            made.run()
+        finally:
+            connections.close_all()  # this thread's: the worker's own thread here
+
+    runner = threading.Thread(target=run)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(notifications, "send_message", send_when_stopped)
+        runner.start()
+        sending.wait()
+        assert made.running_task is True
+        made.shutdown(signal.SIGTERM, None)  # as the signal would: no exit, a task runs
+        stopped.set()
+        runner.join(timeout=20)
+
+    assert not runner.is_alive()
+    assert len(mailoutbox) == 2
+    assert sorted(statuses()) == [("READY", [])] * 4 + [("SUCCESSFUL", ["worker-a"])] * 2
 
 
 # --- a batch's successes written together ------------------------------------------------
