@@ -73,12 +73,37 @@ def test_one_task_per_claim_runs_the_librarys_own_loop_and_more_the_batch_loop(s
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("option", ["claim", "threads"])
 @pytest.mark.parametrize("value", ["0", "-3", "two", ""])
-def test_the_command_refuses_a_claim_that_is_not_a_positive_number(value):
+def test_the_command_refuses_a_claim_or_threads_that_is_not_a_positive_number(option, value):
     from django.core.management import CommandError, call_command
 
-    with pytest.raises(CommandError, match="--claim"):
-        call_command("task_worker", f"--claim={value}", "--batch")
+    with pytest.raises(CommandError, match=f"--{option}"):
+        call_command("task_worker", f"--{option}={value}", "--batch")
+
+
+def test_the_command_hands_its_claim_and_threads_to_the_worker(task_queue, monkeypatch):
+    from django.core.management import call_command
+
+    from parties.management.commands import task_worker
+
+    made: list[dict] = []
+
+    class Recorded:  # the worker the command would run, recorded and not run
+        def __init__(self, **options) -> None:
+            made.append(options)
+
+        def configure_signals(self) -> None: ...
+
+        def run(self) -> None: ...
+
+    monkeypatch.setattr(task_worker, "make_worker", Recorded)
+    monkeypatch.setattr(task_worker, "use_asynchronous_commits", lambda: False)
+
+    call_command("task_worker", "--threads=3", "--claim=5", "--batch")
+    call_command("task_worker", "--batch")
+
+    assert [(m["claim"], m["threads"]) for m in made] == [(5, 3), (None, None)]
 
 
 # --- claiming and giving back -------------------------------------------------------------

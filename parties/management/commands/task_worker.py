@@ -1,6 +1,7 @@
 """django-tasks-db's `db_worker` with `parties.worker`'s loop: tasks claimed
 `--claim` at a time (`TASK_WORKER_CLAIM`, 20 by default; 1 runs the library's
-own loop). The same options as `db_worker` otherwise. `manage.py worker` runs it
+own loop) and run on `--threads` threads (`TASK_WORKER_THREADS`, 2 by default).
+The same options as `db_worker` otherwise. `manage.py worker` runs it
 in a child process, beside the sweep."""
 
 import os
@@ -34,6 +35,12 @@ class Command(db_worker.Command):
             default=None,
             help="Tasks claimed at a time (default: TASK_WORKER_CLAIM; 1: db_worker's loop).",
         )
+        parser.add_argument(
+            "--threads",
+            type=positive,
+            default=None,
+            help="Threads that run a claimed batch (default: TASK_WORKER_THREADS).",
+        )
 
     def handle(  # as db_worker's, with make_worker() for its Worker
         self,
@@ -44,6 +51,7 @@ class Command(db_worker.Command):
         reload: bool,
         batch: bool,
         claim: int | None = None,
+        threads: int | None = None,
         **options,
     ) -> None:
         self.configure_logging(verbosity)
@@ -56,6 +64,7 @@ class Command(db_worker.Command):
         use_asynchronous_commits()
         worker = make_worker(
             claim=claim,
+            threads=threads,
             queue_names=queue_names,
             excluded_queue_names=excluded,
             batch=batch,
