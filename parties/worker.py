@@ -36,6 +36,7 @@ It overrides the library's `Worker.run()` (django-tasks-db 0.13): with
 import contextlib
 import json
 import random
+import signal
 import threading
 import time
 from collections import deque
@@ -215,7 +216,12 @@ class BatchWorker(Worker):
         try:
             self.claim_and_run()
         except BaseException:
-            if self._helpers is not None:  # e.g. a forced stop: don't wait for them
+            if self._helpers is not None:  # e.g. stopped by a signal: don't wait for them
+                if signal.getsignal(signal.SIGTERM) == self.shutdown:
+                    # A second signal while the other threads end (Ctrl-C sends
+                    # SIGINT, then `make run` SIGTERM) stops the process as it
+                    # would have anyway, not with a traceback from the handler.
+                    self.reset_signals()
                 self._helpers.shutdown(wait=False, cancel_futures=True)
             raise
         self.stop_helpers()

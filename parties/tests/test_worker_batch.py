@@ -288,6 +288,28 @@ def test_a_batch_on_two_threads_finishes_what_it_started_when_asked_to_stop(queu
     assert sorted(statuses()) == [("READY", [])] * 4 + [("SUCCESSFUL", ["worker-a"])] * 2
 
 
+def test_a_worker_stopping_on_a_signal_leaves_a_second_signal_to_stop_the_process(monkeypatch):
+    """Stopped while idle (the library's handler exits at once), the worker ends its
+    other threads; a second signal meanwhile (Ctrl-C's SIGINT, then `make run`'s
+    SIGTERM) takes the default action instead of raising in the handler again."""
+    made = batch_worker(claim=4, threads=2)
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(made, "claim_and_run", lambda: made.shutdown(signal.SIGINT, None))
+    try:
+        made.configure_signals()
+        with pytest.raises(SystemExit):
+            made.run()
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_DFL
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+        if hasattr(signal, "SIGQUIT"):
+            signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+    with pytest.raises(RuntimeError):  # its other threads were told to end
+        made._helpers.submit(print)
+
+
 # --- a batch's successes written together ------------------------------------------------
 
 
