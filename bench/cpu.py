@@ -120,9 +120,16 @@ def mark() -> Mark:
 
 def others_cpu(since: Mark, database: str = "") -> float:
     """CPU (in cores) that processes other than the benchmark's (`ours`) used
-    since `since`. The children a process of ours waited for count as ours only
-    under the harness (wrk's runs, recycled workers): the database server's
-    children include other databases' backends."""
+    since `since`."""
+    return split(since, database)[1]
+
+
+def split(since: Mark, database: str = "") -> tuple[float, float]:
+    """The CPU seconds the benchmark's processes (`ours`: the server, its database's
+    backends, wrk, the kernel's threads) used since `since`, and the CPU (in cores)
+    that other processes used meanwhile. The children a process of ours waited for
+    count as ours only under the harness (wrk's runs, recycled workers): the
+    database server's children include other databases' backends."""
     now = mark()
     under_us = descendants(now.processes)
     used = 0
@@ -134,4 +141,4 @@ def others_cpu(since: Mark, database: str = "") -> float:
         if pid in under_us:
             used += process.children_ticks - previous.children_ticks
     others = max(now.busy - since.busy - used, 0)
-    return others / TICKS / max(now.at - since.at, 1e-6)
+    return used / TICKS, others / TICKS / max(now.at - since.at, 1e-6)

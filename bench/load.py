@@ -64,9 +64,11 @@ def wrk(port: int, spec: Path, seconds: int, out: Path | None) -> dict:
     raise RuntimeError(f"wrk gave no result ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
-def window(stats: dict, others: float) -> Window:
+def window(stats: dict, others: float, ours: float = 0.0) -> Window:
     """rotate.lua's figures as a Window: socket errors, timeouts, statuses ≥ 400
-    and statuses other than the one expected all count as errors."""
+    and statuses other than the one expected all count as errors. `others`: the
+    cores other processes took meanwhile; `ours`: the CPU seconds the benchmark's
+    own processes used (bench.cpu.split)."""
     errors = sum(stats[k] for k in ("connect", "read", "write", "status", "timeout"))
     errors += stats["unexpected"]
     first = stats["first_unexpected"] or ("socket error or timeout" if errors else "")
@@ -83,6 +85,7 @@ def window(stats: dict, others: float) -> Window:
         errors=errors,
         first_error=first,
         others_cpu=round(others, 3),
+        cpu_s=round(ours, 3),
     )
 
 
@@ -104,9 +107,9 @@ def measure(side: Side, seconds: int, out: Path | None, database: str = "") -> W
         side.refresh()
     since = cpu.mark()
     stats = wrk(side.port, side.spec, seconds, out)
-    others = cpu.others_cpu(since, database)
+    ours, others = cpu.split(since, database)
     side.drain()
-    return window(stats, others)
+    return window(stats, others, ours)
 
 
 def warm(side: Side, seconds: int) -> None:

@@ -34,10 +34,15 @@ class Window:
     errors: int = 0
     first_error: str = ""
     others_cpu: float = 0.0
+    cpu_s: float = 0.0  # CPU seconds the server, its database and wrk used (bench.cpu)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu_s / self.requests if self.requests and self.cpu_s else 0.0
 
     def as_dict(self) -> dict:
         return {**asdict(self), "rps": round(self.rps, 1)}
@@ -79,7 +84,10 @@ def paired(
     pairs: list[tuple[Window, Window]], rounds: list[tuple[Window, ...]] | None = None
 ) -> dict:
     """The second window of each pair against the first, by req/s: the median
-    ratio and its spread (min–max), with each pair's ratio.
+    ratio and its spread (min–max), with each pair's ratio. Beside it, the same by
+    CPU time per request (`cpu_ratio`, the first window's CPU per request over the
+    second's): what the ratio would be if neither side ever waited with a core
+    idle (for the database's disk, say), and if nothing but the benchmark ran.
 
     Pairs whose round (`rounds`, the pairs themselves by default) was quiet
     count, when there are at least MIN_QUIET of them; otherwise every pair does
@@ -94,11 +102,19 @@ def paired(
     calm = [i for i, r in enumerate(rounds) if quiet(r)]
     used = calm if len(calm) >= MIN_QUIET else list(range(len(pairs)))
     counted = [ratios[i] for i in used]
+    by_cpu = [
+        a.cpu_per_request / b.cpu_per_request if a.cpu_per_request and b.cpu_per_request else 0.0
+        for a, b in pairs
+    ]
+    counted_cpu = [by_cpu[i] for i in used if by_cpu[i]]
     return {
         "ratio": round(statistics.median(counted), 4),
         "ratio_min": round(min(counted), 4),
         "ratio_max": round(max(counted), 4),
         "ratios": [round(r, 4) for r in ratios],
+        "cpu_ratio": round(statistics.median(counted_cpu), 4) if counted_cpu else None,
+        "cpu_ratio_min": round(min(counted_cpu), 4) if counted_cpu else None,
+        "cpu_ratio_max": round(max(counted_cpu), 4) if counted_cpu else None,
         "used": used,
         "quiet_pairs": len(calm),
         "disturbed": len(calm) < MIN_QUIET,

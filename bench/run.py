@@ -321,10 +321,16 @@ def paired_endpoint(
     calm = f"{ratio['quiet_pairs']} of {len(pairs)} pairs quiet"
     if ratio["disturbed"]:
         calm += f": all counted; other processes took up to {ratio['others_cpu_max']:.2f} cores"
+    by_cpu = (
+        f"; by CPU time per request {ratio['cpu_ratio']:.1%} "
+        f"({ratio['cpu_ratio_min']:.1%}–{ratio['cpu_ratio_max']:.1%})"
+        if ratio["cpu_ratio"]
+        else ""
+    )
     say(
         f"    {endpoint.name}: {result['ratio']:.1%} of the ceiling "
         f"({result['ratio_min']:.1%}–{result['ratio_max']:.1%} over {len(ratio['used'])} pairs; "
-        f"{calm}), "
+        f"{calm}{by_cpu}), "
         f"{result['rps']:,.0f} req/s against {result['hello_rps']:,.0f}, "
         f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}, "
         f"worker RSS {memory.rss:.0f} MB"

@@ -182,10 +182,12 @@ def ratio_target(name: str, result: dict, share: float) -> Target:
     ratio = result.get("ratio")
     if ratio is None:
         return Target(name, False, f"not measured, need ≥ {share:.0%} of the ceiling")
+    by_cpu = result.get("cpu_ratio")
+    cpu_note = f"; by CPU time per request: {by_cpu:.1%}" if by_cpu else ""
     return Target(
         name,
         ratio >= share and result.get("status") == "ok",
-        f"{ratio:.1%} of the ceiling{pairs_note(result)}, need ≥ {share:.0%}",
+        f"{ratio:.1%} of the ceiling{pairs_note(result)}, need ≥ {share:.0%}{cpu_note}",
         disturbed=result.get("disturbed", False),
     )
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bench.cpu import Process, database_of, mark, others_cpu, ours
+from bench.cpu import Process, database_of, mark, others_cpu, ours, split
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,15 @@ def test_a_process_outside_the_harness_counts_as_others_even_once_it_has_ended()
     cpu_seconds = others_cpu(since) * (time.monotonic() - began)
 
     assert cpu_seconds >= 0.4
+
+
+@pytest.mark.slow
+def test_the_harness_own_cpu_is_counted_as_ours():
+    since = mark()
+    t = time.process_time()
+    while time.process_time() - t < 0.3:  # the harness itself at work
+        pass
+
+    used, _others = split(since)
+
+    assert used >= 0.25

@@ -51,6 +51,29 @@ def test_each_pair_gives_a_ratio_and_the_median_is_reported_with_its_spread():
     assert (got["ratio_min"], got["ratio_max"]) == (0.1, 0.25)
 
 
+def test_each_pair_also_gives_a_ratio_by_cpu_time_per_request():
+    """The endpoint's window waited with a core idle (its rate is a fifth of the
+    ceiling's) but used a quarter of the ceiling's CPU per request: by CPU 25%."""
+    pairs = [
+        (window(1000, cpu_s=2.0), window(200, cpu_s=1.6)),  # 1 ms vs 4 ms a request
+        (window(1000, cpu_s=2.0), window(250, cpu_s=1.6)),  # 1 ms vs 3.2 ms
+        (window(1000, cpu_s=2.0), window(200, cpu_s=2.0)),  # 1 ms vs 5 ms
+    ]
+
+    got = paired(pairs)
+
+    assert got["ratio"] == 0.2
+    assert got["cpu_ratio"] == 0.25
+    assert (got["cpu_ratio_min"], got["cpu_ratio_max"]) == (0.2, 0.3125)
+
+
+def test_without_cpu_figures_there_is_no_cpu_ratio():
+    got = paired([(window(1000), window(200))])
+
+    assert got["ratio"] == 0.2
+    assert got["cpu_ratio"] is None
+
+
 def test_sides_take_turns_going_first():
     assert [order(n) for n in range(4)] == [(0, 1), (1, 0), (0, 1), (1, 0)]
 

@@ -132,6 +132,16 @@ def test_a_ratio_is_judged_on_the_median_of_its_pairs_and_says_their_spread(fail
     assert target.disturbed
 
 
+def test_the_ratio_by_cpu_time_is_reported_beside_and_the_target_stays_on_req_per_s(failing):
+    run = next(r for r in failing["runs"] if (r["db"], r["size"]) == ("postgres", 100_000))
+    run["endpoints"]["rsvp"]["cpu_ratio"] = 0.19
+
+    target = next(t for t in evaluate(failing).targets if t.name == "postgres/rsvp-ratio")
+
+    assert not target.ok  # 14.6% by req/s
+    assert target.detail.endswith("need ≥ 15%; by CPU time per request: 19.0%")
+
+
 def test_only_the_quiet_pairs_count_when_there_are_enough(failing):
     """The same stored pairs, as if only the two lowest had been disturbed."""
     run = next(r for r in failing["runs"] if (r["db"], r["size"]) == ("postgres", 100_000))
