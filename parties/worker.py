@@ -14,7 +14,7 @@ claimed task is RUNNING, which no worker takes.
 
 With `TASK_WORKER_THREADS` above 1, the batch's tasks are shared among that many
 threads of the one process, each with its own database and SMTP connections: an
-email spends about a third of its time waiting for the mail server's and the
+email spends about a quarter of its time waiting for the mail server's and the
 database's replies, and another thread renders and sends meanwhile (the GIL is
 free while a thread waits). One thread runs them one by one, as before.
 

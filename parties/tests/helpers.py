@@ -182,13 +182,18 @@ def make_due(tasks: list[DBTaskResult]) -> None:
 
 
 def worker_for_tests(
-    *, claim: int | None = None, threads: int = 1, worker_id: str = "test-worker", max_tasks=None
+    *,
+    claim: int | None = None,
+    threads: int | None = 1,
+    worker_id: str = "test-worker",
+    max_tasks=None,
 ):
     """The worker `manage.py task_worker --batch` makes (`parties.worker.make_worker`),
     for the default queue, in this process: no waits between claims, no start-up
-    delay; it stops when the queue is empty. On one thread unless told: another
-    thread has its own database connection, which doesn't see what the test's
-    open transaction wrote (tests of more threads commit: `transaction=True`)."""
+    delay; it stops when the queue is empty. On one thread unless told (None: as
+    `TASK_WORKER_THREADS` says): another thread has its own database connection,
+    which doesn't see what the test's open transaction wrote (tests of more
+    threads commit: `transaction=True`)."""
     return worker.make_worker(
         claim=claim,
         threads=threads,

@@ -180,23 +180,10 @@ def test_a_batch_held_past_its_time_is_given_back_and_every_task_still_runs_once
 
 def test_the_thread_count_comes_from_the_setting_unless_given(settings):
     settings.TASK_WORKER_THREADS = 3
-    assert worker.make_worker(claim=5, **worker_options()).threads == 3
-    assert worker.make_worker(claim=5, threads=1, **worker_options()).threads == 1
+    assert worker_for_tests(claim=5, threads=None).threads == 3
+    assert worker_for_tests(claim=5, threads=1).threads == 1
     settings.TASK_WORKER_THREADS = 0  # (the setting refuses it; the worker too)
-    assert worker.make_worker(claim=5, **worker_options()).threads == 1
-
-
-def worker_options() -> dict:
-    return {
-        "queue_names": ["default"],
-        "excluded_queue_names": [],
-        "interval": 0,
-        "batch": True,
-        "backend_name": "default",
-        "startup_delay": False,
-        "max_tasks": None,
-        "worker_id": "worker-a",
-    }
+    assert worker_for_tests(claim=5, threads=None).threads == 1
 
 
 @pytest.fixture
