@@ -8,16 +8,19 @@ each, rendered and sent by the worker, with its `EmailDelivery` record) in a fre
 SQLite database under var/bench/ (or the PostgreSQL database `--database-url`
 names, which it migrates, empties and vacuums first: with autovacuum off, as on
 the CI machine, every earlier run's dead task rows stay in the claim's index,
-and after a day of runs each claim took ~100 ms), runs one `manage.py
-task_worker --batch` (the worker `manage.py worker` runs) against an aiosmtpd
-sink in this process, and reports emails per second (from the first message the
-sink accepts to the last), the whole run's seconds (start-up included), the
-worker's CPU seconds and its peak RSS. `measure()` returns the same as a dict.
+and after a day of runs each claim took ~100 ms), runs one worker as `manage.py
+worker` runs it (`TASK_WORKER_PROCESSES` processes of `manage.py task_worker`, one
+per core by default; here with `--batch`, so each exits when the queue is empty;
+`--processes N` for another count) against an aiosmtpd sink in this process, and
+reports emails per second (from the first message the sink accepts to the last),
+the whole run's seconds (start-up included), the worker's CPU seconds and its
+peak RSS (its processes' peaks, added up). `measure()` returns the same as a dict.
 
 `--compare N` measures N times, alternating, the worker as configured and the
-worker with its speed-ups switched off (`TASK_WORKER_CLAIM=1`: django-tasks-db's
-own loop, one thread; `TASK_WORKER_ASYNC_COMMIT=0`), and prints each run and the
-medians: on a shared machine only figures taken side by side compare.
+worker with its speed-ups switched off (one process; `TASK_WORKER_CLAIM=1`:
+django-tasks-db's own loop, one thread; `TASK_WORKER_ASYNC_COMMIT=0`), and prints
+each run and the medians: on a shared machine only figures taken side by side
+compare.
 """
 
 import argparse
@@ -111,10 +114,19 @@ def _env(database_url: str, smtp_port: int) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
-        [sys.executable, *args], cwd=BASE_DIR, env=env, check=True, capture_output=True
-    )
+def _run(args: list[str], env: dict[str, str]) -> str:
+    return subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, *args], cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+# How many task_worker processes `manage.py worker` runs with this environment.
+PROCESSES_SCRIPT = """
+import django
+django.setup()
+from django.conf import settings
+print(settings.TASK_WORKER_PROCESSES)
+"""
 
 
 # The worker with its speed-ups switched off (parties/worker.py), for --compare.
@@ -122,11 +134,19 @@ SWITCHED_OFF = {
     "TASK_WORKER_CLAIM": "1",
     "TASK_WORKER_ASYNC_COMMIT": "0",
     "TASK_WORKER_THREADS": "1",
+    "TASK_WORKER_PROCESSES": "1",
 }
 
 
-def measure(*, emails: int = 1000, database_url: str = "", worker_env: dict | None = None) -> dict:
-    """Queue `emails` emails, let one worker send them all; returns emails_per_second,
+def measure(
+    *,
+    emails: int = 1000,
+    database_url: str = "",
+    worker_env: dict | None = None,
+    processes: int | None = None,
+) -> dict:
+    """Queue `emails` emails, let one worker (`processes` processes; None: as
+    `manage.py worker` would run) send them all; returns emails_per_second,
     seconds (first to last message), total_seconds (worker start to exit),
     worker_peak_rss_mb, emails, sent, database and whether the target was met."""
     from aiosmtpd.controller import Controller
@@ -148,30 +168,38 @@ def measure(*, emails: int = 1000, database_url: str = "", worker_env: dict | No
         env = {**_env(database_url, port), **(worker_env or {})}
         _run(["manage.py", "migrate", "--noinput"], env)
         _run(["-c", QUEUE_SCRIPT.format(emails=emails)], env)
+        processes = processes or int(_run(["-c", PROCESSES_SCRIPT], env))
 
         started = time.perf_counter()
-        worker = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
-            [
-                sys.executable,
-                "manage.py",
-                "task_worker",
-                "--batch",
-                "--interval=0",
-                "--no-startup-delay",
-                "--no-reload",
-                "--verbosity=0",  # as `manage.py worker` runs it: its own line per task
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        _, status, usage = os.wait4(worker.pid, 0)
+        workers = [
+            subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+                [
+                    sys.executable,
+                    "manage.py",
+                    "task_worker",
+                    "--batch",
+                    "--interval=0",
+                    "--no-startup-delay",
+                    "--no-reload",
+                    "--verbosity=0",  # as `manage.py worker` runs it: its own line per task
+                ],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(processes)
+        ]
+        cpu, rss = 0.0, []
+        for worker in workers:
+            _, status, usage = os.wait4(worker.pid, 0)
+            worker.returncode = os.waitstatus_to_exitcode(status)
+            cpu += usage.ru_utime + usage.ru_stime
+            rss.append(usage.ru_maxrss / 1024)  # ru_maxrss is in KiB
         total = time.perf_counter() - started
-        worker.returncode = os.waitstatus_to_exitcode(status)
-        cpu = usage.ru_utime + usage.ru_stime
-        if worker.returncode != 0:
-            raise RuntimeError(f"task_worker failed: {worker.stderr.read().decode()[-2000:]}")
+        for worker in workers:
+            if worker.returncode != 0:
+                raise RuntimeError(f"task_worker failed: {worker.stderr.read().decode()[-2000:]}")
     finally:
         controller.stop()
 
@@ -185,7 +213,9 @@ def measure(*, emails: int = 1000, database_url: str = "", worker_env: dict | No
         "seconds": round(span, 3),
         "total_seconds": round(total, 3),
         "emails_per_second": round(rate, 1),
-        "worker_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB
+        "processes": processes,
+        "worker_peak_rss_mb": round(sum(rss), 1),
+        "process_peak_rss_mb": round(max(rss), 1),
         # The worker's own CPU time (start-up included): on a shared machine whose
         # other processes take the cores, emails per CPU second is the steadier figure.
         "worker_cpu_seconds": round(cpu, 3),
@@ -202,7 +232,16 @@ def summary(result: dict) -> str:
         f"{result['emails_per_second']}/s (target {TARGET_PER_SECOND}/s: {verdict}), "
         f"{result['emails_per_cpu_second']} per CPU second; whole run "
         f"{result['total_seconds']} s; worker peak RSS {result['worker_peak_rss_mb']} MB"
+        + processes(result)
     )
+
+
+def processes(result: dict) -> str:
+    """How the worker's RSS adds up, when it ran more than one process."""
+    count = result.get("processes", 1)
+    if count == 1:
+        return ""
+    return f" ({count} processes, {result['process_peak_rss_mb']} MB at most each)"
 
 
 def compare(*, rounds: int, emails: int, database_url: str) -> dict:
@@ -228,12 +267,15 @@ def main() -> int:
     parser.add_argument(
         "--compare", type=int, default=0, metavar="N", help="N runs each, speed-ups on and off"
     )
+    parser.add_argument(
+        "--processes", type=int, default=None, help="default: as `manage.py worker` runs it"
+    )
     args = parser.parse_args()
     if args.compare:
         medians = compare(rounds=args.compare, emails=args.emails, database_url=args.database_url)
         print(json.dumps(medians, indent=2))
         return 0 if medians["configured"]["emails_per_second"] >= TARGET_PER_SECOND else 1
-    result = measure(emails=args.emails, database_url=args.database_url)
+    result = measure(emails=args.emails, database_url=args.database_url, processes=args.processes)
     print(json.dumps(result, indent=2))
     print(f"bench.mail: {summary(result)}")
     return 0 if result["met"] else 1

@@ -392,8 +392,15 @@ TASK_LEASE_SECONDS = env_number("TASK_LEASE_SECONDS", 300.0, kind=float, minimum
 # The worker claims this many due tasks at a time, in one transaction (parties/worker.py);
 # 1 runs django-tasks-db's own loop, one task per claim.
 TASK_WORKER_CLAIM = env_number("TASK_WORKER_CLAIM", 20, minimum=1)
-# ... and runs them on this many threads, each with its own connections; 1: one by one.
-TASK_WORKER_THREADS = env_number("TASK_WORKER_THREADS", 2, minimum=1)
+# `manage.py worker` runs this many task_worker processes (a core each: sending an
+# email is mostly Python, which one process runs on one core at a time) ...
+TASK_WORKER_PROCESSES = env_number("TASK_WORKER_PROCESSES", os.process_cpu_count() or 1, minimum=1)
+# ... each running its batch on this many threads, with their own connections (one
+# sends while another waits for a reply): 2 when one process has the machine, else
+# 1 (the other processes keep the cores busy meanwhile); 1 runs tasks one by one.
+TASK_WORKER_THREADS = env_number(
+    "TASK_WORKER_THREADS", 2 if TASK_WORKER_PROCESSES == 1 else 1, minimum=1
+)
 # On PostgreSQL the worker's own commits don't wait for the disk (parties/worker.py
 # says what a database crash could then cost: an email sent twice, never one lost).
 TASK_WORKER_ASYNC_COMMIT = env_bool("TASK_WORKER_ASYNC_COMMIT", True)

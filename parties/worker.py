@@ -1,6 +1,7 @@
 """The task worker's loop: django-tasks-db's `Worker`, claiming its tasks in
 batches (`TASK_WORKER_CLAIM`, 20 by default) instead of one at a time, and
-running a batch on `TASK_WORKER_THREADS` threads (2 by default).
+running a batch on `TASK_WORKER_THREADS` threads (2 when the worker runs one
+process, else 1: `manage.py worker` runs a process per core by default).
 
 django-tasks-db's loop takes one task per transaction: a locked SELECT and an
 UPDATE to mark it running, then the task. `BatchWorker` takes up to

@@ -319,6 +319,14 @@ def test_a_worker_sending_200_emails_a_second_meets_its_target(passing):
     )
 
 
+def test_a_worker_of_several_processes_says_so_beside_their_rss(passing):
+    passing["mail"]["sqlite"].update(processes=2, worker_peak_rss_mb=140.5)
+
+    assert target(passing, "sqlite/worker-emails-per-second").detail.endswith(
+        "(whole run 6.0 s, worker peak RSS 140.5 MB, 2 processes)"
+    )
+
+
 def test_a_slower_worker_or_one_that_lost_emails_misses(passing):
     passing["mail"]["sqlite"]["emails_per_second"] = 199.9
     assert evaluate(passing).missed == ["sqlite/worker-emails-per-second"]

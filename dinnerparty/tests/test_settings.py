@@ -185,3 +185,26 @@ def test_an_empty_number_setting_takes_its_default():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "60"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, f"{os.process_cpu_count()} {2 if os.process_cpu_count() == 1 else 1}"),
+        ({"TASK_WORKER_PROCESSES": "1"}, "1 2"),  # one process: two threads overlap its waits
+        ({"TASK_WORKER_PROCESSES": "3"}, "3 1"),
+        ({"TASK_WORKER_PROCESSES": "2", "TASK_WORKER_THREADS": "4"}, "2 4"),
+    ],
+)
+def test_the_worker_runs_a_process_per_core_and_threads_only_when_alone(env, expected):
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; "
+        "print(settings.TASK_WORKER_PROCESSES, settings.TASK_WORKER_THREADS)",
+        **env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -1,8 +1,8 @@
 """django-tasks-db's `db_worker` with `parties.worker`'s loop: tasks claimed
 `--claim` at a time (`TASK_WORKER_CLAIM`, 20 by default; 1 runs the library's
-own loop) and run on `--threads` threads (`TASK_WORKER_THREADS`, 2 by default).
-The same options as `db_worker` otherwise. `manage.py worker` runs it
-in a child process, beside the sweep."""
+own loop) and run on `--threads` threads (`TASK_WORKER_THREADS`). The same
+options as `db_worker` otherwise. `manage.py worker` runs one per core
+(`TASK_WORKER_PROCESSES`), beside the sweep."""
 
 import os
 from argparse import ArgumentParser, ArgumentTypeError

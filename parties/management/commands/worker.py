@@ -1,5 +1,6 @@
 """The task worker: `task_worker` (django-tasks-db's `db_worker`, claiming tasks
-in batches: parties/worker.py) in a child process, with the
+in batches: parties/worker.py) in child processes, one per core by default
+(`--processes`, `TASK_WORKER_PROCESSES`), with the
 sweep for tasks a dead worker left running (`requeue_stale_tasks`) and for old
 finished ones (`prune_finished_tasks`) at start and every minute. `make run`
 starts it beside the server; `make worker` in production. With TASKS_BACKEND=rq it
@@ -9,6 +10,7 @@ the worker gracefully (it finishes the task it is on)."""
 import signal
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -16,7 +18,60 @@ from django.core.management.base import BaseCommand, CommandError
 from django.tasks import task_backends
 from django_tasks_db import DatabaseBackend
 
+from parties.management.commands.task_worker import positive
 from parties.queue import prune_finished_tasks, requeue_stale_tasks
+
+
+class WorkerPool:
+    """`count` copies of the task_worker `command`, each a process of its own:
+    one Python process runs on one core at a time, and sending an email is mostly
+    Python (rendering, MIME), so one per core. They share nothing but the queue's
+    table (each claims its own tasks: parties/worker.py).
+
+    One that dies while the pool is not stopping (killed, crashed) is started
+    again: the tasks it held go back to the queue after the lease (the sweep).
+    One that exits with an error within `QUICK` seconds of its start is failing to
+    start (e.g. a database that refuses it): the pool stops rather than retry it
+    forever, and exits with its code, for systemd or honcho to report."""
+
+    POLL = 0.2  # seconds between looks at the processes
+    QUICK = 10.0
+
+    def __init__(self, command: list[str], count: int, stderr) -> None:
+        self.command = command
+        self.stderr = stderr
+        self.stopping = False
+        self.exit_code = 0
+        self.processes = [self.start() for _ in range(count)]
+
+    def start(self) -> tuple[subprocess.Popen, float]:
+        return subprocess.Popen(self.command), time.monotonic()  # noqa: S603 (our own)
+
+    def watch(self) -> bool:
+        """Start again the processes that died; False once all have stopped."""
+        for i, (process, started) in enumerate(self.processes):
+            code = process.poll()
+            if code is None or self.stopping:
+                continue
+            if code > 0 and time.monotonic() - started < self.QUICK:
+                self.stderr.write(f"A task worker exited at its start ({code}): stopping.")
+                self.exit_code = code if code > 0 else 1
+                self.stop()
+            elif code != 0:  # (0: a stop it was sent, e.g. a Ctrl-C reaching it first)
+                self.stderr.write(f"A task worker exited ({code}): starting another.")
+                self.processes[i] = self.start()
+        return any(process.poll() is None for process, _ in self.processes)
+
+    def stop(self) -> None:
+        """Ask each process to stop after the task it is on."""
+        self.stopping = True
+        for process, _ in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+
+    def wait(self) -> None:
+        for process, _ in self.processes:
+            process.wait()
 
 
 class Command(BaseCommand):
@@ -27,12 +82,20 @@ class Command(BaseCommand):
             "--sweep-every", type=float, default=60, help="Seconds between sweeps (default 60)."
         )
         parser.add_argument(
+            "--processes",
+            type=positive,
+            default=None,
+            help="task_worker processes (default: TASK_WORKER_PROCESSES, one per core).",
+        )
+        parser.add_argument(
             "--interval",
             default="1",
             help="Seconds the worker waits when the queue is empty (default 1).",
         )
 
-    def handle(self, *args, sweep_every: float, interval: str, **options) -> None:
+    def handle(
+        self, *args, sweep_every: float, interval: str, processes: int | None, **options
+    ) -> None:
         backend = task_backends["default"]
         if not isinstance(backend, DatabaseBackend):
             if type(backend).__module__.startswith("django_tasks_rq"):
@@ -43,31 +106,31 @@ class Command(BaseCommand):
                 "to start. Unset it (the database queue) or set it to rq."
             )
         self.sweep()
-        worker = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [
-                sys.executable,
-                str(settings.BASE_DIR / "manage.py"),
-                "task_worker",  # db_worker, claiming tasks in batches (parties/worker.py)
-                "--queue-name=default",
-                f"--interval={interval}",
-                "--no-reload",
-                # Its own two lines per task (django.tasks) off: `parties.queue`
-                # logs one per task, with its outcome, duration and request id.
-                "--verbosity=0",
-            ]
-        )
-        # A SIGTERM (systemd, honcho) is passed on; a Ctrl-C reaches both processes.
-        signal.signal(signal.SIGTERM, lambda *_: worker.send_signal(signal.SIGTERM))
+        command = [
+            sys.executable,
+            str(settings.BASE_DIR / "manage.py"),
+            "task_worker",  # db_worker, claiming tasks in batches (parties/worker.py)
+            "--queue-name=default",
+            f"--interval={interval}",
+            "--no-reload",
+            # Its own two lines per task (django.tasks) off: `parties.queue`
+            # logs one per task, with its outcome, duration and request id.
+            "--verbosity=0",
+        ]
+        pool = WorkerPool(command, processes or settings.TASK_WORKER_PROCESSES, self.stderr)
+        # A SIGTERM (systemd, honcho) is passed on; a Ctrl-C reaches every process.
+        signal.signal(signal.SIGTERM, lambda *_: pool.stop())
+        next_sweep = time.monotonic() + sweep_every
         try:
-            while worker.poll() is None:
-                try:
-                    worker.wait(timeout=sweep_every)
-                except subprocess.TimeoutExpired:
+            while pool.watch():
+                time.sleep(WorkerPool.POLL)
+                if time.monotonic() >= next_sweep:
                     self.sweep()
-        except KeyboardInterrupt:
-            worker.wait()
-        # Stopped by a signal we (or the terminal) sent it: a clean stop.
-        sys.exit(0 if worker.returncode < 0 else worker.returncode)
+                    next_sweep = time.monotonic() + sweep_every
+        except KeyboardInterrupt:  # the terminal sent it to every process: wait for them
+            pool.stopping = True
+            pool.wait()
+        sys.exit(pool.exit_code)
 
     def run_rq_worker(self) -> None:
         """TASKS_BACKEND=rq: django-rq's worker, with django-tasks-rq's job class (so
