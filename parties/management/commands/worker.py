@@ -55,7 +55,7 @@ class WorkerPool:
                 continue
             if code > 0 and time.monotonic() - started < self.QUICK:
                 self.stderr.write(f"A task worker exited at its start ({code}): stopping.")
-                self.exit_code = code if code > 0 else 1
+                self.exit_code = code
                 self.stop()
             elif code != 0:  # (0: a stop it was sent, e.g. a Ctrl-C reaching it first)
                 self.stderr.write(f"A task worker exited ({code}): starting another.")
@@ -63,7 +63,10 @@ class WorkerPool:
         return any(process.poll() is None for process, _ in self.processes)
 
     def stop(self) -> None:
-        """Ask each process to stop after the task it is on."""
+        """Ask each process to stop after the task it is on (once: a second signal
+        stops a task_worker at once, mid-task)."""
+        if self.stopping:
+            return  # e.g. honcho's SIGTERM after the terminal's Ctrl-C reached them
         self.stopping = True
         for process, _ in self.processes:
             if process.poll() is None:
