@@ -93,14 +93,20 @@ def wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> Non
         time.sleep(0.1)
 
 
-def test_a_worker_killed_mid_send_is_replaced_and_each_email_arrives_once(task_queue, start_worker):
-    """The task sends two emails (the guest's confirmation, then the host's note);
-    the worker dies while the mail server holds the second. The re-run sends the
-    second and not the first again."""
+def one_reply() -> tuple:
+    """A guest's reply to a party, and its email task (two emails) in the queue."""
     party = DinnerPartyFactory(seats=4)
     guest = UserFactory()
     services.rsvp_submit(party=party, guest=guest, status="going")
     (task,) = DBTaskResult.objects.all()
+    return party, guest, task
+
+
+def test_a_worker_killed_mid_send_is_replaced_and_each_email_arrives_once(task_queue, start_worker):
+    """The task sends two emails (the guest's confirmation, then the host's note);
+    the worker dies while the mail server holds the second. The re-run sends the
+    second and not the first again."""
+    party, guest, task = one_reply()
 
     handler = SinkHandler(stall_on=2)
     with smtp_sink(handler) as port:
@@ -143,10 +149,7 @@ def test_a_pool_starts_another_process_when_one_is_killed_mid_send(
 ):
     """Only the task_worker process dies (the OOM killer, a kill -9): its pool
     starts another, which runs the task again after the lease."""
-    party = DinnerPartyFactory(seats=4)
-    guest = UserFactory()
-    services.rsvp_submit(party=party, guest=guest, status="going")
-    (task,) = DBTaskResult.objects.all()
+    party, guest, task = one_reply()
 
     handler = SinkHandler(stall_on=2)
     with smtp_sink(handler) as port:
