@@ -258,11 +258,11 @@ def summary(result: dict) -> str:
         f"{result['emails_per_second']}/s (target {TARGET_PER_SECOND}/s: {verdict}), "
         f"{result['emails_per_cpu_second']} per CPU second; whole run "
         f"{result['total_seconds']} s; worker peak RSS {result['worker_peak_rss_mb']} MB"
-        + processes(result)
+        + rss_split(result)
     )
 
 
-def processes(result: dict) -> str:
+def rss_split(result: dict) -> str:
     """How the worker's RSS adds up, when it ran more than one process."""
     count = result.get("processes", 1)
     if count == 1:
