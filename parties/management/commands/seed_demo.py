@@ -6,8 +6,9 @@ Without options it is idempotent: running it twice changes nothing. With
 """
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, time, timedelta
+from enum import Enum
 from itertools import islice
 
 from django.contrib.auth.hashers import make_password
@@ -52,7 +53,9 @@ class GoingReplies:
     million replies took on SQLite here; 37 s this way).
     These rows differ only in their party and guest, so Django compiles one row's
     INSERT once, its fields preparing each value as `bulk_create` would, and each
-    batch of rows is that statement with their two ids, run by `executemany`."""
+    batch of rows is that statement with their two ids, run by `executemany`; on
+    PostgreSQL the same values go through COPY, its bulk load (a 100,000-party
+    seed: 70 s -> 55 s here, and 46 s with its commits not waiting for the disk)."""
 
     def __init__(self) -> None:
         example = RSVP(party_id=0, guest_id=0, status=RSVPStatus.GOING)
@@ -64,11 +67,27 @@ class GoingReplies:
         self.params = list(params)
         names = [field.attname for field in fields]
         self.party_at, self.guest_at = names.index("party_id"), names.index("guest_id")
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in fields)
+        self.copy_statement = f"COPY {quote(RSVP._meta.db_table)} ({columns}) FROM STDIN"
+
+    def copy(self, cursor, pairs: Iterator[tuple[int, int]]) -> None:
+        """PostgreSQL: the rows through COPY, its bulk load (psycopg's `copy()`),
+        the same prepared values in each (an enum as its value)."""
+        template = [value.value if isinstance(value, Enum) else value for value in self.params]
+        with cursor.copy(self.copy_statement) as copy:
+            for party_id, guest_id in pairs:
+                row = template.copy()
+                row[self.party_at], row[self.guest_at] = party_id, guest_id
+                copy.write_row(row)
 
     def insert(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Insert a reply for each (party id, guest id)."""
         pairs = iter(pairs)
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                self.copy(cursor, pairs)
+                return
             while batch := list(islice(pairs, BATCH)):
                 rows = []
                 for party_id, guest_id in batch:
@@ -296,6 +315,11 @@ class Command(BaseCommand):
             .order_by("pk")
             .values_list("pk", flat=True)[:n_users]
         )
+        if connection.vendor == "postgresql":
+            # Generated rows are re-made by running this again: their commits need
+            # not wait for the disk (PostgreSQL's WAL writer flushes them meanwhile).
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO OFF")
         have = DinnerParty.objects.filter(title__startswith="Generated dinner").count()
         rng = random.Random(have)  # noqa: S311 -- demo data, not security
         now = timezone.now()
@@ -337,6 +361,8 @@ class Command(BaseCommand):
         # get there in its own time). VACUUM cannot run inside a transaction.
         vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("RESET synchronous_commit")
             cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
 
     def insert(self, model, rows) -> None:
