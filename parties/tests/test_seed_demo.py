@@ -3,6 +3,7 @@ import io
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -156,3 +157,13 @@ def test_generated_replies_are_the_rows_the_orm_would_save():
         assert reply.created_at is not None
         assert abs(reply.created_at - saved.created_at).total_seconds() < 60
         assert reply.updated_at >= reply.created_at
+
+
+def test_the_generated_set_leaves_the_connection_s_commits_waiting_for_the_disk_again():
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    seed("--parties", "3", "--rsvps-per-party", "2", "--users", "5")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"

@@ -7,6 +7,7 @@ Without options it is idempotent: running it twice changes nothing. With
 
 import random
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from enum import Enum
 from itertools import islice
@@ -43,6 +44,23 @@ def private(i: int) -> bool:
     on day i % 365: `i % 5 == 0` made every fifth day wholly private, so the first
     page of the list had to skip a whole day of parties nobody else may see.)"""
     return (i + i // 365) % 5 == 0
+
+
+@contextmanager
+def commits_not_waiting_for_the_disk() -> Iterator[None]:
+    """PostgreSQL: commits that don't wait for the disk (its WAL writer flushes
+    them meanwhile) until the block ends, however it ends. For generated rows
+    only: running the seed again makes them again."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 class GoingReplies:
@@ -118,7 +136,8 @@ class Command(BaseCommand):
             self.demo_parties(users)
             self.demo_potluck(users)
         if options["parties"] or options["users"]:
-            self.bulk(options["users"], options["parties"], options["rsvps_per_party"])
+            with commits_not_waiting_for_the_disk():
+                self.bulk(options["users"], options["parties"], options["rsvps_per_party"])
         names = ", ".join(username for username, *_rest in DEMO_USERS)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Log in as any of: {names}")
@@ -315,11 +334,6 @@ class Command(BaseCommand):
             .order_by("pk")
             .values_list("pk", flat=True)[:n_users]
         )
-        if connection.vendor == "postgresql":
-            # Generated rows are re-made by running this again: their commits need
-            # not wait for the disk (PostgreSQL's WAL writer flushes them meanwhile).
-            with connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit TO OFF")
         have = DinnerParty.objects.filter(title__startswith="Generated dinner").count()
         rng = random.Random(have)  # noqa: S311 -- demo data, not security
         now = timezone.now()
@@ -361,8 +375,6 @@ class Command(BaseCommand):
         # get there in its own time). VACUUM cannot run inside a transaction.
         vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("RESET synchronous_commit")
             cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
 
     def insert(self, model, rows) -> None:
