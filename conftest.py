@@ -36,3 +36,17 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def one_cache_window(time_machine):
+    """Cached pages and cards are keyed by the CARD_TTL-long slice of time they
+    were made in ("in 3 days" may change with it). A test that asks for a page
+    twice and expects the second from the cache starts at the beginning of a
+    slice, so that it cannot straddle two; the clock still runs."""
+    from datetime import UTC, datetime
+
+    from parties.cards import CARD_TTL
+
+    start = int(datetime.now(UTC).timestamp()) // CARD_TTL * CARD_TTL
+    time_machine.move_to(datetime.fromtimestamp(start + 1, UTC), tick=True)

@@ -18,7 +18,7 @@ from parties.selectors import VIEWER_FIELDS
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import going, page_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_cache_window")]
 
 
 @pytest.fixture(autouse=True, params=[0, 4_000_000], ids=["shared-cache", "and-local-memory"])

@@ -15,7 +15,7 @@ from parties.models import Visibility
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import going, page_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_cache_window")]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from parties import services
 from parties.tests.factories import DinnerPartyFactory
 from parties.tests.helpers import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_cache_window")]
 
 # The session and its user are one query: read together (accounts/sessions.py).
 SESSION_AND_USER = 1
