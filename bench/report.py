@@ -43,7 +43,7 @@ def table(runs: list[dict]) -> str:
             limit = (run.get("argon2") or {}).get("in_run") or {}
             if name == "login" and limit.get("limit"):
                 notes.append(
-                    f"{r['rps'] / limit['limit']:.0%} of the in-run Argon2 limit "
+                    f"{r['rps'] / limit['limit']:.1%} of the in-run Argon2 limit "
                     f"{limit['limit']:.1f}/s"
                 )
             if r.get("note"):

@@ -240,15 +240,15 @@ def login_target(name: str, login: dict, run: dict) -> Target:
         return Target(name, False, "not measured")
     share = login["rps"] / limit["limit"]
     detail = (
-        f"{login['rps']:.1f} req/s = {share:.0%} of the in-run Argon2 limit "
+        f"{login['rps']:.1f} req/s = {share:.1%} of the in-run Argon2 limit "
         f"{limit['limit']:.1f}/s ({limit['per_core']:.2f}/s per core × "
         f"{limit['cores_left']:.2f} cores left of {limit['cores']}), need ≥ {LOGIN_SHARE:.0%}"
     )
-    cross = [f"of all {limit['cores']} cores: {login['rps'] / limit['limit_all_cores']:.0%}"]
+    cross = [f"of all {limit['cores']} cores: {login['rps'] / limit['limit_all_cores']:.1%}"]
     pinned = ((run.get("argon2") or {}).get("pinned") or {}).get("limit")
     if pinned:
         cross.append(
-            f"of the pinned rate before the run, {pinned:.1f}/s: {login['rps'] / pinned:.0%}"
+            f"of the pinned rate before the run, {pinned:.1f}/s: {login['rps'] / pinned:.1%}"
         )
     return Target(
         name,

@@ -201,6 +201,20 @@ def test_an_endpoint_with_errors_misses(passing):
     assert missed == ["sqlite/rsvp-ratio", "sqlite/rsvp-100k-errors"]
 
 
+def test_a_login_just_under_its_line_says_so_to_a_tenth_of_a_percent(passing):
+    """A miss never reads "90% … need ≥ 90%" (17:46 UTC on 2026-12-06: 23.9 req/s
+    against a limit of 26.66/s)."""
+    run = next(r for r in passing["runs"] if r["size"] == 100_000)
+    run["argon2"]["in_run"].update(limit=26.66, limit_all_cores=26.66)
+    run["endpoints"]["login"]["rps"] = 23.9
+
+    target = next(t for t in evaluate(passing).targets if t.name == "sqlite/login-argon2-100k")
+
+    assert not target.ok
+    assert "23.9 req/s = 89.6% of the in-run Argon2 limit 26.7/s" in target.detail
+    assert "need ≥ 90%" in target.detail
+
+
 def test_a_pass_on_another_pass_database_is_held_to_every_target_but_the_lists_depth(passing):
     """The PostgreSQL + Redis pass runs at 100,000 parties only, on the database the
     PostgreSQL pass seeded: its list has no 1,000-party baseline of its own, and
