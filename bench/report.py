@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.endpoints import COMPILED, ENDPOINTS, PAIRED
-from bench.verdict import RATIO_TARGETS, fmt_size
+from bench.verdict import RATIO_TARGETS, fmt_size, tenths_down
 
 
 def write_results(results: dict, directory: Path, started: datetime) -> Path:
@@ -43,7 +43,7 @@ def table(runs: list[dict]) -> str:
             limit = (run.get("argon2") or {}).get("in_run") or {}
             if name == "login" and limit.get("limit"):
                 notes.append(
-                    f"{r['rps'] / limit['limit']:.1%} of the in-run Argon2 limit "
+                    f"{tenths_down(r['rps'] / limit['limit'])} of the in-run Argon2 limit "
                     f"{limit['limit']:.1f}/s"
                 )
             if r.get("note"):

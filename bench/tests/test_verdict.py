@@ -215,6 +215,22 @@ def test_a_login_just_under_its_line_says_so_to_a_tenth_of_a_percent(passing):
     assert "need ≥ 90%" in target.detail
 
 
+@pytest.mark.parametrize(
+    ("rps", "shown", "ok"),
+    [(22.8, "89.9%", False), (22.806, "90.0%", True), (25.34, "100.0%", True)],
+)
+def test_a_login_s_share_is_rounded_down_never_up_to_its_line(passing, rps, shown, ok):
+    """17:37 UTC on 2026-12-06: 22.8 req/s against 25.34/s is 89.98%."""
+    run = next(r for r in passing["runs"] if r["size"] == 100_000)
+    run["argon2"]["in_run"].update(limit=25.34, limit_all_cores=25.34)
+    run["endpoints"]["login"]["rps"] = rps
+
+    target = next(t for t in evaluate(passing).targets if t.name == "sqlite/login-argon2-100k")
+
+    assert target.ok is ok
+    assert f"= {shown} of the in-run Argon2 limit" in target.detail
+
+
 def test_a_pass_on_another_pass_database_is_held_to_every_target_but_the_lists_depth(passing):
     """The PostgreSQL + Redis pass runs at 100,000 parties only, on the database the
     PostgreSQL pass seeded: its list has no 1,000-party baseline of its own, and
