@@ -35,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.serve import memory_mb
+from bench.serve import RssSampler
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = BASE_DIR / "var" / "bench"
@@ -94,28 +94,6 @@ class Sink:
         with self.lock:
             self.times.append(time.perf_counter())
         return "250 OK"
-
-
-class PeakMemory(threading.Thread):
-    """Each process's peak RSS (VmHWM), read every 0.1 s while it runs. Not the
-    rusage's ru_maxrss: Linux carries the high-water mark of the process that
-    started it through fork and exec (a worker started from a test process of
-    300 MB would read 300 MB)."""
-
-    def __init__(self, pids: list[int]) -> None:
-        super().__init__(daemon=True)
-        self.peaks = dict.fromkeys(pids, 0.0)
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        while not self.halt.wait(0.1):
-            for pid, peak in self.peaks.items():
-                self.peaks[pid] = max(peak, memory_mb(pid)[0])  # 0 once it has exited
-
-    def stop(self) -> list[float]:
-        self.halt.set()
-        self.join()
-        return list(self.peaks.values())
 
 
 def _env(database_url: str, smtp_port: int) -> dict[str, str]:
@@ -214,7 +192,8 @@ def measure(
             )
             for _ in range(processes)
         ]
-        sampler = PeakMemory([worker.pid for worker in workers])
+        pids = [worker.pid for worker in workers]
+        sampler = RssSampler(lambda: pids, every=0.1)  # each process's own peak
         sampler.start()
         cpu = 0.0
         for worker in workers:
@@ -222,7 +201,7 @@ def measure(
             worker.returncode = os.waitstatus_to_exitcode(status)
             cpu += usage.ru_utime + usage.ru_stime
         total = time.perf_counter() - started
-        rss = sampler.stop()
+        rss = list(sampler.stop().peaks.values())
         for worker in workers:
             if worker.returncode != 0:
                 raise RuntimeError(f"task_worker failed: {worker.stderr.read().decode()[-2000:]}")

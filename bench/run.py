@@ -277,7 +277,7 @@ def paired_endpoint(
             sides.append(stage.side(endpoint, without_layer, f"{endpoint.name}-without-layer"))
     for side in sides[1:]:
         warm(side, stage.args.warmup)
-    memory = RssSampler(server)
+    memory = RssSampler(server.workers)
     memory.start()
     rounds = alternate(
         sides,
@@ -381,7 +381,7 @@ def login_run(stage: Stage, server: Server, run: dict) -> dict:
     attempts = []
     while True:
         mark = hash_times_mark()
-        memory = RssSampler(server)
+        memory = RssSampler(server.workers)
         memory.start()
         # measure() drains the server after the run: the checks of the requests
         # wrk left queued count too, they ran at this moment's speed.
@@ -428,7 +428,7 @@ def bench_one(
         endpoints = [e for e in endpoints if e.name != "list-p50"]
     if stage.args.endpoints:  # a quick look at some endpoints only
         endpoints = [e for e in endpoints if e.name in stage.args.endpoints]
-    overall = RssSampler(server)
+    overall = RssSampler(server.workers)
     overall.start()
     warm(stage.side(HELLO, server), stage.args.warmup)
     results: dict[str, dict] = {}

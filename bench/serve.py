@@ -7,6 +7,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bench.client import Client
@@ -119,36 +120,42 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 class RssSampler(threading.Thread):
-    """Samples the workers' memory while a load runs. Workers are recycled
-    (max_requests), so reading them only at the end would miss peaks. `hwm` is
-    the largest VmHWM (a worker's peak since it started, the target); `rss`
-    the largest VmRSS seen, which tells the endpoints apart (VmHWM keeps the
-    peak of whatever the worker served before)."""
+    """Samples processes' memory while they run: `pids` names them at each sample
+    (gunicorn's workers, which are recycled, so reading them only at the end would
+    miss peaks). `peaks` is each one's VmHWM (its peak since it started, not its
+    parent's: unlike rusage's ru_maxrss, which Linux carries through fork and
+    exec); `hwm` the largest of them (the target); `rss` the largest VmRSS seen,
+    which tells the endpoints apart (VmHWM keeps the peak of whatever the worker
+    served before)."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, pids: Callable[[], Iterable[int]], every: float = 0.25) -> None:
         super().__init__(daemon=True)
-        self.server = server
-        self.hwm = 0.0
+        self.pids = pids
+        self.every = every
+        self.peaks: dict[int, float] = {}
         self.rss = 0.0
-        self.seen: set[int] = set()
         self.halt = threading.Event()
         self.sample()
-        self.initial = len(self.seen)
+        self.initial = len(self.peaks)
+
+    @property
+    def hwm(self) -> float:
+        return max(self.peaks.values(), default=0.0)
 
     @property
     def restarts(self) -> int:
         """Workers that appeared during the load: gunicorn recycled (max_requests)
         or replaced (a crash, a timeout) that many."""
-        return len(self.seen) - self.initial
+        return len(self.peaks) - self.initial
 
     def sample(self) -> None:
-        for pid in self.server.workers():
-            self.seen.add(pid)
-            hwm, rss = memory_mb(pid)
-            self.hwm, self.rss = max(self.hwm, hwm), max(self.rss, rss)
+        for pid in self.pids():
+            hwm, rss = memory_mb(pid)  # 0 once it has exited
+            self.peaks[pid] = max(self.peaks.get(pid, 0.0), hwm)
+            self.rss = max(self.rss, rss)
 
     def run(self) -> None:
-        while not self.halt.wait(0.25):
+        while not self.halt.wait(self.every):
             self.sample()
 
     def stop(self) -> "RssSampler":
