@@ -89,14 +89,19 @@ class GoingReplies:
         columns = ", ".join(quote(field.column) for field in fields)
         self.copy_statement = f"COPY {quote(RSVP._meta.db_table)} ({columns}) FROM STDIN"
 
+    def rows(self, template: list, pairs: Iterable[tuple[int, int]]) -> Iterator[list]:
+        """`template`'s values for each (party id, guest id), with those two ids."""
+        for party_id, guest_id in pairs:
+            row = template.copy()
+            row[self.party_at], row[self.guest_at] = party_id, guest_id
+            yield row
+
     def copy(self, cursor, pairs: Iterator[tuple[int, int]]) -> None:
         """PostgreSQL: the rows through COPY, its bulk load (psycopg's `copy()`),
         the same prepared values in each (an enum as its value)."""
         template = [value.value if isinstance(value, Enum) else value for value in self.params]
         with cursor.copy(self.copy_statement) as copy:
-            for party_id, guest_id in pairs:
-                row = template.copy()
-                row[self.party_at], row[self.guest_at] = party_id, guest_id
+            for row in self.rows(template, pairs):
                 copy.write_row(row)
 
     def insert(self, pairs: Iterable[tuple[int, int]]) -> None:
@@ -107,12 +112,7 @@ class GoingReplies:
                 self.copy(cursor, pairs)
                 return
             while batch := list(islice(pairs, BATCH)):
-                rows = []
-                for party_id, guest_id in batch:
-                    row = self.params.copy()
-                    row[self.party_at], row[self.guest_at] = party_id, guest_id
-                    rows.append(row)
-                cursor.executemany(self.statement, rows)
+                cursor.executemany(self.statement, list(self.rows(self.params, batch)))
 
 
 class Command(BaseCommand):
