@@ -342,8 +342,9 @@ class PreparedObjects:
     """`get(**inputs)` / `all(**inputs)`: the model instances `build(**inputs)`
     finds (with the rows its `select_related()` joins), as `QuerySet.get()` and
     `list(queryset)` give them. Compiled, instances are made as `ModelIterable`
-    makes them (converters, `from_db`, related populators, fetch mode);
-    querysets with annotations or known related objects are refused."""
+    makes them (converters, `from_db`, related populators, fetch mode, each
+    annotation set on its instance); querysets with known related objects are
+    refused."""
 
     def __init__(self, build: Callable[..., QuerySet], **inputs: type) -> None:
         self.build = build
@@ -354,8 +355,8 @@ class PreparedObjects:
         key = (using, for_get)
         if key not in self._compiled:
             queryset = self.build(**{name: Input(name, kind) for name, kind in self.inputs.items()})
-            if queryset.query.annotation_select or queryset._known_related_objects:
-                raise ImproperlyConfigured("Compiled objects are plain model rows only.")
+            if queryset._known_related_objects:
+                raise ImproperlyConfigured("Compiled objects can't know related objects.")
             if for_get:  # as QuerySet.get(): enough rows to tell one from many
                 queryset = queryset[:2]
             self._compiled[key] = _CompiledObjects(queryset, using, set(self.inputs))
@@ -419,6 +420,7 @@ class _CompiledObjects:
         self.model_cols = slice(fields[0], fields[-1] + 1)
         self.init_list = [column[0].target.attname for column in select[self.model_cols]]
         self.related = get_related_populators(klass_info, select, using, self.fetch_mode)
+        self.annotations = list(self.compiler.annotation_col_map.items())
         # What results_iter() works out on every call, worked out once.
         columns = [column[0] for column in select[0 : self.compiler.col_count]]
         if self.compiler.has_composite_fields(columns):
@@ -448,6 +450,8 @@ class _CompiledObjects:
                 instance._state.peers = peers
             for populator in self.related:
                 populator.populate(row, instance)
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
             instances.append(instance)
         return instances
 

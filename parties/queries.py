@@ -7,11 +7,21 @@ themselves stay in `DinnerPartyQuerySet` (`visible_to`, `with_viewer`, …).
 
 from datetime import UTC, datetime
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest, Lower, Now
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User, accounts_with_address, unconfirmed_too_long
+from common.sql import constant
 from compiled_queries.prepared import (
     PreparedDelete,
     PreparedInsert,
@@ -216,6 +226,22 @@ RELEASED_CLAIMS = PreparedDelete(
 SAVE_REPLY = PreparedSave(RSVP)
 REPLY = PreparedObjects(
     lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
+    party_id=int,
+    guest_id=int,
+)
+# ... as a reply reads it, under the party's lock: with whether anyone at the
+# party is waitlisted (`anyone_waiting`), so a reply that gives seats back reads
+# the waitlist only when someone is on it (services.promote_waitlist). The status
+# is written into the SQL (`constant`), so a prepared statement's plan looks it
+# up in the party's (party, status) index, not among all of the party's replies.
+REPLY_UNDER_LOCK = PreparedObjects(
+    lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id).annotate(
+        anyone_waiting=Exists(
+            RSVP.objects.filter(
+                party_id=party_id, status=constant(RSVPStatus.WAITLISTED)
+            ).order_by()
+        )
+    ),
     party_id=int,
     guest_id=int,
 )

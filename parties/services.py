@@ -57,6 +57,7 @@ from parties.queries import (
     PENDING_REPLY_USED,
     RELEASED_CLAIMS,
     REPLY,
+    REPLY_UNDER_LOCK,
     SAVE_REPLY,
     SEATS_AND_VERSION,
     USERNAME_CHOICES,
@@ -151,12 +152,15 @@ def waitlist_position(rsvp: RSVP) -> int | None:
     return (rows[0]["ahead"] if rows else 0) + 1
 
 
-def promote_waitlist(*, party: DinnerParty) -> list[RSVP]:
+def promote_waitlist(*, party: DinnerParty, anyone_waiting: bool = True) -> list[RSVP]:
     """Seat waitlisted guests in arrival order while they fit (a single guest may
-    pass a group that doesn't fit yet). The caller holds the party's lock."""
+    pass a group that doesn't fit yet). The caller holds the party's lock.
+
+    `anyone_waiting=False`: the caller read, under that lock, that nobody is
+    waitlisted (`REPLY_UNDER_LOCK`), so the waitlist is not read."""
     free = party.seats - party.seats_taken
     promoted: list[RSVP] = []
-    if free <= 0:
+    if free <= 0 or not anyone_waiting:
         return promoted
     for rsvp in WAITLIST.all(party_id=party.pk):
         if rsvp.seats_needed <= free:
@@ -285,7 +289,7 @@ def rsvp_submit(
         try:  # one at most (rsvp_one_per_guest_per_party)
             if first_reply:
                 raise RSVP.DoesNotExist
-            rsvp = REPLY.get(party_id=party.pk, guest_id=guest.pk)
+            rsvp = REPLY_UNDER_LOCK.get(party_id=party.pk, guest_id=guest.pk)
             rsvp.guest = guest  # as given (the emails name them): not loaded again
         except RSVP.DoesNotExist:
             rsvp = RSVP(party=party, guest=guest)
@@ -351,7 +355,12 @@ def rsvp_submit(
 
         now_held = needed if new_status == RSVPStatus.GOING else 0
         _change_seats_taken(party, now_held - held, bump_version=True)
-        promoted = promote_waitlist(party=party) if now_held < held else []
+        # (Seats are given back only by a reply that held them: one read above.)
+        promoted = (
+            promote_waitlist(party=party, anyone_waiting=rsvp.anyone_waiting)
+            if now_held < held
+            else []
+        )
         notifications.enqueue_rsvp_emails(rsvp, notify_host=new_status != previous_status)
         return RsvpOutcome(rsvp=rsvp, waitlist_position=waitlist_position(rsvp), promoted=promoted)
 

@@ -32,6 +32,7 @@ from parties.queries import (
     QUEUED_TASK,
     RELEASED_CLAIMS,
     REPLY,
+    REPLY_UNDER_LOCK,
     SAVE_REPLY,
     SEATS_AND_VERSION,
     WAITLIST,
@@ -290,9 +291,52 @@ def test_a_prepared_get_checks_its_inputs(compiled):
         ignores.get(pk=1)
     with pytest.raises(TypeError, match="take"):
         REPLY.get(party_id=1)
-    annotated = PreparedObjects(lambda pk: DinnerParty.objects.annotate(n=Count("rsvps")), pk=int)
-    with pytest.raises(ImproperlyConfigured, match="plain model rows"):
-        annotated.get(pk=1)
+
+
+@pytest.mark.parametrize("layer", [True, False], ids=["compiled", "orm"])
+def test_a_prepared_get_sets_each_annotation_as_the_orm_does(cast, settings, layer):
+    settings.COMPILED_QUERIES = layer
+    _me, _other, parties = cast
+    counted = PreparedObjects(
+        lambda pk: DinnerParty.objects.filter(pk=pk).annotate(replies=Count("rsvps")), pk=int
+    )
+    party = counted.get(pk=parties["public"].pk)
+    assert (party.pk, party.replies) == (parties["public"].pk, 1)
+    assert counted.get(pk=parties["stranger-private"].pk).replies == 0
+
+
+@pytest.mark.parametrize("layer", [True, False], ids=["compiled", "orm"])
+def test_a_reply_under_the_lock_says_whether_anyone_at_the_party_is_waitlisted(
+    cast, settings, layer
+):
+    settings.COMPILED_QUERIES = layer
+    me, _other, parties = cast
+    party = parties["public"]
+    with transaction.atomic():
+        reply = REPLY_UNDER_LOCK.get(party_id=party.pk, guest_id=me.pk)
+    assert (reply.status, reply.anyone_waiting) == (RSVPStatus.GOING, False)
+    waiting = UserFactory()
+    RSVP.objects.create(
+        party=party, guest=waiting, status=RSVPStatus.WAITLISTED, waitlisted_at=timezone.now()
+    )
+    elsewhere = parties["public-same-time"]
+    RSVP.objects.create(
+        party=elsewhere, guest=me, status=RSVPStatus.WAITLISTED, waitlisted_at=timezone.now()
+    )
+    with transaction.atomic():
+        assert REPLY_UNDER_LOCK.get(party_id=party.pk, guest_id=me.pk).anyone_waiting is True
+        # Someone waitlisted at another party doesn't count, even the guest themselves.
+        other_guest = UserFactory()
+        RSVP.objects.create(party=elsewhere, guest=other_guest, status=RSVPStatus.GOING)
+        assert (
+            REPLY_UNDER_LOCK.get(party_id=elsewhere.pk, guest_id=other_guest.pk).anyone_waiting
+            is True
+        )
+        RSVP.objects.filter(party=elsewhere, guest=me).delete()
+        assert (
+            REPLY_UNDER_LOCK.get(party_id=elsewhere.pk, guest_id=other_guest.pk).anyone_waiting
+            is False
+        )
 
 
 # --- PreparedUpdate: counters moved by SQL compiled once ----------------------

@@ -17,9 +17,15 @@ from psycopg import sql
 from accounts.backends import accounts_named
 from accounts.forms import email_taken
 from accounts.models import User, accounts_with_address
-from parties.models import EmailDelivery
+from parties.models import RSVP, DinnerParty, EmailDelivery, RSVPStatus
 from parties.notifications import recorded_before
-from parties.queries import ADDRESS_AND_USERNAMES, LISTING, USERNAME_INPUTS, _address_and_usernames
+from parties.queries import (
+    ADDRESS_AND_USERNAMES,
+    LISTING,
+    REPLY_UNDER_LOCK,
+    USERNAME_INPUTS,
+    _address_and_usernames,
+)
 from parties.services import account_for_address
 from parties.tests.helpers import worker_for_tests
 
@@ -224,3 +230,31 @@ def test_a_prepared_rerun_lookup_of_a_sent_email_reads_its_index():
         cursor.execute("ANALYZE parties_emaildelivery")
 
     assert "email_delivery_once_per_task" in generic_plan(recorded_before("7" * 64))
+
+
+def test_a_prepared_reply_under_the_lock_asks_the_partys_index_whether_anyone_waits():
+    many_accounts(60)
+    guests = list(User.objects.filter(username__startswith="member-"))
+    parties = DinnerParty.objects.bulk_create(
+        DinnerParty(
+            host=guests[0],
+            title=f"Supper {number}",
+            starts_at=timezone.now() + datetime.timedelta(days=3),
+            venue="Here",
+            main_dish="Soup",
+            seats=100,
+        )
+        for number in range(60)
+    )
+    RSVP.objects.bulk_create(
+        RSVP(party=party, guest=guest, status=RSVPStatus.GOING)
+        for party in parties
+        for guest in guests
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE parties_rsvp")
+
+    plan = generic_plan(REPLY_UNDER_LOCK.build(party_id=parties[7].pk, guest_id=guests[7].pk))
+
+    assert "Seq Scan on parties_rsvp" not in plan, plan
+    assert "rsvp_party_status_idx" in plan, plan

@@ -191,6 +191,35 @@ def test_declining_promotes_the_waitlist_in_arrival_order():
     assert_seats_consistent()
 
 
+def waitlist_reads(queries) -> int:
+    """The reads of a party's waitlist in arrival order (`promote_waitlist`)."""
+    return sum('ORDER BY "parties_rsvp"."waitlisted_at"' in q["sql"] for q in queries)
+
+
+def test_declining_reads_the_waitlist_only_when_someone_is_on_it():
+    party = DinnerPartyFactory(seats=4)
+    seated, leaving = UserFactory(), UserFactory()
+    going(party, seated)
+    going(party, leaving)
+
+    with CaptureQueriesContext(connection) as nobody_waits:
+        outcome = reply(party, leaving, DECLINED)
+
+    assert outcome.promoted == []
+    assert waitlist_reads(nobody_waits) == 0
+    going(party, leaving, plus_ones=2)  # the table is full again
+    waiting = UserFactory()
+    reply(party, waiting, GOING)
+    assert status_of(RSVP.objects.get(guest=waiting)) == WAITLISTED
+
+    with CaptureQueriesContext(connection) as someone_waits:
+        outcome = reply(party, seated, DECLINED)
+
+    assert [r.guest for r in outcome.promoted] == [waiting]
+    assert waitlist_reads(someone_waits) == 1
+    assert_seats_consistent()
+
+
 def test_a_single_guest_passes_a_group_of_four_that_does_not_fit():
     party = DinnerPartyFactory(seats=4)
     leaving = UserFactory()
