@@ -14,7 +14,7 @@ import math
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
@@ -92,12 +92,18 @@ class RateLimit:
         counter_store().delete_many(self._keys(identifier))
 
 
-def longest_wait(counters: Iterable[tuple[RateLimit, str]]) -> int:
-    """The longest `retry_after` of these (limit, identifier) pairs, in one cache read."""
+def read_counters(counters: Iterable[tuple[RateLimit, str]]) -> dict:
+    """The stored values of these (limit, identifier) pairs' keys, in one cache read
+    (a key nothing was counted under is absent)."""
+    return counter_store().get_many([key for limit, name in counters for key in limit._keys(name)])
+
+
+def longest_wait(counters: Iterable[tuple[RateLimit, str]], values: dict | None = None) -> int:
+    """The longest `retry_after` of these (limit, identifier) pairs, in one cache
+    read (none with `values`: what `read_counters` gave for them)."""
     counters = list(counters)
-    values = counter_store().get_many(
-        [key for limit, name in counters for key in limit._keys(name)]
-    )
+    if values is None:
+        values = read_counters(counters)
     return max((limit._wait(values, name) for limit, name in counters), default=0)
 
 
@@ -269,13 +275,16 @@ def account_key(account_id: int) -> str:
     return f"account:{account_id}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class LoginAttempt:
     """The counters one login attempt answers to: from a device that logged in to
     the account before, that device's own; otherwise the account's (for a name no
     account has, the name's, so both answer alike) and the client address's."""
 
     counters: tuple[tuple[RateLimit, str], ...]
+    # What `retry_after` read of them (None until it has): `succeeded` clears
+    # only counters that held something.
+    seen: dict | None = field(default=None, compare=False)
 
     @classmethod
     def of(
@@ -293,15 +302,20 @@ class LoginAttempt:
         return cls((*((LOGIN_PER_ACCOUNT, name) for name in accounts), (LOGIN_PER_IP, ip)))
 
     def retry_after(self) -> int:
-        return longest_wait(self.counters)
+        self.seen = read_counters(self.counters)
+        return longest_wait(self.counters, self.seen)
 
     def failed(self) -> None:
         for limit, name in self.counters:
             limit.hit(name)
 
     def succeeded(self, account_id: int) -> None:
-        """The password was right: clear that account's (or this device's) count.
+        """The password was right: clear that account's (or this device's) count,
+        unless `retry_after` found none (the usual login then writes nothing; a
+        failure counted in between stays, which errs on the strict side).
         The address's count stays: it may be guessing at other accounts."""
         for limit, name in self.counters:
-            if limit is LOGIN_PER_DEVICE or name == account_key(account_id):
+            if limit is not LOGIN_PER_DEVICE and name != account_key(account_id):
+                continue
+            if self.seen is None or any(key in self.seen for key in limit._keys(name)):
                 limit.reset(name)

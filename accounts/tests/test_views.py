@@ -15,7 +15,7 @@ from accounts.hashers import DinnerPartyArgon2Hasher
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.helpers import page_text, register_data
-from accounts.throttle import DEVICE_COOKIE, DEVICE_SALT
+from accounts.throttle import DEVICE_COOKIE, DEVICE_SALT, RateLimit
 
 pytestmark = pytest.mark.django_db
 
@@ -322,6 +322,26 @@ def test_a_success_resets_the_account_counter(client, user):
     for _ in range(4):
         assert log_in(client, "ana", WRONG_PASSWORD).status_code == 200
     assert log_in(client, "ana").status_code == 302
+
+
+def test_a_success_with_no_failures_counted_writes_nothing_to_the_counters(
+    client, user, monkeypatch
+):
+    cleared = []
+    reset = RateLimit.reset
+
+    def recorded_reset(limit, identifier):
+        cleared.append(limit.name)
+        reset(limit, identifier)
+
+    monkeypatch.setattr(RateLimit, "reset", recorded_reset)
+
+    assert log_in(client, "ana").status_code == 302
+    assert cleared == []  # the login read the counters, and none held a count
+    other_browser = Client()  # (this one is now counted by its device)
+    log_in(other_browser, "ana", WRONG_PASSWORD)
+    assert log_in(other_browser, "ana").status_code == 302
+    assert cleared == ["login-account"]  # the account's count; the address's stays
 
 
 def test_a_success_by_email_resets_the_counter_for_the_username_too(client, user):
