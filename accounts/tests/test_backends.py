@@ -3,8 +3,9 @@ logged-in request runs the second)."""
 
 import pytest
 from django.contrib.auth.backends import ModelBackend
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.backends import EmailOrUsernameBackend
+from accounts.backends import EmailOrUsernameBackend, _accounts_for_login, accounts_named
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,17 @@ def test_a_login_reads_the_account_once_for_the_throttle_the_password_and_the_se
     reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
     assert sum('FROM "accounts_user"' in sql for sql in reads) == 1
     assert not [sql for sql in reads if sql.startswith('SELECT "otp_totp_totpdevice"')]
+
+
+def test_each_login_lookup_reads_the_accounts_as_they_are_now():
+    """The lookup's base queryset is built once per process and only filtered:
+    it holds no rows, so an account made or given an authenticator after one
+    login is found, and found so, by the next."""
+    backend = EmailOrUsernameBackend()
+    assert backend.authenticate(None, "ana", DEFAULT_PASSWORD) is None
+    ana = UserFactory(username="ana", email="ana@example.com")
+    assert backend.authenticate(None, "ana", DEFAULT_PASSWORD) == ana
+    assert accounts_named("ana").get().has_authenticator is False
+    TOTPDevice.objects.create(user=ana, name="Phone", confirmed=True)
+    assert accounts_named("ANA@example.com".lower()).get().has_authenticator is True
+    assert _accounts_for_login()._result_cache is None
