@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.backends import ModelBackend
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.backends import EmailOrUsernameBackend, _accounts_for_login, accounts_named
+from accounts.backends import EmailOrUsernameBackend, accounts_named
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,5 +97,4 @@ def test_each_login_lookup_reads_the_accounts_as_they_are_now():
     assert backend.authenticate(None, "ana", DEFAULT_PASSWORD) == ana
     assert accounts_named("ana").get().has_authenticator is False
     TOTPDevice.objects.create(user=ana, name="Phone", confirmed=True)
-    assert accounts_named("ANA@example.com".lower()).get().has_authenticator is True
-    assert _accounts_for_login()._result_cache is None
+    assert accounts_named("ana@example.com").get().has_authenticator is True

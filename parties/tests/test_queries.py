@@ -325,7 +325,8 @@ def test_a_reply_under_the_lock_says_whether_anyone_at_the_party_is_waitlisted(
     )
     with transaction.atomic():
         assert REPLY_UNDER_LOCK.get(party_id=party.pk, guest_id=me.pk).anyone_waiting is True
-        # Someone waitlisted at another party doesn't count, even the guest themselves.
+        # At the other party its own waitlisted guest counts (the guest here); the
+        # first party's waitlisted guest does not.
         other_guest = UserFactory()
         RSVP.objects.create(party=elsewhere, guest=other_guest, status=RSVPStatus.GOING)
         assert (
