@@ -224,18 +224,21 @@ RELEASED_CLAIMS = PreparedDelete(
     guest_id=int,
 )
 SAVE_REPLY = PreparedSave(RSVP)
-REPLY = PreparedObjects(
-    lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id),
-    party_id=int,
-    guest_id=int,
-)
+
+
+def _reply(party_id: int, guest_id: int):
+    """A guest's reply to a party (one at most: rsvp_one_per_guest_per_party)."""
+    return RSVP.objects.filter(party_id=party_id, guest_id=guest_id)
+
+
+REPLY = PreparedObjects(_reply, party_id=int, guest_id=int)
 # ... as a reply reads it, under the party's lock: with whether anyone at the
 # party is waitlisted (`anyone_waiting`), so a reply that gives seats back reads
 # the waitlist only when someone is on it (services.promote_waitlist). The status
 # is written into the SQL (`constant`), so a prepared statement's plan looks it
 # up in the party's (party, status) index, not among all of the party's replies.
 REPLY_UNDER_LOCK = PreparedObjects(
-    lambda party_id, guest_id: RSVP.objects.filter(party_id=party_id, guest_id=guest_id).annotate(
+    lambda party_id, guest_id: _reply(party_id, guest_id).annotate(
         anyone_waiting=Exists(
             RSVP.objects.filter(
                 party_id=party_id, status=constant(RSVPStatus.WAITLISTED)
