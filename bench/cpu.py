@@ -121,24 +121,42 @@ def mark() -> Mark:
 def others_cpu(since: Mark, database: str = "") -> float:
     """CPU (in cores) that processes other than the benchmark's (`ours`) used
     since `since`."""
-    return split(since, database)[1]
+    return split(since, database).others
 
 
-def split(since: Mark, database: str = "") -> tuple[float, float]:
-    """The CPU seconds the benchmark's processes (`ours`: the server, its database's
-    backends, wrk, the kernel's threads) used since `since`, and the CPU (in cores)
-    that other processes used meanwhile. The children a process of ours waited for
-    count as ours only under the harness (wrk's runs, recycled workers): the
-    database server's children include other databases' backends."""
+@dataclass(frozen=True)
+class Usage:
+    """CPU used during a window: the benchmark's processes' (`ours`, seconds), of
+    which the web server's own (`server`, seconds: gunicorn and its workers), and
+    other processes' (`others`, in cores)."""
+
+    ours: float
+    server: float
+    others: float
+
+
+SERVER = "gunicorn"  # the process name of the server and its workers
+
+
+def split(since: Mark, database: str = "") -> Usage:
+    """The CPU the benchmark's processes (`ours`: the server, its database's
+    backends, wrk, the kernel's threads) and the server alone used since `since`,
+    and the CPU (in cores) that other processes used meanwhile. The children a
+    process of ours waited for count as ours only under the harness (wrk's runs,
+    recycled workers): the database server's children include other databases'
+    backends."""
     now = mark()
     under_us = descendants(now.processes)
-    used = 0
+    used = server = 0
     for pid in ours(now.processes, database):
         process, previous = now.processes[pid], since.processes.get(pid)
         if previous is None or previous.started != process.started:
             previous = Process(process.parent, process.name, 0, 0, process.started)
-        used += process.ticks - previous.ticks
+        ticks = process.ticks - previous.ticks
         if pid in under_us:
-            used += process.children_ticks - previous.children_ticks
+            ticks += process.children_ticks - previous.children_ticks
+        used += ticks
+        if process.name == SERVER:
+            server += ticks
     others = max(now.busy - since.busy - used, 0)
-    return used / TICKS, others / TICKS / max(now.at - since.at, 1e-6)
+    return Usage(used / TICKS, server / TICKS, others / TICKS / max(now.at - since.at, 1e-6))

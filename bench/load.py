@@ -64,11 +64,11 @@ def wrk(port: int, spec: Path, seconds: int, out: Path | None) -> dict:
     raise RuntimeError(f"wrk gave no result ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
-def window(stats: dict, others: float, ours: float = 0.0) -> Window:
+def window(stats: dict, others: float, ours: float = 0.0, server: float = 0.0) -> Window:
     """rotate.lua's figures as a Window: socket errors, timeouts, statuses ≥ 400
     and statuses other than the one expected all count as errors. `others`: the
     cores other processes took meanwhile; `ours`: the CPU seconds the benchmark's
-    own processes used (bench.cpu.split)."""
+    own processes used, `server` those of the server alone (bench.cpu.split)."""
     errors = sum(stats[k] for k in ("connect", "read", "write", "status", "timeout"))
     errors += stats["unexpected"]
     first = stats["first_unexpected"] or ("socket error or timeout" if errors else "")
@@ -86,6 +86,7 @@ def window(stats: dict, others: float, ours: float = 0.0) -> Window:
         first_error=first,
         others_cpu=round(others, 3),
         cpu_s=round(ours, 3),
+        server_cpu_s=round(server, 3),
     )
 
 
@@ -107,9 +108,9 @@ def measure(side: Side, seconds: int, out: Path | None, database: str = "") -> W
         side.refresh()
     since = cpu.mark()
     stats = wrk(side.port, side.spec, seconds, out)
-    ours, others = cpu.split(since, database)
+    used = cpu.split(since, database)
     side.drain()
-    return window(stats, others, ours)
+    return window(stats, used.others, used.ours, used.server)
 
 
 def warm(side: Side, seconds: int) -> None:

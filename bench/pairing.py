@@ -35,6 +35,7 @@ class Window:
     first_error: str = ""
     others_cpu: float = 0.0
     cpu_s: float = 0.0  # CPU seconds the server, its database and wrk used (bench.cpu)
+    server_cpu_s: float = 0.0  # of which the server's own (gunicorn and its workers)
 
     @property
     def rps(self) -> float:
@@ -43,6 +44,10 @@ class Window:
     @property
     def cpu_per_request(self) -> float:
         return self.cpu_s / self.requests if self.requests and self.cpu_s else 0.0
+
+    @property
+    def server_cpu_per_request(self) -> float:
+        return self.server_cpu_s / self.requests if self.requests and self.server_cpu_s else 0.0
 
     def as_dict(self) -> dict:
         return {**asdict(self), "rps": round(self.rps, 1)}
@@ -87,7 +92,10 @@ def paired(
     ratio and its spread (min–max), with each pair's ratio. Beside it, the same by
     CPU time per request (`cpu_ratio`, the first window's CPU per request over the
     second's): what the ratio would be if neither side ever waited with a core
-    idle (for the database's disk, say), and if nothing but the benchmark ran.
+    idle (for the database's disk, say), and if nothing but the benchmark ran;
+    and by the server's own CPU time per request (`server_ratio`: the workers',
+    without the database's and wrk's), what it would be with the database on a
+    machine of its own.
 
     Pairs whose round (`rounds`, the pairs themselves by default) was quiet
     count, when there are at least MIN_QUIET of them; otherwise every pair does
@@ -107,6 +115,13 @@ def paired(
         for a, b in pairs
     ]
     counted_cpu = [by_cpu[i] for i in used if by_cpu[i]]
+    by_server = [
+        a.server_cpu_per_request / b.server_cpu_per_request
+        if a.server_cpu_per_request and b.server_cpu_per_request
+        else 0.0
+        for a, b in pairs
+    ]
+    counted_server = [by_server[i] for i in used if by_server[i]]
     return {
         "ratio": round(statistics.median(counted), 4),
         "ratio_min": round(min(counted), 4),
@@ -115,6 +130,9 @@ def paired(
         "cpu_ratio": round(statistics.median(counted_cpu), 4) if counted_cpu else None,
         "cpu_ratio_min": round(min(counted_cpu), 4) if counted_cpu else None,
         "cpu_ratio_max": round(max(counted_cpu), 4) if counted_cpu else None,
+        "server_ratio": round(statistics.median(counted_server), 4) if counted_server else None,
+        "server_ratio_min": round(min(counted_server), 4) if counted_server else None,
+        "server_ratio_max": round(max(counted_server), 4) if counted_server else None,
         "used": used,
         "quiet_pairs": len(calm),
         "disturbed": len(calm) < MIN_QUIET,

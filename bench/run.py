@@ -327,6 +327,11 @@ def paired_endpoint(
         if ratio["cpu_ratio"]
         else ""
     )
+    if ratio["server_ratio"]:
+        by_cpu += (
+            f", by the server's alone {ratio['server_ratio']:.1%} "
+            f"({ratio['server_ratio_min']:.1%}–{ratio['server_ratio_max']:.1%})"
+        )
     say(
         f"    {endpoint.name}: {result['ratio']:.1%} of the ceiling "
         f"({result['ratio_min']:.1%}–{result['ratio_max']:.1%} over {len(ratio['used'])} pairs; "

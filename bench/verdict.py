@@ -183,8 +183,9 @@ def ratio_target(name: str, result: dict, share: float) -> Target:
     ratio = result.get("ratio")
     if ratio is None:
         return Target(name, False, f"not measured, need ≥ {share:.0%} of the ceiling")
-    by_cpu = result.get("cpu_ratio")
+    by_cpu, by_server = result.get("cpu_ratio"), result.get("server_ratio")
     cpu_note = f"; by CPU time per request: {by_cpu:.1%}" if by_cpu else ""
+    cpu_note += f", by the server's alone: {by_server:.1%}" if by_server else ""
     return Target(
         name,
         ratio >= share and result.get("status") == "ok",

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bench.cpu import Process, database_of, mark, others_cpu, ours, split
+from bench.cpu import SERVER, Process, database_of, mark, others_cpu, ours, split
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,33 @@ def test_the_harness_own_cpu_is_counted_as_ours():
     while time.process_time() - t < 0.3:  # the harness itself at work
         pass
 
-    used, _others = split(since)
+    used = split(since)
 
-    assert used >= 0.25
+    assert used.ours >= 0.25
+    assert used.server == 0  # the harness is not the server
+
+
+@pytest.mark.slow
+def test_the_servers_own_cpu_is_told_apart_by_its_process_name():
+    """A running process of ours named as gunicorn's processes are (its workers
+    too) counts as the server's as well as ours."""
+    burner = (
+        "import pathlib, sys, time\n"
+        f"pathlib.Path('/proc/self/comm').write_text({SERVER!r})\n"
+        "t = time.process_time()\n"
+        "while time.process_time() - t < 0.4: pass\n"
+        "print('done', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    since = mark()
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", burner], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout.readline() == "done\n"
+        used = split(since)
+    finally:
+        server.communicate("")
+
+    assert used.server >= 0.3
+    assert used.ours >= used.server

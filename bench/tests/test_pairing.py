@@ -67,11 +67,27 @@ def test_each_pair_also_gives_a_ratio_by_cpu_time_per_request():
     assert (got["cpu_ratio_min"], got["cpu_ratio_max"]) == (0.2, 0.3125)
 
 
+def test_each_pair_also_gives_a_ratio_by_the_servers_own_cpu_time():
+    """The database's and wrk's CPU left out: the server's workers spent 0.8 ms on
+    a hello-world request and 4 ms on the endpoint's."""
+    pairs = [
+        (window(1000, cpu_s=2.0, server_cpu_s=1.6), window(200, cpu_s=1.6, server_cpu_s=1.6)),
+        (window(1000, cpu_s=2.0, server_cpu_s=1.6), window(200, cpu_s=1.6, server_cpu_s=1.2)),
+        (window(1000, cpu_s=2.0, server_cpu_s=1.6), window(200, cpu_s=1.6, server_cpu_s=2.0)),
+    ]
+
+    got = paired(pairs)
+
+    assert got["server_ratio"] == 0.2
+    assert (got["server_ratio_min"], got["server_ratio_max"]) == (0.16, 0.2667)
+
+
 def test_without_cpu_figures_there_is_no_cpu_ratio():
     got = paired([(window(1000), window(200))])
 
     assert got["ratio"] == 0.2
     assert got["cpu_ratio"] is None
+    assert got["server_ratio"] is None
 
 
 def test_sides_take_turns_going_first():
