@@ -15,6 +15,7 @@ count (`paired`), and bench.run runs a few more pairs while too few are quiet.
 """
 
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 QUIET_OTHERS = 0.25  # of a core: CPU other processes may take in a quiet window
@@ -110,33 +111,35 @@ def paired(
     calm = [i for i, r in enumerate(rounds) if quiet(r)]
     used = calm if len(calm) >= MIN_QUIET else list(range(len(pairs)))
     counted = [ratios[i] for i in used]
-    by_cpu = [
-        a.cpu_per_request / b.cpu_per_request if a.cpu_per_request and b.cpu_per_request else 0.0
-        for a, b in pairs
-    ]
-    counted_cpu = [by_cpu[i] for i in used if by_cpu[i]]
-    by_server = [
-        a.server_cpu_per_request / b.server_cpu_per_request
-        if a.server_cpu_per_request and b.server_cpu_per_request
-        else 0.0
-        for a, b in pairs
-    ]
-    counted_server = [by_server[i] for i in used if by_server[i]]
+    by_cpu = cost_ratios(pairs, lambda w: w.cpu_per_request)
+    by_server = cost_ratios(pairs, lambda w: w.server_cpu_per_request)
     return {
-        "ratio": round(statistics.median(counted), 4),
-        "ratio_min": round(min(counted), 4),
-        "ratio_max": round(max(counted), 4),
+        **spread("ratio", counted),
         "ratios": [round(r, 4) for r in ratios],
-        "cpu_ratio": round(statistics.median(counted_cpu), 4) if counted_cpu else None,
-        "cpu_ratio_min": round(min(counted_cpu), 4) if counted_cpu else None,
-        "cpu_ratio_max": round(max(counted_cpu), 4) if counted_cpu else None,
-        "server_ratio": round(statistics.median(counted_server), 4) if counted_server else None,
-        "server_ratio_min": round(min(counted_server), 4) if counted_server else None,
-        "server_ratio_max": round(max(counted_server), 4) if counted_server else None,
+        **spread("cpu_ratio", [by_cpu[i] for i in used if by_cpu[i]]),
+        **spread("server_ratio", [by_server[i] for i in used if by_server[i]]),
         "used": used,
         "quiet_pairs": len(calm),
         "disturbed": len(calm) < MIN_QUIET,
         "others_cpu_max": round(max(w.others_cpu for r in rounds for w in r), 3),
+    }
+
+
+def cost_ratios(pairs: list[tuple[Window, Window]], cost: Callable[[Window], float]) -> list[float]:
+    """Each pair's first window's `cost` per request over its second's (0 where
+    either window has no figure)."""
+    return [cost(a) / cost(b) if cost(a) and cost(b) else 0.0 for a, b in pairs]
+
+
+def spread(name: str, values: list[float]) -> dict:
+    """`name`, `name_min` and `name_max`: the median of `values` and its range
+    (None for each when there are none)."""
+    if not values:
+        return {name: None, f"{name}_min": None, f"{name}_max": None}
+    return {
+        name: round(statistics.median(values), 4),
+        f"{name}_min": round(min(values), 4),
+        f"{name}_max": round(max(values), 4),
     }
 
 

@@ -250,6 +250,11 @@ def result_of(endpoint: Endpoint, windows: list[Window], memory: RssSampler | No
     return result
 
 
+def spread_note(ratio: dict, name: str) -> str:
+    """'15.8% (14.8%–18.0%)': one of bench.pairing.paired's ratios and its range."""
+    return f"{ratio[name]:.1%} ({ratio[f'{name}_min']:.1%}–{ratio[f'{name}_max']:.1%})"
+
+
 def paired_endpoint(
     stage: Stage,
     server: Server,
@@ -322,16 +327,10 @@ def paired_endpoint(
     if ratio["disturbed"]:
         calm += f": all counted; other processes took up to {ratio['others_cpu_max']:.2f} cores"
     by_cpu = (
-        f"; by CPU time per request {ratio['cpu_ratio']:.1%} "
-        f"({ratio['cpu_ratio_min']:.1%}–{ratio['cpu_ratio_max']:.1%})"
-        if ratio["cpu_ratio"]
-        else ""
+        f"; by CPU time per request {spread_note(ratio, 'cpu_ratio')}" if ratio["cpu_ratio"] else ""
     )
     if ratio["server_ratio"]:
-        by_cpu += (
-            f", by the server's alone {ratio['server_ratio']:.1%} "
-            f"({ratio['server_ratio_min']:.1%}–{ratio['server_ratio_max']:.1%})"
-        )
+        by_cpu += f", by the server's alone {spread_note(ratio, 'server_ratio')}"
     say(
         f"    {endpoint.name}: {result['ratio']:.1%} of the ceiling "
         f"({result['ratio_min']:.1%}–{result['ratio_max']:.1%} over {len(ratio['used'])} pairs; "
